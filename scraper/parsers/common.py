@@ -1,0 +1,149 @@
+"""What every Discuz! page parser needs: decoding, version, pager, and special-page detection."""
+from __future__ import annotations
+
+import re
+from codecs import lookup as codec_lookup
+
+from parsel import Selector
+
+from ..items import (
+    STATUS_ANTITHEFT, STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, STATUS_NO_PERMISSION,
+    STATUS_NOT_FOUND, STATUS_PASSWORD, STATUS_UNKNOWN,
+)
+from .content import tidy_text
+
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+# GBK and GB2312 pages routinely hold characters only GB18030 defines; Big5 sites use HKSCS ones.
+_CHARSET_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
+                      "cp936": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
+_VERSION_IN_GENERATOR = re.compile(r"Discuz!?\s*(X?\s*[\d.]+[A-Za-z]*)", re.I)
+_PAGE_COUNT = re.compile(r"共\s*(\d+)\s*页")
+_DIGITS = re.compile(r"\d+")
+
+# showmessage() texts (lang_message.php) -> page state, most specific first.
+_MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"不存在|已被删除|正在被审核|已经被删除|不存在或已"), STATUS_NOT_FOUND),
+    (re.compile(r"密码"), STATUS_PASSWORD),
+    (re.compile(r"尚未登录|请先登录|需要登录|登录后|未登录|login", re.I), STATUS_LOGIN_REQUIRED),
+    (re.compile(r"刷新过于频繁|请求过快|过于频繁|防灌水|稍后再|秒后再"), STATUS_FLOOD),
+    (re.compile(r"站点.*关闭|论坛.*关闭|暂时关闭|维护"), STATUS_CLOSED_SITE),
+    (re.compile(r"权限|用户组|无法进行此操作|没有权限|禁止|不允许|特定用户"), STATUS_NO_PERMISSION),
+)
+_ANTITHEFT = re.compile(r"_dsign|window\[\s*['\"]?_\w+|location\.href\s*=\s*_\w+", re.I)
+
+
+def decode_body(body: bytes | str, content_type: str | None = None) -> tuple[str, str]:
+    """Decode a page: HTTP header charset, then ``<meta charset>``/``http-equiv``, then UTF-8, then GB18030.
+
+    Returns ``(text, encoding)``. GBK/GB2312 are read as GB18030 and Big5 as Big5-HKSCS (supersets).
+    """
+    if isinstance(body, str):
+        return body, "unicode"
+    candidates: list[str] = []
+    if content_type:
+        m = _HEADER_CHARSET.search(content_type)
+        if m:
+            candidates.append(m.group(1))
+    m = _META_CHARSET.search(body[:4096])
+    if m:
+        candidates.append(m.group(1).decode("ascii", "ignore"))
+    candidates += ["utf-8", "gb18030"]
+    for name in candidates:
+        encoding = _normalise_charset(name)
+        if not encoding:
+            continue
+        try:
+            return body.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return body.decode("gb18030", errors="replace"), "gb18030"
+
+
+def _normalise_charset(name: str) -> str | None:
+    name = name.strip().lower()
+    name = _CHARSET_SUPERSETS.get(name, name)
+    try:
+        return codec_lookup(name).name
+    except LookupError:
+        return None
+
+
+def make_selector(body: bytes | str, url: str, content_type: str | None = None) -> tuple[Selector, str]:
+    """A parsel Selector over the decoded page, and the encoding used."""
+    text, encoding = decode_body(body, content_type)
+    # A leading space or BOM before the doctype (saved pages) is harmless to lxml; strip NULs, which are not.
+    return Selector(text=text.replace("\x00", ""), type="html", base_url=url), encoding
+
+
+def detect_version(sel: Selector) -> str | None:
+    """The Discuz version the page says it is (``X3.4``, ``7.2``…), from the generator meta or footer."""
+    for text in sel.xpath("//meta[translate(@name,'GENRATO','genrato')='generator']/@content").getall():
+        m = _VERSION_IN_GENERATOR.search(text)
+        if m:
+            return m.group(1).replace(" ", "")
+    footer = sel.xpath("//div[@id='frt']//em/text() | //p[@id='copyright']//em/text()"
+                       " | //div[@id='footlinks']//em/text()").get()
+    if footer:
+        m = re.search(r"X?\s*\d+(?:\.\d+)+", footer)
+        if m:
+            return m.group(0).replace(" ", "")
+    return None
+
+
+def page_count(sel: Selector, scope: str = "//div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]") -> int:
+    """Number of pages from a Discuz pager; 1 when there is no pager (Discuz omits it on one page)."""
+    pagers = sel.xpath(scope)
+    if not pagers:
+        legacy = sel.xpath("//div[contains(concat(' ', @class, ' '), ' pages ')]")
+        if not legacy:
+            return 1
+        pagers = legacy
+    best = 1
+    for pager in pagers:
+        titles = pager.xpath(".//span/@title").getall()
+        for t in titles:
+            m = _PAGE_COUNT.search(t)
+            if m:
+                return int(m.group(1))
+        last = pager.xpath(".//a[contains(@class,'last')]/text()").get()
+        if last and _DIGITS.search(last):
+            best = max(best, int(_DIGITS.findall(last)[-1]))
+        for text in pager.xpath(".//a/text() | .//strong/text() | .//em/text()").getall():
+            text = text.strip().lstrip(".").strip()
+            if text.isdigit():
+                best = max(best, int(text))
+    return best
+
+
+def current_page(sel: Selector, default: int = 1) -> int:
+    """The page the pager marks as current (``strong``), else ``default``."""
+    text = sel.xpath("//div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
+    return int(text) if text and text.strip().isdigit() else default
+
+
+def special_status(sel: Selector, raw_text: str) -> tuple[str, str] | None:
+    """``(status, message)`` when the page is a showmessage()/anti-theft page, else ``None``."""
+    message = sel.xpath("//div[@id='messagetext']")
+    if not message:
+        message = sel.xpath("//div[contains(concat(' ', @class, ' '), ' alert_error ')]"
+                            " | //div[contains(concat(' ', @class, ' '), ' alert_info ')]"
+                            " | //div[contains(concat(' ', @class, ' '), ' box ') and contains(@class, 'message')]")
+    if message:
+        text = tidy_text(" ".join(message[0].xpath(".//p[not(contains(@class,'alert_btnleft'))]//text()").getall())
+                         or " ".join(message[0].xpath(".//text()[not(parent::script)]").getall()))
+        return classify_message(text), text
+    if sel.xpath("//div[@id='postlist'] | //table[@id='threadlisttableid'] | //div[@id='ct']"):
+        return None
+    body_text = tidy_text(" ".join(sel.xpath("//body//text()[not(parent::script)]").getall()))
+    if _ANTITHEFT.search(raw_text) and len(body_text) < 200:
+        return STATUS_ANTITHEFT, "anti-theft JavaScript challenge (helper_antitheft)"
+    return None
+
+
+def classify_message(text: str) -> str:
+    """Map a showmessage() text to a page state."""
+    for pattern, status in _MESSAGE_STATES:
+        if pattern.search(text):
+            return status
+    return STATUS_UNKNOWN

@@ -1,0 +1,252 @@
+"""A post body (``td.t_f#postmessage_PID``) -> clean text, clean HTML, quotes, images, edit note.
+
+What Discuz mixes into a rendered message, and what we do with it:
+
+* anti-copy jammer text (``font.jammer``, ``span[style*=display:none]``): removed everywhere;
+* the edit note ``<i class="pstatus"> 本帖最后由 X 于 T 编辑 </i>``: lifted out into its own fields;
+* quotes (``div.quote > blockquote``) of other posts: kept in the HTML, left out of the post's own
+  text, and returned as :class:`~scraper.items.Quote` with the quoted pid from the findpost link;
+* code blocks (``div.blockcode``): one text line per ``li``, without the 复制代码 button;
+* images: the real URL is ``zoomfile`` > ``file`` > ``data-original`` > ``data-src`` > ``src``
+  (``src`` is often a ``none.gif`` placeholder for lazy loading); smilies become their ``alt``;
+* scripts, styles and inline event handlers: dropped from the HTML.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from lxml import etree, html as lxml_html
+
+from ..items import Quote
+
+EDIT_NOTE = re.compile(
+    r"本帖最后由\s*(?P<editor>.+?)\s*于\s*(?P<time>\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?)\s*编辑"
+)
+_QUOTE_HEADER = re.compile(r"^\s*(?P<author>.+?)\s*发表于\s*(?P<time>.+?)\s*$")
+_FINDPOST_PID = re.compile(r"[?&;]pid=(\d+)")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+
+JAMMER_XPATH = (
+    ".//font[contains(concat(' ', normalize-space(@class), ' '), ' jammer ')]"
+    " | .//span[contains(translate(@style, ' ', ''), 'display:none')]"
+    " | .//script | .//style"
+)
+_IMAGE_SOURCE_ATTRS = ("zoomfile", "file", "data-original", "data-src", "src")
+_PLACEHOLDER_IMAGES = ("none.gif", "blank.gif", "loading.gif")
+_BLOCK_TAGS = frozenset({
+    "div", "p", "li", "tr", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
+    "dt", "dd", "pre", "hr", "section", "article",
+})
+_EVENT_ATTR = re.compile(r"^on[a-z]+$")
+_SOFT_BREAK = "\x00"
+_BREAK_RUN = re.compile(r"[\n\x00][\n\x00 \t]*")
+_SOURCE_SPACE = re.compile(r"[\r\n\t]+")
+
+
+@dataclass
+class Message:
+    """What a post body holds, cleaned."""
+
+    text: str = ""
+    html: str = ""
+    edited_note: str | None = None
+    edited_by: str | None = None
+    edited_at_text: str | None = None
+    quotes: list[Quote] = field(default_factory=list)
+    images: list[tuple[str, str | None, int | None]] = field(default_factory=list)  # (url, alt, aid)
+    files: list[tuple[str, str | None, int | None]] = field(default_factory=list)  # (url, name, aid)
+
+
+def drop(el: etree._Element) -> None:
+    """Remove ``el`` but keep its tail text in the tree."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def remove_jammer(root: etree._Element) -> None:
+    """Drop anti-copy jammer text and scripts from ``root`` in place."""
+    for el in root.xpath(JAMMER_XPATH):
+        drop(el)
+
+
+def image_url(img: etree._Element, base_url: str) -> str | None:
+    """The real URL of an ``img`` (lazy-load attributes first), absolute; ``None`` for placeholders."""
+    for attr in _IMAGE_SOURCE_ATTRS:
+        value = (img.get(attr) or "").strip()
+        if value and not value.startswith("data:") and not value.endswith(_PLACEHOLDER_IMAGES):
+            return urljoin(base_url, value)
+    return None
+
+
+def is_smilie(img: etree._Element) -> bool:
+    """Discuz smilies carry ``smilieid``; images posted with [img] carry an ``aimg_`` id instead."""
+    if img.get("smilieid") is not None:
+        return True
+    src = img.get("src") or ""
+    return "/smiley/" in src and not (img.get("id") or "").startswith("aimg_")
+
+
+def to_text(root: etree._Element) -> str:
+    """Plain text of an element: ``br`` and block elements become line breaks, whitespace tidied."""
+    parts: list[str] = []
+
+    def add(text: str | None, pre: bool) -> None:
+        # Source line breaks are only whitespace in HTML, except inside <pre>.
+        if text:
+            parts.append(text if pre else _SOURCE_SPACE.sub(" ", text))
+
+    def walk(el: etree._Element, pre: bool) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag == "br":
+            parts.append("\n")
+        elif tag == "img":
+            if is_smilie(el) and el.get("alt"):
+                parts.append(el.get("alt"))
+        elif tag:
+            block = tag in _BLOCK_TAGS
+            inner_pre = pre or tag in ("pre", "textarea")
+            if block:
+                parts.append(_SOFT_BREAK)
+            if tag not in ("script", "style"):
+                add(el.text, inner_pre)
+                for child in el:
+                    walk(child, inner_pre)
+            if block:
+                parts.append(_SOFT_BREAK)
+        add(el.tail, pre)
+
+    add(root.text, False)
+    for child in root:
+        walk(child, False)
+    # A block boundary is one line break, however many blocks meet there; <br>s count each.
+    text = _BREAK_RUN.sub(lambda m: "\n" * max(1, m.group(0).count("\n")), "".join(parts))
+    return tidy_text(text)
+
+
+def tidy_text(text: str) -> str:
+    """Collapse runs of spaces, strip each line, allow at most one blank line in a row."""
+    lines = [_INLINE_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def inner_html(el: etree._Element) -> str:
+    """The HTML inside ``el`` (not ``el`` itself), as UTF-8 text."""
+    out = [el.text or ""]
+    for child in el:
+        out.append(etree.tostring(child, encoding="unicode", method="html"))
+    return "".join(out).strip()
+
+
+def clean_message(el: etree._Element, base_url: str) -> Message:
+    """Clean one post body element (left untouched: work happens on a copy)."""
+    body = copy.deepcopy(el)
+    body.tail = None
+    remove_jammer(body)
+    msg = Message()
+
+    for note in body.xpath(".//i[contains(concat(' ', normalize-space(@class), ' '), ' pstatus ')]"):
+        note_text = tidy_text(note.text_content())
+        m = EDIT_NOTE.search(note_text)
+        if m and msg.edited_note is None:
+            msg.edited_note = note_text
+            msg.edited_by = m.group("editor")
+            msg.edited_at_text = m.group("time")
+        _drop_with_following_breaks(note)
+
+    for code in body.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' blockcode ')]"):
+        for button in code.xpath("./em"):
+            drop(button)
+
+    for img in body.xpath(".//img"):
+        if is_smilie(img):
+            continue
+        url = image_url(img, base_url)
+        if url:
+            aid = _int(img.get("aid"))
+            msg.images.append((url, img.get("alt") or img.get("title") or None, aid))
+            img.set("src", url)
+        for attr in list(img.attrib):
+            if _EVENT_ATTR.match(attr):
+                del img.attrib[attr]
+
+    for link in body.xpath(".//a[contains(@href, 'mod=attachment')]"):
+        href = urljoin(base_url, link.get("href"))
+        aid = _int((link.get("id") or "").removeprefix("aid"))
+        msg.files.append((href, tidy_text(link.text_content()) or None, aid))
+
+    for el_with_js in body.xpath(".//*[@*[starts-with(name(), 'on')]]"):
+        for attr in list(el_with_js.attrib):
+            if _EVENT_ATTR.match(attr):
+                del el_with_js.attrib[attr]
+
+    msg.html = inner_html(body)
+
+    # The post's own text leaves quoted posts out; they are returned separately.
+    text_root = copy.deepcopy(body)
+    for quote_div in text_root.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' quote ')]"):
+        msg.quotes.append(parse_quote(quote_div))
+        drop(quote_div)
+    msg.text = to_text(text_root)
+    return msg
+
+
+def parse_quote(quote_div: etree._Element) -> Quote:
+    """Who a ``div.quote`` quotes: author and time from its grey header, pid from the findpost link."""
+    quote = Quote()
+    block = quote_div.xpath(".//blockquote")
+    block_el = copy.deepcopy(block[0] if block else quote_div)
+    header_link = block_el.xpath(".//a[contains(@href, 'findpost')]")
+    if header_link:
+        link = header_link[0]
+        m = _FINDPOST_PID.search(link.get("href", "").replace("&amp;", "&"))
+        quote.pid = int(m.group(1)) if m else None
+        hm = _QUOTE_HEADER.match(tidy_text(link.text_content()))
+        if hm:
+            quote.author, quote.time_text = hm.group("author"), hm.group("time")
+        # The header sits in <font size=2><a>…</a></font><br/>: drop the whole header line.
+        header = link
+        while header.getparent() is not None and header.getparent() is not block_el and \
+                header.getparent().tag == "font":
+            header = header.getparent()
+        _drop_with_following_breaks(header, limit=1)
+    quote.text = to_text(block_el)
+    return quote
+
+
+def _drop_with_following_breaks(el: etree._Element, limit: int = 2) -> None:
+    """Drop ``el`` and up to ``limit`` ``<br>`` right after it (Discuz puts them after notes and headers)."""
+    for _ in range(limit):
+        nxt = el.getnext()
+        if nxt is None or nxt.tag != "br" or (el.tail or "").strip():
+            break
+        el.tail = (el.tail or "") + (nxt.tail or "")
+        nxt.tail = None
+        el.getparent().remove(nxt)
+    drop(el)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def fragment(html_text: str) -> etree._Element:
+    """Parse an HTML snippet into an element (used by tests and the 7.x parser)."""
+    return lxml_html.fragment_fromstring(html_text, create_parent="div")
+
+
+__all__ = ["Message", "clean_message", "remove_jammer", "image_url", "to_text", "tidy_text", "inner_html",
+           "drop", "EDIT_NOTE"]

@@ -1,0 +1,156 @@
+"""Discuz! times as shown -> timezone-aware datetimes.
+
+Discuz renders times with ``dgmdate()``: absolute in the site's ``dateformat`` (``Y-n-j`` by default,
+also ``Y-m-d``, ``Y/m/d``, ``n-j`` without a year, ``Y年n月j日``) with or without ``H:i(:s)``, or, when
+``dateconvert`` is on, relative (``刚刚``, ``N 秒前``, ``N 分钟前``, ``半小时前``, ``N 小时前``,
+``昨天 10:20``, ``前天 10:20``, ``N 天前``) usually wrapped in a ``span`` whose ``title`` holds the
+exact time. Times carry no offset: they are in the forum's ``timeoffset`` (UTC+8 unless configured).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from dateutil import tz as dateutil_tz
+from dateutil.parser import parse as dateutil_parse
+
+DEFAULT_TZ = timezone(timedelta(hours=8), "UTC+08:00")
+
+_SPACES = re.compile(r"[\s\u00a0\u3000]+")
+# 2024-10-1 09:00:00 / 2024/10/01 9:00 / 2024年10月1日 09:00 / 2024.10.1
+_ABSOLUTE = re.compile(
+    r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"(?:\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+)
+# n-j H:i (dateformat without a year)
+_NO_YEAR = re.compile(
+    r"(?<![\d-])(?P<m>\d{1,2})\s*[-/月]\s*(?P<d>\d{1,2})\s*日?(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?(?![\d-])"
+)
+_JUST_NOW = re.compile(r"刚刚")
+_SECONDS_AGO = re.compile(r"(\d+)\s*秒前")
+_MINUTES_AGO = re.compile(r"(\d+)\s*分钟前")
+_HALF_HOUR_AGO = re.compile(r"半小时前")
+_HOURS_AGO = re.compile(r"(\d+)\s*小时前")
+_DAY_WORD = re.compile(r"(今天|昨天|前天)\s*(\d{1,2}):(\d{2})")
+_DAYS_AGO = re.compile(r"(\d+)\s*天前")
+_TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+_DAY_OFFSETS = {"今天": 0, "昨天": 1, "前天": 2}
+
+
+def parse_tz(value: str | tzinfo | None) -> tzinfo:
+    """Turn ``"+08:00"``, ``"8"``, ``"Asia/Taipei"`` or a tzinfo into a tzinfo (default UTC+8)."""
+    if value is None or value == "":
+        return DEFAULT_TZ
+    if isinstance(value, tzinfo):
+        return value
+    text = str(value).strip()
+    m = re.fullmatch(r"(?:UTC|GMT)?\s*([+-]?)(\d{1,2})(?::?(\d{2}))?", text)
+    if m:
+        sign = -1 if m.group(1) == "-" else 1
+        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+        return timezone(sign * delta)
+    zone = dateutil_tz.gettz(text)
+    if zone is None:
+        raise ValueError(f"unknown time zone {value!r}: use an offset like +08:00 or a zone name")
+    return zone
+
+
+def clean_time_text(text: str | None) -> str:
+    """Collapse whitespace (including ``&nbsp;``) and drop the ``发表于`` prefix Discuz puts first."""
+    if not text:
+        return ""
+    text = _SPACES.sub(" ", text).strip()
+    for prefix in ("发表于", "发表时间", "发表於", "發表於"):
+        if text.startswith(prefix):
+            text = text[len(prefix):].lstrip(" :：")
+    return text
+
+
+def parse_absolute(text: str, tz: tzinfo = DEFAULT_TZ, now: datetime | None = None) -> datetime | None:
+    """Parse an absolute Discuz time (any of the common ``dateformat`` settings) in the site's zone."""
+    m = _ABSOLUTE.search(text)
+    if m:
+        parts = {k: int(v) if v else 0 for k, v in m.groupdict().items()}
+        return _build(parts["y"], parts["m"], parts["d"], parts["H"], parts["M"], parts["S"], tz)
+    m = _NO_YEAR.search(text)
+    if m and now is not None:
+        # ``n-j``: the year is the crawl's, unless that lands in the future (then last year).
+        parts = {k: int(v) if v else 0 for k, v in m.groupdict().items()}
+        local_now = now.astimezone(tz)
+        dt = _build(local_now.year, parts["m"], parts["d"], parts["H"], parts["M"], parts["S"], tz)
+        if dt is not None and dt > local_now + timedelta(days=1):
+            dt = _build(local_now.year - 1, parts["m"], parts["d"], parts["H"], parts["M"], parts["S"], tz)
+        return dt
+    try:
+        dt = dateutil_parse(text, fuzzy=False)
+    except (ValueError, OverflowError):
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+
+
+def parse_relative(text: str, now: datetime, tz: tzinfo = DEFAULT_TZ) -> datetime | None:
+    """Resolve a relative Discuz time against ``now`` (the response's Date header, else fetch time)."""
+    local_now = now.astimezone(tz)
+    if _JUST_NOW.search(text):
+        return local_now
+    for pattern, unit in ((_SECONDS_AGO, "seconds"), (_MINUTES_AGO, "minutes"), (_HOURS_AGO, "hours"),
+                          (_DAYS_AGO, "days")):
+        m = pattern.search(text)
+        if m:
+            return local_now - timedelta(**{unit: int(m.group(1))})
+    if _HALF_HOUR_AGO.search(text):
+        return local_now - timedelta(minutes=30)
+    m = _DAY_WORD.search(text)
+    if m:
+        day = (local_now - timedelta(days=_DAY_OFFSETS[m.group(1)])).date()
+        return datetime(day.year, day.month, day.day, int(m.group(2)), int(m.group(3)), tzinfo=tz)
+    m = _TIME_ONLY.match(text)
+    if m:  # some themes show only H:i for today's posts
+        return local_now.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=int(m.group(3) or 0),
+                                 microsecond=0)
+    return None
+
+
+def parse_discuz_time(text: str | None, title: str | None = None, *, now: datetime | None = None,
+                      tz: tzinfo = DEFAULT_TZ) -> datetime | None:
+    """The datetime a Discuz time element means.
+
+    ``title`` is the ``span[title]`` Discuz puts around relative times (exact, preferred);
+    ``text`` is what the page shows. Relative text is resolved against ``now``. Returns ``None``
+    when nothing in the inputs reads as a time.
+    """
+    if title:
+        dt = parse_absolute(clean_time_text(title), tz, now)
+        if dt is not None:
+            return dt
+    text = clean_time_text(text)
+    if not text:
+        return None
+    if now is not None:
+        dt = parse_relative(text, now, tz)
+        if dt is not None:
+            return dt
+    return parse_absolute(text, tz, now)
+
+
+def _build(y: int, m: int, d: int, hh: int, mm: int, ss: int, tz: tzinfo) -> datetime | None:
+    try:
+        return datetime(y, m, d, hh, mm, ss, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def parse_http_date(value: str | bytes | None) -> datetime | None:
+    """An HTTP ``Date`` header as an aware UTC datetime (``None`` when absent or unreadable)."""
+    if not value:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    from email.utils import parsedate_to_datetime
+
+    try:
+        dt = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)

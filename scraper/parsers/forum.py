@@ -1,0 +1,144 @@
+"""Forum list pages (``forumdisplay``) -> the forum, its sub-forums, and the threads listed.
+
+Rows are ``tbody#normalthread_TID`` / ``tbody#stickthread_TID`` (``forum_forumdisplay.php``);
+announcements and the separator have other ids and are skipped. Global stickies repeat on
+every forum's first page, so a thread's fid is not taken from the list it appears on.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+
+from parsel import Selector
+
+from ..items import Forum, ParsedPage, Thread
+from ..urls import classify, uid_from_href
+from .common import page_count
+from .content import tidy_text
+from .dates import DEFAULT_TZ, parse_discuz_time
+from .numbers import parse_int
+
+THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
+_ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
+_FID = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
+_GID = re.compile(r"[?&;]gid=(\d+)")
+_SCRIPT_FID = re.compile(r"fid\s*=\s*parseInt\('(\d+)'\)")
+
+
+def is_forum_page(sel: Selector) -> bool:
+    """Whether the page is a Discuz! X thread list."""
+    return bool(sel.xpath("//table[@id='threadlisttableid'] | " + THREAD_ROWS))
+
+
+def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
+                     fetched_at: datetime | None = None) -> ParsedPage:
+    """Parse a ``forumdisplay`` page: the forum (with its parent), sub-forums, thread rows, page count."""
+    target = classify(url)
+    page = ParsedPage(url=url, kind="forumdisplay", fetched_at=fetched_at)
+    forum, parents = _forum_from_breadcrumb(sel, target.fid)
+    page.fid = forum.fid if forum else target.fid
+    page.page = _current_page(sel, target.page)
+    page.pages = page_count(sel, "//span[@id='fd_page_top']//div[contains(concat(' ', @class, ' '), ' pg ')]"
+                                 " | //span[@id='fd_page_bottom']//div[contains(concat(' ', @class, ' '), ' pg ')]"
+                                 " | //div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]")
+    page.forums.extend(parents)
+    if forum:
+        page.forums.append(forum)
+    for link in sel.xpath("//div[starts-with(@id, 'subforum_')]//td//h2/a[contains(@href, 'fid=') or contains(@href, 'forum-')]"):
+        m = _FID.search(link.attrib.get("href", ""))
+        if not m or int(m.group(1)) == page.fid:
+            continue
+        sub = Forum(fid=int(m.group(1)), name=tidy_text(link.xpath("string()").get()) or None,
+                    parent_fid=page.fid, type="sub")
+        if all(f.fid != sub.fid for f in page.forums):
+            page.forums.append(sub)
+    seen: set[int] = set()
+    for row in sel.xpath(THREAD_ROWS):
+        m = _ROW_TID.match(row.attrib.get("id", ""))
+        if not m or int(m.group(1)) in seen:
+            continue
+        seen.add(int(m.group(1)))
+        thread = _parse_row(row, int(m.group(1)), now=now, tz=tz)
+        # Category and global stickies (pin_2, pin_3) belong to other forums; the rest are this forum's.
+        if not thread.is_sticky or row.xpath(".//img[contains(@src, 'pin_1')]"):
+            thread.fid = page.fid
+        page.threads.append(thread)
+    return page
+
+
+def _current_page(sel: Selector, default: int) -> int:
+    text = sel.xpath("//span[@id='fd_page_top']//div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
+    return int(text) if text and text.strip().isdigit() else default
+
+
+def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None) -> tuple[Forum | None, list[Forum]]:
+    """The listed forum and its ancestors (category ``gid`` and parent forum) from ``div#pt``."""
+    chain: list[Forum] = []
+    for a in sel.xpath("//div[@id='pt']//a"):
+        href = a.attrib.get("href", "")
+        name = tidy_text(a.xpath("string()").get()) or None
+        gm = _GID.search(href)
+        fm = _FID.search(href)
+        if gm and "forum.php" in href:
+            chain.append(Forum(fid=int(gm.group(1)), name=name, type="group"))
+        elif fm and ("forumdisplay" in href or re.search(r"forum-\d+-\d+\.html", href)):
+            chain.append(Forum(fid=int(fm.group(1)), name=name, type="forum"))
+    for parent, child in zip(chain, chain[1:]):
+        child.parent_fid = parent.fid
+        if parent.type != "group":
+            child.type = "sub"
+    fid = fid_from_url
+    if fid is None:
+        m = _SCRIPT_FID.search(" ".join(sel.xpath("//script[not(@src)]/text()").getall()))
+        fid = int(m.group(1)) if m else (chain[-1].fid if chain and chain[-1].type != "group" else None)
+    forum = next((f for f in reversed(chain) if f.fid == fid and f.type != "group"), None)
+    if forum is None and fid is not None:
+        name = tidy_text(sel.xpath("string(//h1//a[contains(@href, 'fid=') or contains(@href, 'forum-')])").get()) or None
+        forum = Forum(fid=fid, name=name)
+    parents = [f for f in chain if forum is None or f.fid != forum.fid or f.type == "group"]
+    if forum is not None:
+        desc = tidy_text(sel.xpath("string(//div[@id='ct']//div[contains(@class,'bm_h')]/following-sibling::*//p[contains(@class,'xg2')])").get() or "")
+        forum.description = desc or None
+    return forum, parents
+
+
+def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> Thread:
+    thread = Thread(tid=tid)
+    thread.is_sticky = row.attrib.get("id", "").startswith("stickthread_")
+    title = row.xpath(".//th//a[contains(concat(' ', normalize-space(@class), ' '), ' xst ')]")
+    if title:
+        thread.title = tidy_text(title[0].xpath("string()").get()) or None
+    prefix = row.xpath(".//th/em/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')] | .//th/em[not(a)]")
+    if prefix:
+        text = tidy_text(prefix[0].xpath("string()").get()).strip("[]")
+        thread.type_prefix = f"[{text}]" if text else None
+    thread.is_digest = bool(row.xpath(".//img[contains(@src, 'digest_') or @alt='digest']"))
+    # Guests see the "new" folder icon even on closed threads, so only a lock icon says anything.
+    thread.is_closed = True if row.xpath(".//td[contains(@class,'icn')]//img[contains(@src, 'folder_lock')]"
+                                      " | .//th[contains(concat(' ', normalize-space(@class), ' '), ' lock ')]") else None
+    by_cells = row.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' by ')]")
+    if by_cells:
+        author = by_cells[0].xpath(".//cite/a")
+        if author:
+            thread.author = tidy_text(author[0].xpath("string()").get()) or None
+            thread.author_uid = uid_from_href(author[0].attrib.get("href"))
+        else:
+            thread.author = tidy_text(by_cells[0].xpath("string(.//cite)").get()) or None
+        created = by_cells[0].xpath(".//em")
+        if created:
+            thread.created_at_text = tidy_text(created[0].xpath("string()").get()) or None
+            thread.created_at = parse_discuz_time(thread.created_at_text, created[0].xpath(".//span/@title").get(),
+                                                  now=now, tz=tz)
+    if len(by_cells) > 1:
+        last = by_cells[-1]
+        thread.last_poster = tidy_text(last.xpath("string(.//cite)").get()) or None
+        em = last.xpath(".//em")
+        if em:
+            thread.last_post_at_text = tidy_text(em[0].xpath("string()").get()) or None
+            thread.last_post_at = parse_discuz_time(thread.last_post_at_text, em[0].xpath(".//span/@title").get(),
+                                                    now=now, tz=tz)
+    num = row.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' num ')]")
+    if num:
+        thread.replies = parse_int(num[0].xpath("string(./a)").get())
+        thread.views = parse_int(num[0].xpath("string(./em)").get())
+    return thread

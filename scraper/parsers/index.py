@@ -1,0 +1,59 @@
+"""The forum index (``forum.php``) -> categories, forums and the sub-forums listed under them."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from parsel import Selector
+
+from ..items import Forum, ParsedPage
+from .content import tidy_text
+
+_FID = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
+_GID = re.compile(r"[?&;]gid=(\d+)")
+_CATEGORY_ID = re.compile(r"^category_(\d+)$")
+_FORUM_LINK = "contains(@href, 'forumdisplay') or contains(@href, 'forum-')"
+
+
+def is_index_page(sel: Selector) -> bool:
+    """Whether the page lists forum categories (``div#category_GID``) like the Discuz! X index."""
+    return bool(sel.xpath("//div[starts-with(@id, 'category_')]//table[contains(@class, 'fl_tb')]"
+                          " | //div[starts-with(@id, 'category_')]//h2/a"))
+
+
+def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = None) -> ParsedPage:
+    """Parse the forum index: each category (a Discuz "group" forum) and the forums in it."""
+    page = ParsedPage(url=url, kind="index", fetched_at=fetched_at)
+    seen: set[int] = set()
+    for block in sel.xpath("//div[starts-with(@id, 'category_')]"):
+        m = _CATEGORY_ID.match(block.attrib.get("id", ""))
+        if not m:
+            continue
+        gid = int(m.group(1))
+        header = block.xpath(f"preceding-sibling::div[1]//h2/a[contains(@href, 'gid={gid}')]"
+                             f" | ../div[contains(@class, 'bm_h')]//h2/a[contains(@href, 'gid=')]")
+        name = tidy_text(header[0].xpath("string()").get()) if header else None
+        if gid not in seen:
+            seen.add(gid)
+            page.forums.append(Forum(fid=gid, name=name or None, type="group"))
+        for cell in block.xpath(".//td[.//h2] | .//dl[.//dt//a]"):
+            links = cell.xpath(f".//h2/a[{_FORUM_LINK}] | .//dt/a[{_FORUM_LINK}]")
+            if not links:
+                continue
+            fm = _FID.search(links[0].attrib.get("href", ""))
+            if not fm:
+                continue
+            fid = int(fm.group(1))
+            if fid not in seen:
+                seen.add(fid)
+                desc = tidy_text(cell.xpath("string(.//p[contains(@class, 'xg2')])").get() or "") or None
+                page.forums.append(Forum(fid=fid, name=tidy_text(links[0].xpath("string()").get()) or None,
+                                         parent_fid=gid, type="forum", description=desc))
+            # "子版块:" links listed under a forum on the index.
+            for sub in cell.xpath(f".//p//a[{_FORUM_LINK}]"):
+                sm = _FID.search(sub.attrib.get("href", ""))
+                if sm and int(sm.group(1)) not in seen:
+                    seen.add(int(sm.group(1)))
+                    page.forums.append(Forum(fid=int(sm.group(1)), name=tidy_text(sub.xpath("string()").get()) or None,
+                                             parent_fid=fid, type="sub"))
+    return page

@@ -1,0 +1,83 @@
+"""User profile pages (``home.php?mod=space&uid=N&do=profile``) -> user and their exact figures.
+
+The profile shows what the stats block beside a post often rounds or leaves out: the exact
+registration time (``2010-6-10 10:00``), figures without ``万``, the group, and every extcredit.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+
+from parsel import Selector
+
+from ..items import ParsedPage, User, UserStats
+from ..urls import classify
+from .content import tidy_text
+from .dates import DEFAULT_TZ, parse_discuz_time
+from .numbers import parse_figure, parse_hours
+from .stats import KNOWN_LABELS
+
+_UID = re.compile(r"UID\s*[:：]\s*(\d+)")
+_COUNTS = re.compile(r"(回帖数|主题数|好友数|帖子数|记录数|日志数|相册数|分享数)\s*(\d+)")
+_COUNT_FIELDS = {"回帖数": "replies", "主题数": "threads", "好友数": "friends", "帖子数": "posts"}
+_GID = re.compile(r"gid=(\d+)")
+_SKIP_LABELS = frozenset({"已用空间", "邮箱状态", "视频认证", "所在时区", "统计信息"})
+
+
+def is_profile_page(sel: Selector) -> bool:
+    """Whether the page is a Discuz! X space profile."""
+    return bool(sel.xpath("//div[contains(@class, 'u_profile')] | //ul[@id='pbbs']"))
+
+
+def parse_profile_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
+                       fetched_at: datetime | None = None) -> ParsedPage:
+    """Parse a profile page into one :class:`User` and one :class:`UserStats` (source ``profile``)."""
+    page = ParsedPage(url=url, kind="profile", fetched_at=fetched_at)
+    heading = sel.xpath("//div[contains(@class, 'u_profile')]//h2[contains(@class, 'mbn')][1]")
+    uid = None
+    username = None
+    if heading:
+        m = _UID.search(heading[0].xpath("string()").get())
+        uid = int(m.group(1)) if m else None
+        username = tidy_text("".join(heading[0].xpath("./text()").getall())) or None
+    uid = uid or classify(url).uid
+    if uid is None:
+        return page
+    page.uid = uid
+    user = User(uid=uid, username=username)
+    stats = UserStats(uid=uid, seen_at=now, source="profile")
+    summary = tidy_text(sel.xpath("string(//div[contains(@class, 'u_profile')])").get() or "")
+    for label, value in _COUNTS.findall(summary):
+        stats.raw[label] = value
+        if label in _COUNT_FIELDS:
+            setattr(stats, _COUNT_FIELDS[label], int(value))
+    group = sel.xpath("//div[contains(@class, 'u_profile')]//li[em[contains(., '用户组')]]//a")
+    if group:
+        user.group_title = tidy_text(group[0].xpath("string()").get()) or None
+        m = _GID.search(group[0].attrib.get("href", ""))
+        user.group_id = int(m.group(1)) if m else None
+    for li in sel.xpath("//div[contains(@class, 'u_profile')]//li[em]"):
+        label = tidy_text(li.xpath("string(./em)").get()).rstrip(":：")
+        value = tidy_text("".join(li.xpath("./text() | ./*[not(self::em)]//text()").getall()))
+        if not label or not value or label in _SKIP_LABELS or label == "用户组":
+            continue
+        stats.raw[label] = value
+        field = KNOWN_LABELS.get(label)
+        if field == "registered":
+            user.registered_at_text = value
+            user.registered_at = parse_discuz_time(value, now=now, tz=tz)
+        elif field == "last_login":
+            user.last_login_text = value
+        elif field == "online_hours":
+            stats.online_hours = parse_hours(value)
+        elif field in ("credits", "digests", "threads", "posts", "friends", "followers", "following"):
+            setattr(stats, field, parse_figure(value).value)
+        elif field is None and li.xpath("ancestor::*[@id='psts']"):
+            figure = parse_figure(value)
+            if figure.value is not None:
+                stats.extcredits[label] = {"value": figure.value, "unit": figure.unit}
+    if stats.posts is None and stats.replies is not None and stats.threads is not None:
+        stats.posts = stats.replies + stats.threads
+    page.users.append(user)
+    page.user_stats.append(stats)
+    return page

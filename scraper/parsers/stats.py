@@ -1,0 +1,143 @@
+"""The user-stats block beside a post, read by its labels.
+
+The block is an admin-editable template (``pre_forum_threadprofile``), so nothing is read by
+position. Every ``label -> value`` pair is collected from
+
+* the numbercard ``div.tns`` (``<th><p>112</p>主题</th>``),
+* ``dl`` lists of ``dt``/``dd`` pairs (``dl.pil`` profile node, ``dl.cl`` hover card, 7.x ``dl.profile``),
+* ``<p>签到天数: 1289 天</p>``-style lines some plugins add,
+
+then known labels are mapped to typed fields and every other numeric ``dl`` entry is taken as an
+extcredit (威望, 金钱, 贡献, or a site's own such as 铜板) with its unit. All pairs stay in ``raw``.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from lxml import etree
+
+from ..items import User, UserStats
+from .content import tidy_text
+from .numbers import Figure, parse_figure, parse_hours
+
+# label -> field; Traditional-Chinese spellings included.
+KNOWN_LABELS: dict[str, str] = {
+    "UID": "uid",
+    "主题": "threads", "主題": "threads",
+    "帖子": "posts",
+    "回帖": "replies",
+    "积分": "credits", "積分": "credits",
+    "精华": "digests", "精華": "digests",
+    "在线时间": "online_hours", "在線時間": "online_hours",
+    "注册时间": "registered", "註冊時間": "registered", "注冊時間": "registered",
+    "最后登录": "last_login", "最後登錄": "last_login", "最后访问": "last_login",
+    "阅读权限": "readperm", "閱讀權限": "readperm",
+    "听众": "followers", "聽眾": "followers", "粉丝": "followers",
+    "收听": "following", "收聽": "following",
+    "好友": "friends",
+    "记录": "doings", "日志": "blogs", "相册": "albums", "分享": "shares", "广播": "broadcasts",
+}
+_COUNT_FIELDS = ("threads", "posts", "replies", "credits", "digests", "followers", "following", "friends")
+_LABEL_VALUE_LINE = re.compile(r"^(?P<label>[^\d:：]{1,12})\s*[:：]\s*(?P<value>\S.*)$")
+_LABEL_TRIM = re.compile(r"[\s:：\u00a0]+$|^[\s\u00a0]+")
+_GID = re.compile(r"gid=(\d+)")
+
+
+def _label(text: str) -> str:
+    return _LABEL_TRIM.sub("", tidy_text(text))
+
+
+def _figure_of(el: etree._Element) -> Figure:
+    """A value element: exact figure from a ``span[title]`` when present."""
+    titles = el.xpath(".//span[@title]/@title")
+    exact = next((t for t in titles if re.fullmatch(r"\s*[\d,]+\s*", t)), None)
+    return parse_figure(tidy_text(el.text_content()), exact)
+
+
+def collect_pairs(block: etree._Element) -> list[tuple[str, Figure, str]]:
+    """Every (label, figure, origin) in a stats block; origin is ``card``, ``dl`` or ``line``."""
+    pairs: list[tuple[str, Figure, str]] = []
+    for cell in block.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]//*[self::th or self::td]"):
+        value_el = cell.xpath("./p")
+        if not value_el:
+            continue
+        # The label is the cell's own text around the <p> (``<th><p>112</p>主题</th>``).
+        label = _label("".join(cell.xpath("./text()")))
+        if label:
+            pairs.append((label, _figure_of(value_el[0]), "card"))
+    for dl in block.xpath(".//dl"):
+        label = None
+        for child in dl:
+            if child.tag == "dt":
+                label = _label(child.text_content())
+            elif child.tag == "dd" and label:
+                pairs.append((label, _figure_of(child), "dl"))
+                label = None
+    for p in block.xpath(".//p[not(ancestor::div[contains(@class, 'tns')])]"):
+        m = _LABEL_VALUE_LINE.match(tidy_text(p.text_content()))
+        if m:
+            pairs.append((_label(m.group("label")), parse_figure(m.group("value")), "line"))
+    return pairs
+
+
+def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | None = None) -> tuple[UserStats, dict]:
+    """Read one author column into :class:`UserStats` plus user fields found there.
+
+    Returns ``(stats, user_fields)``; ``user_fields`` may hold ``group_title``, ``group_id``,
+    ``custom_title`` and ``registered_at_text``. A block with no pairs (guests with
+    ``threadguestlite``) gives empty stats, which is not an error.
+    """
+    stats = UserStats(uid=uid, seen_at=seen_at, source="post")
+    user_fields: dict = {}
+    for label, figure, origin in collect_pairs(block):
+        stats.raw.setdefault(label, figure.shown)
+        field = KNOWN_LABELS.get(label)
+        if field in _COUNT_FIELDS:
+            current = getattr(stats, field)
+            # A later exact figure beats an earlier rounded one (the hover card vs the numbercard).
+            if current is None or (field in stats.approx and not figure.approx):
+                setattr(stats, field, figure.value)
+                if figure.approx and field not in stats.approx:
+                    stats.approx.append(field)
+                elif not figure.approx and field in stats.approx:
+                    stats.approx.remove(field)
+        elif field == "online_hours":
+            if stats.online_hours is None:
+                stats.online_hours = parse_hours(figure.shown)
+        elif field == "registered":
+            user_fields.setdefault("registered_at_text", figure.shown)
+        elif field == "last_login":
+            user_fields.setdefault("last_login_text", figure.shown)
+        elif field is None and origin == "dl" and figure.value is not None and label not in stats.extcredits:
+            stats.extcredits[label] = {"value": figure.value, "unit": figure.unit}
+            if figure.approx:
+                stats.extcredits[label]["approx"] = True
+    if stats.posts is None and stats.replies is not None and stats.threads is not None:
+        # Newer X3.4/X3.5 label the numbercard 回帖 and show posts − threads there.
+        stats.posts = stats.replies + stats.threads
+        if "replies" in stats.approx or "threads" in stats.approx:
+            stats.approx.append("posts")
+
+    group = block.xpath(".//p/em/a[contains(@href, 'usergroup')] | .//p/em/a[contains(@href, 'gid=')]")
+    if group:
+        user_fields["group_title"] = tidy_text(group[0].text_content()) or None
+        m = _GID.search(group[0].get("href", ""))
+        if m:
+            user_fields["group_id"] = int(m.group(1))
+    else:
+        title = block.xpath(".//p/em[not(@id)]")
+        if title:
+            user_fields["group_title"] = tidy_text(title[0].text_content()) or None
+    custom = block.xpath(".//p[contains(concat(' ', normalize-space(@class), ' '), ' xg1 ')]")
+    if custom:
+        user_fields["custom_title"] = tidy_text(custom[0].text_content()) or None
+    return stats, user_fields
+
+
+def apply_user_fields(user: User, fields: dict) -> User:
+    """Copy the fields :func:`parse_stats_block` found onto ``user`` (first value wins)."""
+    for key, value in fields.items():
+        if value is not None and getattr(user, key, None) is None:
+            setattr(user, key, value)
+    return user

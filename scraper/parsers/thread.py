@@ -1,0 +1,231 @@
+"""Thread pages (``viewthread``) -> thread, posts, authors, their stats, attachments.
+
+Discuz! X hooks used (stable across X2.5–X3.5 and common themes):
+posts ``div#postlist > div#post_PID`` (numeric PID, never ``#post_new``) holding ``table#pidPID``;
+author column ``td.pls``; body ``td#postmessage_PID``; time ``em#authorpostonPID``; floor
+``a#postnumPID``; title ``span#thread_subject``; views/replies the ``span.xi1`` pair in
+``#postlist .hm``; pages from the ``div.pg`` pager (absent on one-page threads).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+from parsel import Selector
+
+from ..items import (
+    POST_BANNED_AUTHOR, POST_BANNED_SINGLE, POST_DELETED_FLOOR, POST_HIDDEN_REPLY, POST_HIDE_PARTIAL, POST_OK,
+    POST_PAID, POST_PASSWORD, Attachment, ParsedPage, Post, Thread, User,
+)
+from ..urls import classify, uid_from_href
+from .common import page_count
+from .content import clean_message, tidy_text
+from .dates import DEFAULT_TZ, parse_discuz_time
+from .numbers import parse_int
+from .stats import apply_user_fields, parse_stats_block
+
+POST_NODES = "//div[@id='postlist']/div[starts-with(@id, 'post_')]"
+_NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
+_SCRIPT_IDS = re.compile(r"fid\s*=\s*parseInt\('(\d+)'\)\s*,\s*tid\s*=\s*parseInt\('(\d+)'\)")
+_FID_IN_HREF = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
+_TID_IN_HREF = re.compile(r"(?:[?&;]tid=|thread-)(\d+)")
+# The default ``custominfo.postno`` names of the first floors; sites may rename them.
+FLOOR_NAMES = {"楼主": 1, "樓主": 1, "沙发": 2, "沙發": 2, "板凳": 3, "地板": 4, "地下室": 5}
+_FLOOR_DIGITS = re.compile(r"(\d+)")
+_DEVICE = re.compile(r"来自\s*[:：]?\s*(\S+?(?:客户端|手机|移动端|App|APP|版|网页)\S*)")
+_LOCATION = re.compile(r"(?:IP\s*属地|IP属地|发布于|來自)\s*[:：]\s*(\S+)")
+
+_LOCKED_STATES: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r"作者被禁止或删除"), POST_BANNED_AUTHOR),
+    (re.compile(r"被管理员或版主屏蔽"), POST_BANNED_SINGLE),
+    (re.compile(r"仅作者可见|僅作者可見"), POST_HIDDEN_REPLY),
+    (re.compile(r"购买|售价|付费|購買"), POST_PAID),
+    (re.compile(r"密码|密碼"), POST_PASSWORD),
+    (re.compile(r"隐藏|回复|積分高於|积分高于|隱藏"), POST_HIDE_PARTIAL),
+)
+
+
+def is_thread_page(sel: Selector) -> bool:
+    """Whether the page carries a Discuz! X post list."""
+    return bool(sel.xpath(POST_NODES))
+
+
+def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
+                      fetched_at: datetime | None = None) -> ParsedPage:
+    """Parse a Discuz! X ``viewthread`` page.
+
+    ``now`` anchors relative times (the response's Date header, else the fetch time).
+    """
+    target = classify(url)
+    page = ParsedPage(url=url, kind="viewthread", fetched_at=fetched_at)
+    thread = _parse_thread_header(sel, url, target.tid)
+    page.tid = thread.tid
+    page.fid = thread.fid
+    page.page = _current_page(sel, target.page)
+    page.pages = thread.pages = page_count(sel, "//div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]"
+                                                " | //div[@id='postlist']/following-sibling::div//div[contains(concat(' ', @class, ' '), ' pg ')]")
+    users: dict[int, User] = {}
+    previous_floor: int | None = None
+    for index, node in enumerate(sel.xpath(POST_NODES)):
+        m = _NUMERIC_POST_ID.match(node.attrib.get("id", ""))
+        if not m:
+            continue
+        pid = int(m.group(1))
+        post, attachments = _parse_post(node, pid, thread.tid, url, now=now, tz=tz)
+        page.attachments.extend(attachments)
+        post.page = page.page
+        if post.floor is None:
+            post.floor = previous_floor + 1 if previous_floor is not None else None
+        previous_floor = post.floor
+        post.is_first = post.floor == 1
+        page.posts.append(post)
+        if post.is_first:
+            thread.author, thread.author_uid = post.author, post.author_uid
+            thread.created_at, thread.created_at_text = post.posted_at, post.posted_at_text
+
+        pls = node.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
+        if post.author_uid:
+            user = users.setdefault(post.author_uid, User(uid=post.author_uid, username=post.author))
+            if pls:
+                stats, fields = parse_stats_block(pls[0].root, post.author_uid, seen_at=now)
+                apply_user_fields(user, fields)
+                if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
+                    page.user_stats.append(stats)
+    _fill_floors_backwards(page.posts, page.page)
+    page.users = list(users.values())
+    page.threads = [thread]
+    return page
+
+
+def _current_page(sel: Selector, default: int) -> int:
+    text = sel.xpath("//div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
+    return int(text) if text and text.strip().isdigit() else default
+
+
+def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
+    scripts = " ".join(sel.xpath("//script[not(@src)]/text()").re(r"fid\s*=\s*parseInt\('\d+'\)\s*,\s*tid\s*=\s*parseInt\('\d+'\)"))
+    m = _SCRIPT_IDS.search(scripts)
+    fid = int(m.group(1)) if m else None
+    tid = int(m.group(2)) if m else tid_from_url
+    crumbs = sel.xpath("//div[@id='pt']//a")
+    forum_name = None
+    for a in crumbs:
+        href = a.attrib.get("href", "")
+        fm = _FID_IN_HREF.search(href)
+        if fm and ("forumdisplay" in href or re.search(r"forum-\d+-\d+\.html", href)):
+            forum_name = tidy_text(a.xpath("string()").get()) or forum_name
+            if fid is None:
+                fid = int(fm.group(1))
+        if tid is None:
+            tm = _TID_IN_HREF.search(href)
+            if tm and ("viewthread" in href or "thread-" in href):
+                tid = int(tm.group(1))
+    title = tidy_text(sel.xpath("string(//span[@id='thread_subject'])").get()) or None
+    prefix_link = sel.xpath("//h1[contains(concat(' ', @class, ' '), ' ts ')]/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
+    type_prefix = None
+    if prefix_link:
+        type_prefix = "[" + tidy_text(prefix_link[0].xpath("string()").get()).strip("[]") + "]"
+    counts = sel.xpath("//div[@id='postlist']//div[contains(concat(' ', @class, ' '), ' hm ')]//span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()").getall()
+    views = parse_int(counts[0]) if len(counts) > 0 else None
+    replies = parse_int(counts[1]) if len(counts) > 1 else None
+    closed = bool(sel.xpath("//div[@id='postlist']//img[contains(@src, 'locked.gif') or @alt='关闭']"
+                            " | //div[@id='postlist']//img[contains(@src, 'locked.png')]"))
+    return Thread(
+        tid=tid, fid=fid, title=title, type_prefix=type_prefix, views=views, replies=replies,
+        is_closed=closed, forum_name=forum_name, url=url, status="ok",
+    )
+
+
+def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: datetime | None,
+                tz: tzinfo) -> tuple[Post, list[Attachment]]:
+    post = Post(pid=pid, tid=tid, url=url)
+    attachments: list[Attachment] = []
+    author_link = node.xpath(
+        f".//div[@id='favatar{pid}']//div[contains(@class,'authi')]//a[contains(@href,'uid')]"
+        f" | .//div[@id='userinfo{pid}']//strong/a[contains(@href,'uid')]"
+        f" | .//td[contains(@class,'plc')]//div[contains(@class,'authi')]/a[contains(@href,'uid')]"
+    )
+    if author_link:
+        post.author = tidy_text(author_link[0].xpath("string()").get()) or None
+        post.author_uid = uid_from_href(author_link[0].attrib.get("href"))
+    else:
+        anonymous = node.xpath(f".//div[@id='favatar{pid}']//div[contains(@class,'authi')]")
+        if anonymous:
+            post.author = tidy_text(anonymous[0].xpath("string(./a | ./text())").get()) or None
+
+    time_el = node.xpath(f".//em[@id='authorposton{pid}']")
+    if time_el:
+        title = time_el[0].xpath(".//span/@title").get()
+        post.posted_at_text = tidy_text(time_el[0].xpath("string()").get()).removeprefix("发表于").strip() or None
+        post.posted_at = parse_discuz_time(post.posted_at_text, title, now=now, tz=tz)
+        authi_text = tidy_text(time_el[0].xpath("string(..)").get())
+        device = _DEVICE.search(authi_text)
+        if device:
+            post.device = device.group(1)
+        location = _LOCATION.search(authi_text)
+        if location:
+            post.location = location.group(1)
+
+    post.floor = _floor(node, pid)
+
+    message_el = node.xpath(f".//td[@id='postmessage_{pid}'] | .//div[@id='postmessage_{pid}']")
+    if message_el:
+        msg = clean_message(message_el[0].root, url)
+        post.content_text, post.content_html = msg.text, msg.html
+        post.edited_note, post.edited_by = msg.edited_note, msg.edited_by
+        if msg.edited_at_text:
+            post.edited_at = parse_discuz_time(msg.edited_at_text, now=now, tz=tz)
+        post.quotes = msg.quotes
+        _add_media(attachments, pid, msg)
+    # Attachments not inlined in the message are listed in div.pattl below it.
+    for listing in node.xpath(".//div[contains(concat(' ', @class, ' '), ' pattl ')]"):
+        _add_media(attachments, pid, clean_message(listing.root, url))
+    post.status = _post_status(node, has_message=bool(message_el))
+    return post, attachments
+
+
+def _add_media(attachments: list[Attachment], pid: int, msg) -> None:
+    seen = {a.url for a in attachments}
+    for kind, items in (("image", msg.images), ("file", msg.files)):
+        for media_url, name, aid in items:
+            if media_url not in seen:
+                seen.add(media_url)
+                attachments.append(Attachment(pid=pid, url=media_url, name=name, kind=kind, aid=aid))
+
+
+def _floor(node: Selector, pid: int) -> int | None:
+    link = node.xpath(f".//a[@id='postnum{pid}']")
+    if not link:
+        return None
+    number = link[0].xpath("./em/text()").get()
+    if number and number.strip().isdigit():
+        return int(number.strip())
+    label = tidy_text(link[0].xpath("string()").get())
+    if label in FLOOR_NAMES:
+        return FLOOR_NAMES[label]
+    m = _FLOOR_DIGITS.search(label)
+    return int(m.group(1)) if m else None
+
+
+def _fill_floors_backwards(posts: list[Post], page: int | None) -> None:
+    """Floors renamed by a site's ``postno`` setting: count back from the next known floor."""
+    for i in range(len(posts) - 2, -1, -1):
+        if posts[i].floor is None and posts[i + 1].floor is not None:
+            posts[i].floor = posts[i + 1].floor - 1
+            posts[i].is_first = posts[i].floor == 1
+
+
+def _post_status(node: Selector, *, has_message: bool) -> str:
+    pct_text = tidy_text(node.xpath("string(.//div[contains(concat(' ', @class, ' '), ' pct ')])").get() or "")
+    if "无效楼层" in pct_text or "無效樓層" in pct_text:
+        return POST_DELETED_FLOOR
+    for locked in node.xpath(".//div[contains(concat(' ', @class, ' '), ' locked ')]"):
+        text = tidy_text(locked.xpath("string()").get())
+        for pattern, state in _LOCKED_STATES:
+            if pattern.search(text):
+                if state == POST_HIDE_PARTIAL and not has_message:
+                    continue
+                return state
+    return POST_OK
+
+
+__all__ = ["parse_thread_page", "is_thread_page", "FLOOR_NAMES"]

@@ -1,0 +1,140 @@
+"""Discuz! URLs: what a URL points at, and one canonical spelling for each page.
+
+Discuz serves the same page under many spellings: dynamic (``forum.php?mod=viewthread&tid=7&page=2``),
+rewritten (``thread-7-2-1.html``, whose third number is only the forum list page to go back to),
+7.x (``viewthread.php?tid=7&page=2``), and with ``extra=``/``fromuid=``/``highlight=`` noise.
+``classify()`` reads them all; ``canonical()`` writes back one form so that a crawl fetches each
+page once.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from .items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_VIEWTHREAD
+
+# Query parameters Discuz ignores when rendering a page (navigation breadcrumbs, highlighting).
+IGNORED_PARAMS = frozenset({"extra", "fromuid", "highlight", "from", "frommage"})
+
+_THREAD_STATIC = re.compile(r"(?:^|/)thread-(?P<tid>\d+)-(?P<page>\d+)-(?P<prev>\d+)\.html$")
+_FORUM_STATIC = re.compile(r"(?:^|/)forum-(?P<fid>\w+)-(?P<page>\d+)\.html$")
+_SPACE_STATIC = re.compile(r"(?:^|/)space-uid-(?P<uid>\d+)\.html$")
+_UID_IN_HREF = re.compile(r"(?:[?&;]uid=|space-uid-|space\.php\?uid=)(\d+)")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a URL asks Discuz for."""
+
+    kind: str  # index | forumdisplay | viewthread | profile | other
+    tid: int | None = None
+    fid: int | None = None
+    uid: int | None = None
+    page: int = 1
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k.lower(): v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def classify(url: str) -> Target:
+    """Read a Discuz URL (any style) into a :class:`Target`."""
+    parts = urlsplit(url)
+    path = parts.path
+    name = path.rsplit("/", 1)[-1]
+    q = _query(url)
+    page = _int(q.get("page")) or 1
+    m = _THREAD_STATIC.search(path)
+    if m:
+        return Target(KIND_VIEWTHREAD, tid=int(m.group("tid")), page=int(m.group("page")) or 1)
+    m = _FORUM_STATIC.search(path)
+    if m:
+        return Target(KIND_FORUMDISPLAY, fid=_int(m.group("fid")), page=int(m.group("page")) or 1)
+    m = _SPACE_STATIC.search(path)
+    if m:
+        return Target(KIND_PROFILE, uid=int(m.group("uid")))
+    mod = q.get("mod", "")
+    if name == "forum.php" or name == "":
+        if mod == "viewthread" and _int(q.get("tid")):
+            return Target(KIND_VIEWTHREAD, tid=_int(q.get("tid")), page=page)
+        if mod == "forumdisplay" and _int(q.get("fid")):
+            return Target(KIND_FORUMDISPLAY, fid=_int(q.get("fid")), page=page)
+        if mod in ("", "index") and "gid" not in q:
+            return Target(KIND_INDEX)
+    if name == "viewthread.php" and _int(q.get("tid")):
+        return Target(KIND_VIEWTHREAD, tid=_int(q.get("tid")), page=page)
+    if name == "forumdisplay.php" and _int(q.get("fid")):
+        return Target(KIND_FORUMDISPLAY, fid=_int(q.get("fid")), page=page)
+    if name in ("index.php",) and not q:
+        return Target(KIND_INDEX)
+    if name == "home.php" and mod == "space" and _int(q.get("uid")) and q.get("do", "profile") == "profile":
+        return Target(KIND_PROFILE, uid=_int(q.get("uid")))
+    if name == "space.php" and _int(q.get("uid")):
+        return Target(KIND_PROFILE, uid=_int(q.get("uid")))
+    return Target("other")
+
+
+def site_root(url: str) -> str:
+    """The forum's base URL (scheme, host and the folder holding ``forum.php``), with a trailing slash."""
+    parts = urlsplit(url)
+    folder = parts.path.rsplit("/", 1)[0] + "/"
+    return urlunsplit((parts.scheme, parts.netloc, folder, "", ""))
+
+
+def thread_url(root: str, tid: int, page: int = 1, *, legacy: bool = False) -> str:
+    """The canonical (dynamic) URL of page ``page`` of thread ``tid`` under ``root``."""
+    if legacy:
+        return urljoin(root, f"viewthread.php?tid={tid}" + (f"&page={page}" if page > 1 else ""))
+    return urljoin(root, f"forum.php?mod=viewthread&tid={tid}" + (f"&page={page}" if page > 1 else ""))
+
+
+def forum_url(root: str, fid: int, page: int = 1, *, legacy: bool = False) -> str:
+    """The canonical (dynamic) URL of list page ``page`` of forum ``fid``."""
+    if legacy:
+        return urljoin(root, f"forumdisplay.php?fid={fid}" + (f"&page={page}" if page > 1 else ""))
+    return urljoin(root, f"forum.php?mod=forumdisplay&fid={fid}" + (f"&page={page}" if page > 1 else ""))
+
+
+def profile_url(root: str, uid: int, *, legacy: bool = False) -> str:
+    """The canonical URL of user ``uid``'s profile page."""
+    if legacy:
+        return urljoin(root, f"space.php?uid={uid}&do=profile")
+    return urljoin(root, f"home.php?mod=space&uid={uid}&do=profile")
+
+
+def canonical(url: str) -> str:
+    """One spelling per page: drop ignored parameters, fragments, ``page=1`` and sort the query.
+
+    Rewritten thread URLs keep their style but lose the meaningless third number.
+    """
+    parts = urlsplit(url)
+    m = _THREAD_STATIC.search(parts.path)
+    path = parts.path
+    if m:
+        path = path[: m.start("prev")] + "1" + path[m.end("prev"):]
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in IGNORED_PARAMS]
+    if any(k == "mod" and v in ("viewthread", "forumdisplay") for k, v in pairs) or path.endswith(
+        ("viewthread.php", "forumdisplay.php")
+    ):
+        pairs = [(k, v) for k, v in pairs if not (k == "page" and v in ("1", ""))]
+    pairs.sort()
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path or "/", urlencode(pairs), ""))
+
+
+def uid_from_href(href: str | None) -> int | None:
+    """The uid in a space/profile link (``home.php?mod=space&uid=5``, ``space-uid-5.html``, 7.x ``space.php?uid=5``)."""
+    if not href:
+        return None
+    m = _UID_IN_HREF.search(href.replace("&amp;", "&"))
+    return int(m.group(1)) if m else None
+
+
+def same_site(url: str, root: str) -> bool:
+    """Whether ``url`` is on the forum rooted at ``root`` (same host, under the same folder)."""
+    a, b = urlsplit(url), urlsplit(root)
+    return a.netloc.lower() == b.netloc.lower() and a.path.startswith(b.path.rsplit("/", 1)[0] + "/")

@@ -1,0 +1,51 @@
+"""Shared test helpers: where the fixture captures are, and how to read them."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+SITE_A = FIXTURES / "discuz-x34-utf8-a"
+SITE_A2 = FIXTURES / "discuz-x34-utf8-a-state2"
+SITE_MEMBER = FIXTURES / "discuz-x34-utf8-a-member"
+REAL = FIXTURES / "real"
+
+requires_fixtures = pytest.mark.skipif(not SITE_A.exists(), reason="../shared/fixtures is not beside the project")
+
+
+def whole_site_captures() -> list[Path]:
+    """Every capture folder with both a manifest and database ground truth."""
+    if not FIXTURES.exists():
+        return []
+    return sorted(p for p in FIXTURES.iterdir() if (p / "manifest.json").exists() and (p / "expected.json").exists())
+
+
+@dataclass(frozen=True)
+class CapturedPage:
+    url: str
+    body: bytes
+    status: int
+    content_type: str
+    date: str | None
+    meta: dict
+
+
+@lru_cache(maxsize=None)
+def captured_pages(folder: Path) -> tuple[CapturedPage, ...]:
+    """The pages of a capture, in manifest order."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return tuple(
+        CapturedPage(e["url"], (folder / e["file"]).read_bytes(), e["status"], e.get("content_type", ""),
+                     e.get("headers", {}).get("Date"), e)
+        for e in manifest
+    )
+
+
+@lru_cache(maxsize=None)
+def expected(folder: Path) -> dict:
+    return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
