@@ -1,0 +1,50 @@
+"""The archive schema (``archive.json``): one description serves table creation, row validation and docs."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+SCHEMA_PATH = Path(__file__).with_name("archive.json")
+
+# archive.json column types -> SQLite column types and the Python types a normalised value may have.
+SQLITE_TYPES = {"integer": "INTEGER", "text": "TEXT", "real": "REAL", "json": "TEXT", "blob": "BLOB"}
+PYTHON_TYPES = {"integer": (int,), "text": (str,), "real": (int, float), "json": (str,), "blob": (bytes,)}
+
+
+@lru_cache(maxsize=None)
+def load() -> dict:
+    """The parsed ``archive.json``."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def tables() -> dict[str, dict]:
+    """Table name -> its description (``pk``, ``columns``, ``indexes``, ``description``)."""
+    return load()["tables"]
+
+
+def columns(table: str) -> dict[str, str]:
+    """Column name -> archive.json type for ``table``."""
+    return {name: spec[0] for name, spec in tables()[table]["columns"].items()}
+
+
+def required(table: str) -> list[str]:
+    """Columns that must be present and not NULL."""
+    return [name for name, spec in tables()[table]["columns"].items() if "required" in spec[2:]]
+
+
+def validate_row(table: str, row: dict) -> list[str]:
+    """Problems with ``row`` for ``table`` (unknown columns, wrong types, missing required values)."""
+    if table not in tables():
+        return [f"unknown table {table!r}"]
+    problems = []
+    cols = columns(table)
+    for name, value in row.items():
+        if name not in cols:
+            problems.append(f"{table}: unknown column {name!r}")
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, PYTHON_TYPES[cols[name]])):
+            problems.append(f"{table}.{name}: expected {cols[name]}, got {type(value).__name__} {value!r:.60}")
+    for name in required(table):
+        if row.get(name) is None:
+            problems.append(f"{table}.{name}: required value missing")
+    return problems

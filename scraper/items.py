@@ -179,13 +179,16 @@ class ParsedPage:
     users: list[User] = field(default_factory=list)
     user_stats: list[UserStats] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)  # absolute URLs worth following (spider decides)
+    content_type: str | None = None
+    date_header: str | None = None
+    # The bytes as served; set by the crawler (not the parsers) so that unreadable pages can be kept.
+    raw_body: bytes | None = field(default=None, repr=False)
 
 
 def to_dict(obj: Any) -> Any:
     """Turn an item (or list of items) into plain JSON-ready data; datetimes become ISO 8601."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.name != "raw_body"}
     if isinstance(obj, (list, tuple)):
         return [to_dict(x) for x in obj]
     if isinstance(obj, dict):

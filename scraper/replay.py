@@ -127,6 +127,27 @@ def _route_key(url_or_path: str) -> RouteKey:
     return raw_path, tuple(sorted(params))
 
 
+# Discuz!'s default rewrite rules (function_admincp.php): static name -> script and query.
+_REWRITE_RULES = (
+    (re.compile(rb"^(.*/)?thread-(\d+)-(\d+)-\d+\.html$"), b"forum.php",
+     lambda m: ((b"mod", b"viewthread"), (b"page", m.group(3)), (b"tid", m.group(2)))),
+    (re.compile(rb"^(.*/)?forum-(\w+)-(\d+)\.html$"), b"forum.php",
+     lambda m: ((b"fid", m.group(2)), (b"mod", b"forumdisplay"), (b"page", m.group(3)))),
+    (re.compile(rb"^(.*/)?space-uid-(\d+)\.html$"), b"home.php",
+     lambda m: ((b"mod", b"space"), (b"uid", m.group(2)))),
+)
+
+
+def _rewrite_static(key: RouteKey) -> RouteKey | None:
+    """The dynamic route a static (rewritten) Discuz URL stands for, or None."""
+    path, params = key
+    for pattern, script, query in _REWRITE_RULES:
+        m = pattern.match(path)
+        if m:
+            return (m.group(1) or b"/") + script, tuple(sorted(query(m) + params))
+    return None
+
+
 def _page_one_variant(key: RouteKey) -> RouteKey | None:
     """Return the key with ``page=1`` toggled, or None when another page is asked for."""
     path, params = key
@@ -209,6 +230,15 @@ class Capture:
         (``forum.php?...``); the host is ignored.
         """
         key = _route_key(url_or_path)
+        entry = self._find(key)
+        if entry is None:
+            # Discuz's URL-rewrite rules (.htaccess / nginx) map static URLs onto the dynamic ones.
+            rewritten = _rewrite_static(key)
+            if rewritten is not None:
+                entry = self._find(rewritten)
+        return entry
+
+    def _find(self, key: RouteKey) -> Entry | None:
         entry = self._routes.get(key)
         if entry is None:
             variant = _page_one_variant(key)

@@ -57,6 +57,8 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {exc}")
     page.http_status = http_status
+    page.content_type = content_type
+    page.date_header = date_header.decode("latin-1") if isinstance(date_header, bytes) else date_header
     page.charset = charset
     page.version = detect_version(sel)
     for user in page.users:

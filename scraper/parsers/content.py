@@ -30,10 +30,13 @@ _FINDPOST_PID = re.compile(r"[?&;]pid=(\d+)")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
+# Invisible to a reader, so not content: jammer text, hidden elements (jammer spans, attachment
+# hover tips), scripts, and the guest notice Discuz puts inside messages with attachments.
 JAMMER_XPATH = (
     ".//font[contains(concat(' ', normalize-space(@class), ' '), ' jammer ')]"
-    " | .//span[contains(translate(@style, ' ', ''), 'display:none')]"
+    " | .//*[contains(translate(@style, ' ', ''), 'display:none')]"
     " | .//script | .//style"
+    " | .//div[contains(concat(' ', normalize-space(@class), ' '), ' attach_nopermission ')]"
 )
 _IMAGE_SOURCE_ATTRS = ("zoomfile", "file", "data-original", "data-src", "src")
 _PLACEHOLDER_IMAGES = ("none.gif", "blank.gif", "loading.gif")

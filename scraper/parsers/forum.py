@@ -96,9 +96,6 @@ def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None) -> tuple[For
         name = tidy_text(sel.xpath("string(//h1//a[contains(@href, 'fid=') or contains(@href, 'forum-')])").get()) or None
         forum = Forum(fid=fid, name=name)
     parents = [f for f in chain if forum is None or f.fid != forum.fid or f.type == "group"]
-    if forum is not None:
-        desc = tidy_text(sel.xpath("string(//div[@id='ct']//div[contains(@class,'bm_h')]/following-sibling::*//p[contains(@class,'xg2')])").get() or "")
-        forum.description = desc or None
     return forum, parents
 
 

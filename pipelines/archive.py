@@ -1,0 +1,219 @@
+"""The SQLite archive: schema, idempotent writes, crawl bookkeeping. A Python API as much as a pipeline backend.
+
+>>> from pipelines.archive import Archive
+>>> archive = Archive("data/archive.db")
+>>> archive.counts()
+{'forums': 4, 'threads': 26, 'posts': 135, 'users': 15, ...}
+
+Writes merge: a row is inserted once (``first_seen``) and later sightings update only the
+columns they carry a value for (``last_seen`` always), so a page that shows less (a thread
+page does not say whether the thread is sticky) never erases what another page showed. A post
+whose content changed keeps its earlier version in ``post_revisions``; a user's figures get a
+new ``user_stats`` row only when they changed. Nothing is ever deleted. Each page is written
+in one transaction.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+import schemas
+
+from .records import FetchError, PageRecord
+
+STAT_FIGURES = ("threads", "posts", "replies", "credits", "digests", "followers", "online_hours", "extcredits",
+                "approx")
+# Pages whose state says the thing exists but cannot be read by us (as opposed to not_found).
+_EXISTS_STATES = {"no_permission", "login_required", "password"}
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Archive:
+    """An archive database. Creates (or upgrades) the schema on open; WAL mode so readers never block."""
+
+    def __init__(self, path: str | Path, *, create: bool = True):
+        self.path = Path(path)
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise FileNotFoundError(f"no archive at {self.path}")
+        self.db = sqlite_utils.Database(self.path)
+        self.db.conn.execute("PRAGMA busy_timeout = 10000")
+        if create:
+            self.db.enable_wal()
+            self.ensure_schema()
+
+    # -- schema -----------------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        """Create missing tables, columns and indexes from ``schemas/archive.json``."""
+        for name, spec in schemas.tables().items():
+            cols = {c: schemas.SQLITE_TYPES[t[0]] for c, t in spec["columns"].items()}
+            table = self.db[name]
+            if not table.exists():
+                self.db.execute(self._create_sql(name, cols, spec["pk"]))
+            else:
+                existing = {c.name for c in table.columns}
+                for col, sql_type in cols.items():
+                    if col not in existing:
+                        self.db.execute(f"ALTER TABLE [{name}] ADD COLUMN [{col}] {sql_type}")
+            for index in spec.get("indexes", []):
+                index_name = f"idx_{name}_{'_'.join(index)}"
+                self.db.execute(
+                    f"CREATE INDEX IF NOT EXISTS [{index_name}] ON [{name}] ({', '.join(f'[{c}]' for c in index)})"
+                )
+
+    @staticmethod
+    def _create_sql(name: str, cols: dict[str, str], pk: list[str]) -> str:
+        defs = []
+        for col, sql_type in cols.items():
+            if pk == ["id"] and col == "id":
+                defs.append("[id] INTEGER PRIMARY KEY")
+            else:
+                defs.append(f"[{col}] {sql_type}")
+        if pk != ["id"]:
+            defs.append(f"PRIMARY KEY ({', '.join(f'[{c}]' for c in pk)})")
+        return f"CREATE TABLE [{name}] (\n   " + ",\n   ".join(defs) + "\n)"
+
+    # -- crawls -----------------------------------------------------------------------------
+    def start_crawl(self, start_url: str, timezone_name: str | None = None) -> int:
+        """Record a new crawl run; returns its id."""
+        with self.db.conn:
+            cursor = self.db.conn.execute(
+                "INSERT INTO crawls (started_at, start_url, status, pages, items, errors, timezone)"
+                " VALUES (?, ?, 'running', 0, 0, 0, ?)", (utc_now(), start_url, timezone_name))
+        return cursor.lastrowid
+
+    def finish_crawl(self, crawl_id: int, status: str, *, pages: int, items: int, version: str | None = None) -> dict:
+        """Close a crawl run with its final status and counts; returns the crawl row."""
+        errors = self.db.execute(
+            "SELECT count(*) FROM errors WHERE crawl_id = ? AND kind != 'special'", [crawl_id]).fetchone()[0]
+        with self.db.conn:
+            self.db.conn.execute(
+                "UPDATE crawls SET finished_at = ?, status = ?, pages = ?, items = ?, errors = ?,"
+                " site_version = coalesce(?, site_version) WHERE id = ?",
+                (utc_now(), status, pages, items, errors, version, crawl_id))
+        return self.crawl(crawl_id)
+
+    def crawl(self, crawl_id: int) -> dict:
+        """One ``crawls`` row as a dict."""
+        return self.db["crawls"].get(crawl_id)
+
+    # -- writes -----------------------------------------------------------------------------
+    def write(self, record: PageRecord, crawl_id: int | None = None, *, keep_all_pages: bool = False) -> int:
+        """Write one page's rows in one transaction; returns how many rows were written or updated."""
+        seen = record.fetched_at
+        written = 0
+        with self.db.conn:
+            conn = self.db.conn
+            for table in ("forums", "threads", "users"):
+                for row in record.rows.get(table, []):
+                    written += self._upsert(conn, table, row, seen)
+            for table, rows in record.states.items():
+                for row in rows:
+                    written += self._apply_state(conn, table, row, seen)
+            written += self._write_posts(conn, record.rows.get("posts", []), seen)
+            for row in record.rows.get("quotes", []):
+                written += self._upsert(conn, "quotes", row, None)
+            for row in record.rows.get("attachments", []):
+                written += self._upsert(conn, "attachments", row, None)
+            for row in record.rows.get("user_stats", []):
+                written += self._write_stats(conn, row, crawl_id)
+            for kind, message in record.errors:
+                conn.execute("INSERT INTO errors (crawl_id, url, kind, message, at) VALUES (?, ?, ?, ?, ?)",
+                             (crawl_id, record.url, kind, message, seen))
+            if record.body is not None and (record.keep_body or keep_all_pages):
+                conn.execute(
+                    "INSERT OR REPLACE INTO pages (url, kind, status, http_status, content_type, date_header,"
+                    " fetched_at, crawl_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.url, record.kind, record.status, record.http_status, record.content_type,
+                     record.date_header, seen, crawl_id, record.body))
+        return written
+
+    def record_error(self, error: FetchError, crawl_id: int | None) -> None:
+        """Record a request that produced no page."""
+        with self.db.conn:
+            self.db.conn.execute("INSERT INTO errors (crawl_id, url, kind, message, at) VALUES (?, ?, ?, ?, ?)",
+                                 (crawl_id, error.url, error.kind, error.message, utc_now()))
+
+    def _upsert(self, conn: sqlite3.Connection, table: str, row: dict, seen: str | None) -> int:
+        spec = schemas.tables()[table]
+        pk = spec["pk"]
+        values = {k: v for k, v in row.items() if v is not None}
+        has_seen = "last_seen" in spec["columns"]
+        if has_seen and seen:
+            values["last_seen"] = seen
+        insert = dict(values)
+        if has_seen and seen:
+            insert["first_seen"] = seen
+        cols = ", ".join(f"[{c}]" for c in insert)
+        marks = ", ".join("?" for _ in insert)
+        updates = [c for c in values if c not in pk]
+        conflict = ", ".join(f"[{c}]" for c in pk)
+        if updates:
+            action = "DO UPDATE SET " + ", ".join(f"[{c}] = excluded.[{c}]" for c in updates)
+        else:
+            action = "DO NOTHING"
+        conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) {action}",
+                     list(insert.values()))
+        return 1
+
+    def _apply_state(self, conn: sqlite3.Connection, table: str, row: dict, seen: str) -> int:
+        pk = schemas.tables()[table]["pk"][0]
+        exists = conn.execute(f"SELECT 1 FROM [{table}] WHERE [{pk}] = ?", [row[pk]]).fetchone()
+        if exists or row.get("status") in _EXISTS_STATES:
+            return self._upsert(conn, table, row, seen)
+        return 0
+
+    def _write_posts(self, conn: sqlite3.Connection, rows: list[dict], seen: str) -> int:
+        if not rows:
+            return 0
+        pids = [r["pid"] for r in rows]
+        marks = ", ".join("?" for _ in pids)
+        existing = {
+            r[0]: r for r in conn.execute(
+                f"SELECT pid, content_text, content_html, edited_note, first_seen, last_seen FROM posts"
+                f" WHERE pid IN ({marks})", pids)
+        }
+        for row in rows:
+            old = existing.get(row["pid"])
+            if old is not None and (old[1] or "") != (row.get("content_text") or "") or \
+                    old is not None and (old[2] or "") != (row.get("content_html") or ""):
+                since = conn.execute("SELECT max(seen_until) FROM post_revisions WHERE pid = ?",
+                                     [row["pid"]]).fetchone()[0]
+                conn.execute(
+                    "INSERT INTO post_revisions (pid, content_text, content_html, edited_note, seen_from, seen_until)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (row["pid"], old[1], old[2], old[3], since or old[4], old[5]))
+            self._upsert(conn, "posts", row, seen)
+        return len(rows)
+
+    def _write_stats(self, conn: sqlite3.Connection, row: dict, crawl_id: int | None) -> int:
+        latest = conn.execute(
+            f"SELECT {', '.join(STAT_FIGURES)} FROM user_stats WHERE uid = ? AND source IS ?"
+            " ORDER BY seen_at DESC, id DESC LIMIT 1", (row["uid"], row.get("source"))).fetchone()
+        if latest is not None and tuple(latest) == tuple(row.get(f) for f in STAT_FIGURES):
+            return 0
+        values = dict(row, crawl_id=crawl_id)
+        cols = ", ".join(f"[{c}]" for c in values)
+        conn.execute(f"INSERT INTO user_stats ({cols}) VALUES ({', '.join('?' for _ in values)})",
+                     list(values.values()))
+        return 1
+
+    # -- reads ------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Row count of every archive table."""
+        return {name: self.db[name].count for name in schemas.tables() if self.db[name].exists()}
+
+    def last_crawls(self, n: int = 5) -> list[dict]:
+        """The ``n`` most recent crawl rows, newest first."""
+        return list(self.db.query("SELECT * FROM crawls ORDER BY id DESC LIMIT ?", [n]))
+
+    def close(self) -> None:
+        self.db.close()
+

@@ -1,0 +1,137 @@
+"""Stage 1: a parsed page -> archive rows (ISO 8601 times in the forum's zone, 0/1, JSON text, tidy strings)."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone, tzinfo
+
+from scraper.items import KIND_SPECIAL, STATUS_OK, STATUS_UNKNOWN, ParsedPage
+from scraper.parsers.dates import parse_tz
+from scraper.urls import classify, forum_url, site_root, thread_url
+
+from .records import PageRecord
+
+# ParsedPage fields that are not archive columns of the table they map to.
+_THREAD_DROP = {"created_at_text", "last_post_at_text", "forum_name"}
+_POST_DROP = set()
+_USER_DROP = {"registered_at_text", "last_login_text"}
+
+
+def iso(value, zone: tzinfo) -> str | None:
+    """A datetime in the forum's zone as ISO 8601 with offset; a date as YYYY-MM-DD."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(zone).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _utc(value: datetime | None) -> str:
+    value = value or datetime.now(timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _clean(value):
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+def _json(value) -> str | None:
+    if value in (None, [], {}):
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRecord:
+    """Turn a :class:`ParsedPage` into a :class:`PageRecord` with one row dict per archive row."""
+    zone = parse_tz(zone)
+    seen = _utc(page.fetched_at)
+    record = PageRecord(url=page.url, kind=page.kind, status=page.status, fetched_at=seen,
+                        http_status=page.http_status, message=page.message, version=page.version)
+    root = site_root(page.url)
+    forums = []
+    for f in page.forums:
+        row = {k: _clean(v) for k, v in vars(f).items()}
+        if f.type != "group":
+            row["url"] = row.get("url") or forum_url(root, f.fid)
+        else:
+            row["url"] = row.get("url") or f"{root}forum.php?gid={f.fid}"
+        forums.append(row)
+    threads = []
+    for t in page.threads:
+        row = {k: _clean(v) for k, v in vars(t).items() if k not in _THREAD_DROP}
+        row["created_at"] = iso(t.created_at, zone)
+        row["last_post_at"] = iso(t.last_post_at, zone)
+        row["url"] = thread_url(root, t.tid)
+        threads.append(row)
+    posts, quotes = [], []
+    for p in page.posts:
+        row = {k: _clean(v) for k, v in vars(p).items() if k not in _POST_DROP}
+        row["posted_at"] = iso(p.posted_at, zone)
+        row["edited_at"] = iso(p.edited_at, zone)
+        row["quotes"] = _json([vars(q) for q in p.quotes])
+        posts.append(row)
+        for position, q in enumerate(p.quotes, 1):
+            quotes.append({"pid": p.pid, "position": position, "quoted_pid": q.pid, "quoted_author": q.author,
+                           "quoted_time_text": q.time_text})
+    users = []
+    for u in page.users:
+        row = {k: _clean(v) for k, v in vars(u).items() if k not in _USER_DROP}
+        row["registered_at"] = iso(u.registered_at, zone)
+        users.append(row)
+    stats = []
+    for s in page.user_stats:
+        stats.append({
+            "uid": s.uid, "seen_at": iso(s.seen_at or page.fetched_at, zone), "source": s.source,
+            "threads": s.threads, "posts": s.posts, "replies": s.replies, "credits": s.credits,
+            "digests": s.digests, "followers": s.followers, "online_hours": s.online_hours,
+            "extcredits": _json(s.extcredits), "approx": _json(sorted(s.approx)), "raw": _json(s.raw),
+        })
+    attachments = [{k: _clean(v) for k, v in vars(a).items()} for a in page.attachments]
+
+    states = {}
+    if page.kind == KIND_SPECIAL:
+        # The state of a thread or forum we could not read; the store decides whether it makes a row.
+        target = classify(page.url)
+        if target.tid:
+            states["threads"] = [{"tid": target.tid, "status": page.status, "url": thread_url(root, target.tid)}]
+        elif target.fid:
+            states["forums"] = [{"fid": target.fid, "status": page.status, "url": forum_url(root, target.fid)}]
+        if page.status == STATUS_UNKNOWN:
+            record.errors.append(("unparsed", page.message or "page not recognised"))
+            record.keep_body = True
+        else:
+            record.errors.append(("special", f"{page.status}: {page.message}"))
+    elif page.status != STATUS_OK:
+        record.keep_body = True
+
+    record.rows = {"forums": forums, "threads": threads, "posts": posts, "quotes": quotes, "users": users,
+                   "user_stats": stats, "attachments": attachments}
+    record.states = states
+    return record
+
+
+class NormalisePipeline:
+    """Scrapy pipeline: :class:`ParsedPage` items in, :class:`PageRecord` out (other items pass through)."""
+
+    def __init__(self, zone: str | None = None):
+        self.zone = parse_tz(zone)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("DZ_TIMEZONE"))
+
+    def process_item(self, item, spider=None):
+        if isinstance(item, ParsedPage):
+            record = normalise_page(item, self.zone)
+            record.body = item.raw_body
+            record.content_type = item.content_type
+            record.date_header = item.date_header
+            return record
+        return item

@@ -1,0 +1,78 @@
+"""Stage 3: write each page's rows to the SQLite archive and keep the ``crawls`` row up to date."""
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+
+from .archive import Archive
+from .records import FetchError, PageRecord
+
+logger = logging.getLogger(__name__)
+
+# Scrapy close reasons -> crawls.status
+_CLOSE_STATUS = {"finished": "finished", "shutdown": "interrupted", "cancelled": "interrupted"}
+
+
+class StorePipeline:
+    """Owns the archive for one crawl: opens it, records the crawl, writes pages, closes the crawl.
+
+    Settings: ``DZ_DB`` (archive path), ``DZ_TIMEZONE``, ``DZ_KEEP_PAGES`` (``failed`` or ``all``).
+    """
+
+    def __init__(self, db_path: str, *, timezone_name: str | None = None, keep_all_pages: bool = False,
+                 crawler=None):
+        self.db_path = db_path
+        self.timezone_name = timezone_name
+        self.keep_all_pages = keep_all_pages
+        self.crawler = crawler
+        self.archive: Archive | None = None
+        self.crawl_id: int | None = None
+        self.items = 0
+        self.pages_ok = 0
+        self.version: str | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        pipeline = cls(s.get("DZ_DB", "data/archive.db"), timezone_name=s.get("DZ_TIMEZONE", "+08:00"),
+                       keep_all_pages=s.get("DZ_KEEP_PAGES", "failed") == "all", crawler=crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self, spider=None):
+        self.archive = Archive(self.db_path)
+        spider = spider or getattr(self.crawler, "spider", None)
+        start_url = getattr(spider, "start_url", None) or ""
+        self.crawl_id = self.archive.start_crawl(start_url, self.timezone_name)
+        if spider is not None:
+            spider.crawl_id = self.crawl_id
+        logger.info("archiving into %s (crawl %s)", self.db_path, self.crawl_id)
+
+    def process_item(self, item, spider=None):
+        if isinstance(item, PageRecord):
+            self.items += self.archive.write(item, self.crawl_id, keep_all_pages=self.keep_all_pages)
+            if item.status == "ok":
+                self.pages_ok += 1
+                self.version = self.version or item.version
+            for kind, message in item.errors:
+                if kind != "special":
+                    logger.error("%s: %s (%s)", kind, message, item.url)
+        elif isinstance(item, FetchError):
+            self.archive.record_error(item, self.crawl_id)
+            logger.error("%s error: %s (%s)", item.kind, item.message, item.url)
+        return item
+
+    def spider_closed(self, spider, reason):
+        if self.archive is None:
+            return
+        pages = 0
+        if self.crawler is not None and self.crawler.stats is not None:
+            pages = self.crawler.stats.get_value("response_received_count", 0)
+        status = _CLOSE_STATUS.get(reason, "failed")
+        if status == "finished" and self.pages_ok == 0:
+            status = "failed"  # nothing readable was archived: the site, URL or network is wrong
+        row = self.archive.finish_crawl(self.crawl_id, status, pages=pages, items=self.items, version=self.version)
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.set_value("dzarchive/crawl", row)
+        self.archive.close()

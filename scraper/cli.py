@@ -1,0 +1,111 @@
+"""The ``dzarchive`` command: thin wrappers over :mod:`scraper.crawl`, the parsers and the archive."""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from .items import to_dict
+
+DEFAULT_DB = "data/archive.db"
+
+
+@click.group()
+@click.version_option(package_name="dzarchive")
+def cli():
+    """dzarchive: crawl Discuz! forums into a faithful SQLite archive."""
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="SQLite archive to create or update.")
+@click.option("--tz", "timezone_name", default="+08:00", show_default=True,
+              help="The forum's time zone (Discuz prints local times without an offset).")
+@click.option("--profiles/--no-profiles", default=True, show_default=True,
+              help="Also fetch each poster's profile page (exact registration time and figures).")
+@click.option("--keep-pages", type=click.Choice(["failed", "all"]), default="failed", show_default=True,
+              help="Keep raw page bodies in the archive: only unreadable ones, or all.")
+@click.option("--delay", type=float, default=None, help="Seconds between requests (AutoThrottle adapts from it).")
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Write the crawl log here.")
+@click.option("-v", "--verbose", count=True, help="-v: progress log, -vv: debug log.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
+def crawl(url, db, timezone_name, profiles, keep_pages, delay, log_file, verbose, overrides):
+    """Archive the Discuz! site, forum or thread at URL.
+
+    URL may be the forum index (forum.php), a forum list page (forum-2-1.html,
+    forum.php?mod=forumdisplay&fid=2) or a thread page (thread-7-1-1.html,
+    forum.php?mod=viewthread&tid=7): the crawl covers what it points at.
+    """
+    from .crawl import run_crawl
+
+    settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)]}
+    if delay is not None:
+        settings["DOWNLOAD_DELAY"] = delay
+        settings["AUTOTHROTTLE_START_DELAY"] = delay
+    if log_file:
+        settings["LOG_FILE"] = log_file
+    for override in overrides:
+        name, _, value = override.partition("=")
+        settings[name.strip()] = value
+    result = run_crawl(url, db=db, timezone_name=timezone_name, profiles=profiles, settings=settings)
+    click.echo(result.summary())
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("page", type=click.File("rb"))
+@click.option("--url", required=True, help="The URL the page was fetched from (it tells ids and page numbers).")
+@click.option("--content-type", default=None, help="The Content-Type header, if known (for its charset).")
+@click.option("--date", "date_header", default=None,
+              help="The Date header it was served with: anchors relative times (3 天前). Default: now.")
+@click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
+def parse(page, url, content_type, date_header, timezone_name):
+    """Run the parsers on one saved PAGE (or - for stdin) and print what they extract as JSON."""
+    from .parsers import parse_page
+
+    parsed = parse_page(url, page.read(), content_type=content_type, date_header=date_header, tz=timezone_name)
+    click.echo(json.dumps(to_dict(parsed), ensure_ascii=False, indent=2))
+    if parsed.kind == "special" and parsed.status == "unknown":
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--db", default="data/demo.db", show_default=True, help="Archive to write the demo into.")
+@click.option("--serve", is_flag=True, help="Keep serving the sample forum after the crawl (Ctrl-C to stop).")
+def demo(db, serve):
+    """Generate a small sample Discuz! forum, serve it on loopback, and archive it."""
+    from .crawl import run_crawl
+    from .demo_site import build_demo_site
+    from .replay import ReplayServer
+
+    with tempfile.TemporaryDirectory(prefix="dzarchive-demo-") as tmp:
+        site = build_demo_site(Path(tmp) / "site")
+        with ReplayServer(site) as server:
+            start = server.capture.site + "forum.php"
+            click.echo(f"sample forum {server.capture.site} served by {server.url} (as an HTTP proxy)")
+            result = run_crawl(start, db=db, proxy=server.url, settings={"LOG_LEVEL": "WARNING"})
+            click.echo(result.summary())
+            if result.exit_code == 0:
+                click.echo(f"\nTry:  sqlite3 {db} 'SELECT tid, title, replies FROM threads ORDER BY tid LIMIT 5'")
+            if serve:
+                click.echo(f"serving {server.capture.site} at {server.url}; Ctrl-C to stop")
+                try:
+                    import time
+
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    pass
+    sys.exit(result.exit_code)
+
+
+def main(argv=None):
+    """Console entry point."""
+    cli.main(args=argv, prog_name="dzarchive")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Run one crawl in this process and report what it archived (used by ``dzarchive crawl`` and ``demo``)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from pipelines.archive import Archive
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+@dataclass
+class CrawlResult:
+    """The crawl's row in ``crawls`` and the archive's table counts afterwards."""
+
+    db: str
+    crawl: dict = field(default_factory=dict)
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.crawl.get("status") or "failed"
+
+    @property
+    def exit_code(self) -> int:
+        return {"finished": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(self.status, EXIT_FAILED)
+
+    def summary(self) -> str:
+        c, n = self.crawl, self.counts
+        lines = [
+            f"crawl {c.get('id', '?')} {self.status}: {c.get('start_url', '')}",
+            f"  fetched {c.get('pages') or 0} pages, wrote {c.get('items') or 0} rows, {c.get('errors') or 0} errors"
+            + (f", Discuz! {c['site_version']}" if c.get("site_version") else ""),
+            f"  archive {self.db}: {n.get('forums', 0)} forums, {n.get('threads', 0)} threads, "
+            f"{n.get('posts', 0)} posts, {n.get('users', 0)} users, {n.get('user_stats', 0)} user-stat rows",
+        ]
+        if c.get("errors"):
+            lines.append(f"  see: sqlite3 {self.db} \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\"")
+        return "\n".join(lines)
+
+
+def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = True,
+                   overrides: dict | None = None) -> Settings:
+    """dzarchive's Scrapy settings with the crawl's options applied."""
+    settings = Settings()
+    settings.setmodule("scraper.settings", priority="project")
+    settings.set("DZ_DB", str(db), priority="cmdline")
+    if timezone_name:
+        settings.set("DZ_TIMEZONE", timezone_name, priority="cmdline")
+    settings.set("DZ_PROFILES", profiles, priority="cmdline")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | None = None, profiles: bool = True,
+              settings: dict | None = None, proxy: str | None = None) -> CrawlResult:
+    """Crawl ``url`` into ``db`` (blocking; once per process, as Scrapy's reactor cannot restart).
+
+    ``proxy`` routes plain-HTTP requests through an HTTP proxy, as ``http_proxy`` would.
+    """
+    from scraper.spiders.site import SiteSpider
+
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    saved_proxy = os.environ.get("http_proxy")
+    if proxy:
+        os.environ["http_proxy"] = proxy
+    try:
+        process = CrawlerProcess(crawl_settings(db, timezone_name, profiles, settings))
+        crawler = process.create_crawler(SiteSpider)
+        process.crawl(crawler, start_url=url)
+        process.start()
+    finally:
+        if proxy:
+            if saved_proxy is None:
+                os.environ.pop("http_proxy", None)
+            else:
+                os.environ["http_proxy"] = saved_proxy
+    row = crawler.stats.get_value("dzarchive/crawl") or {}
+    archive = Archive(db)
+    try:
+        if not row:
+            crawls = archive.last_crawls(1)
+            row = crawls[0] if crawls else {}
+        counts = archive.counts()
+    finally:
+        archive.close()
+    return CrawlResult(db=str(db), crawl=row, counts=counts)

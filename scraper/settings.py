@@ -1,0 +1,51 @@
+"""Scrapy settings for dzarchive. Polite by default: robots.txt, AutoThrottle, retries, one site at a time."""
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    VERSION = _version("dzarchive")
+except PackageNotFoundError:  # running from a source tree without an install
+    VERSION = "0.0.0"
+
+BOT_NAME = "dzarchive"
+SPIDER_MODULES = ["scraper.spiders"]
+NEWSPIDER_MODULE = "scraper.spiders"
+
+USER_AGENT = f"dzarchive/{VERSION} (+https://pypi.org/project/dzarchive/; forum archiver)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: a few requests at a time, adapting to the server's latency.
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 60
+
+# Discuz error pages (404 "主题不存在", 403) are pages to read, not failures.
+HTTPERROR_ALLOWED_CODES = [403, 404, 410]
+
+# One URL spelling per page: extra=, fromuid=, highlight= and the third number of thread-T-P-X.html are noise.
+REQUEST_FINGERPRINTER_CLASS = "scraper.fingerprint.DiscuzRequestFingerprinter"
+
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormalisePipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.store.StorePipeline": 300,
+}
+
+# dzarchive's own settings (the CLI sets them from its options).
+DZ_DB = "data/archive.db"  # the SQLite archive
+DZ_TIMEZONE = "+08:00"  # the forum's timeoffset: Discuz prints local times without an offset
+DZ_PROFILES = True  # also fetch each poster's profile page (exact registration time and figures)
+DZ_KEEP_PAGES = "failed"  # keep raw bodies of pages that could not be read; "all" keeps every page
+
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,123 @@
+"""The ``site`` spider: walks a Discuz! forum from an index, forum list or thread URL.
+
+It only decides what to fetch next. Every response goes through :func:`scraper.parsers.parse_page`;
+the parsed page becomes the item, and its forums, threads, page counts and posters become the
+next requests:
+
+    index -> every forum and sub-forum -> every list page -> every thread -> every thread page
+                                                                          -> each poster's profile
+
+Priorities make a crawl finish the threads it has opened before it opens more list pages, so a
+crawl that is stopped half-way has whole threads rather than many half threads.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+
+from pipelines.records import FetchError
+from scraper.items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_VIEWTHREAD, ParsedPage
+from scraper.parsers import parse_page, parse_tz
+from scraper.urls import classify, forum_url, profile_url, site_root, thread_url
+
+PRIORITY_INDEX = 0
+PRIORITY_FORUM = 10
+PRIORITY_PROFILE = 15
+PRIORITY_THREAD = 20
+PRIORITY_THREAD_PAGE = 30
+
+
+class SiteSpider(scrapy.Spider):
+    """Archive a Discuz! site, one forum, or one thread, depending on ``start_url``.
+
+    Arguments (``-a name=value``): ``start_url`` (required), ``profiles`` (``1``/``0``: fetch
+    posters' profile pages; default from the ``DZ_PROFILES`` setting).
+    """
+
+    name = "site"
+
+    def __init__(self, start_url: str | None = None, profiles: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not start_url:
+            raise ValueError("the site spider needs a start URL: -a start_url=http://bbs.example.com/forum.php")
+        if not urlsplit(start_url).scheme:
+            start_url = "http://" + start_url
+        self.start_url = start_url
+        self.root = site_root(start_url)
+        self.allowed_domains = [urlsplit(start_url).hostname]
+        self.scope = classify(start_url).kind  # index / forumdisplay / viewthread (other -> index)
+        self._profiles_arg = profiles
+        self.crawl_id = None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.tz = parse_tz(crawler.settings.get("DZ_TIMEZONE"))
+        arg = spider._profiles_arg
+        spider.fetch_profiles = crawler.settings.getbool("DZ_PROFILES", True) if arg is None else arg not in (
+            "0", "false", "no", "")
+        return spider
+
+    async def start(self):
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self):
+        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error,
+                             priority=PRIORITY_THREAD if self.scope == KIND_VIEWTHREAD else PRIORITY_INDEX)
+
+    # -- responses --------------------------------------------------------------------------
+    def parse(self, response, **kwargs):
+        page = parse_page(
+            response.url, response.body,
+            content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
+            http_status=response.status, date_header=response.headers.get("Date"),
+            fetched_at=datetime.now(timezone.utc), tz=self.tz,
+        )
+        page.raw_body = response.body
+        yield page
+        yield from self.follow(page)
+
+    def follow(self, page: ParsedPage):
+        """The requests a parsed page leads to, within the crawl's scope."""
+        legacy = bool(page.version and page.version[:1].isdigit())
+        if page.kind == KIND_INDEX and self.scope not in (KIND_FORUMDISPLAY, KIND_VIEWTHREAD):
+            for forum in page.forums:
+                if forum.type != "group":
+                    yield self._request(forum_url(self.root, forum.fid, legacy=legacy), PRIORITY_FORUM)
+        elif page.kind == KIND_FORUMDISPLAY and self.scope != KIND_VIEWTHREAD:
+            for n in range(1, (page.pages or 1) + 1):
+                if n != page.page:
+                    yield self._request(forum_url(self.root, page.fid, n, legacy=legacy), PRIORITY_FORUM - n / 10000)
+            for forum in page.forums:
+                if forum.parent_fid == page.fid and forum.type == "sub":
+                    yield self._request(forum_url(self.root, forum.fid, legacy=legacy), PRIORITY_FORUM)
+            for thread in page.threads:
+                # A one-forum crawl skips global stickies from other forums; a site crawl takes all.
+                if thread.fid == page.fid or self.scope != KIND_FORUMDISPLAY:
+                    yield self._request(thread_url(self.root, thread.tid, legacy=legacy), PRIORITY_THREAD)
+        elif page.kind == KIND_VIEWTHREAD:
+            for n in range(1, (page.pages or 1) + 1):
+                if n != page.page:
+                    yield self._request(thread_url(self.root, page.tid, n, legacy=legacy), PRIORITY_THREAD_PAGE)
+            if self.fetch_profiles:
+                for user in page.users:
+                    yield self._request(profile_url(self.root, user.uid, legacy=legacy), PRIORITY_PROFILE)
+
+    def _request(self, url: str, priority: float) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=int(priority))
+
+    def on_error(self, failure):
+        """A request that produced no page: record it, so the crawl summary and ``errors`` table show it."""
+        request = failure.request
+        if failure.check(HttpError):
+            response = failure.value.response
+            yield FetchError(request.url, "http", f"HTTP {response.status}")
+        elif failure.check(DNSLookupError, TimeoutError, TCPTimedOutError):
+            yield FetchError(request.url, "fetch", f"{type(failure.value).__name__}: {failure.value}")
+        else:
+            yield FetchError(request.url, "fetch", f"{failure.type.__name__}: {failure.getErrorMessage()}")
