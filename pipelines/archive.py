@@ -30,6 +30,17 @@ STAT_FIGURES = ("threads", "posts", "replies", "credits", "digests", "followers"
 _EXISTS_STATES = {"no_permission", "login_required", "password"}
 
 
+# Times some pages show to the minute and others only as a date: the more precise value wins.
+_PRECISION_COLUMNS = {("users", "registered_at")}
+
+
+def _assignment(table: str, column: str) -> str:
+    if (table, column) in _PRECISION_COLUMNS:
+        return (f"[{column}] = CASE WHEN length(excluded.[{column}]) >= length(coalesce([{column}], ''))"
+                f" THEN excluded.[{column}] ELSE [{column}] END")
+    return f"[{column}] = excluded.[{column}]"
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -156,7 +167,7 @@ class Archive:
         updates = [c for c in values if c not in pk]
         conflict = ", ".join(f"[{c}]" for c in pk)
         if updates:
-            action = "DO UPDATE SET " + ", ".join(f"[{c}] = excluded.[{c}]" for c in updates)
+            action = "DO UPDATE SET " + ", ".join(_assignment(table, c) for c in updates)
         else:
             action = "DO NOTHING"
         conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) {action}",

@@ -1,0 +1,184 @@
+"""End to end: `dzarchive crawl` against a loopback replay of a real Discuz! capture, then the database.
+
+The replay server serves the capture exactly as its manifest says; the crawler reaches it as an
+HTTP proxy (``http_proxy``), so the site keeps its own host name (``bbs.example.test``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+
+from scraper.replay import ReplayServer
+
+from .conftest import SITE_A, expected, requires_fixtures
+from .ground_truth import EXTCREDIT_NAMES, bbcode_text
+
+pytestmark = requires_fixtures
+
+# Columns that legitimately differ between two crawls of the same pages.
+VOLATILE = {"first_seen", "last_seen", "crawl_id", "fetched_at", "at"}
+
+
+def run_cli(*args: str, proxy: str | None = None, cwd=None) -> subprocess.CompletedProcess:
+    """Run the installed `dzarchive` entry point the way a user would."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    if proxy:
+        env["http_proxy"] = proxy
+    return subprocess.run([sys.executable, "-m", "scraper.cli", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def fast(*args: str) -> tuple[str, ...]:
+    """Crawl options for a loopback server: no politeness delay."""
+    return (*args, "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
+
+
+def snapshot(db_path) -> dict:
+    """Every archive table's rows without the columns that record when they were seen."""
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    out = {}
+    for table in ("forums", "threads", "posts", "quotes", "users", "user_stats", "attachments", "post_revisions"):
+        rows = [{k: r[k] for k in r.keys() if k not in VOLATILE} for r in conn.execute(f"SELECT * FROM {table}")]
+        out[table] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+    conn.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def replay():
+    with ReplayServer(SITE_A) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def site_archive(tmp_path_factory, replay):
+    """The capture crawled once from the forum index, and the CLI's result."""
+    db = tmp_path_factory.mktemp("e2e") / "archive.db"
+    result = run_cli(*fast("crawl", "http://bbs.example.test/forum.php", "--db", str(db)), proxy=replay.url)
+    return db, result
+
+
+def test_crawl_reports_success_and_counts(site_archive):
+    db, result = site_archive
+    assert result.returncode == 0, result.stderr
+    truth = expected(SITE_A)
+    assert "finished" in result.stdout
+    assert f"{len(truth['posts'])} posts" in result.stdout
+    conn = sqlite3.connect(db)
+    status, pages, errors, version = conn.execute("SELECT status, pages, errors, site_version FROM crawls").fetchone()
+    assert (status, errors, version) == ("finished", 0, "X3.4")
+    assert pages > len(truth["threads"])
+
+
+def test_archive_matches_ground_truth(site_archive):
+    db, _ = site_archive
+    truth = expected(SITE_A)
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    posts = {r["pid"]: r for r in conn.execute("SELECT * FROM posts")}
+    assert set(posts) == {p["pid"] for p in truth["posts"]}
+    for want in truth["posts"]:
+        got = posts[want["pid"]]
+        assert (got["tid"], got["floor"], bool(got["is_first"]), got["author"], got["author_uid"]) == (
+            want["tid"], want["position"], want["first"], want["author"], want["authorid"]), want["pid"]
+        assert datetime.fromisoformat(got["posted_at"]) == datetime.fromisoformat(want["dateline"]), want["pid"]
+        assert got["posted_at"].endswith("+08:00")
+        if want["status_note"] == "ok":
+            assert got["content_text"] == bbcode_text(want["message_bbcode"]), want["pid"]
+        assert got["status"] == want["status_note"].split(" ", 1)[0]
+
+    threads = {r["tid"]: r for r in conn.execute("SELECT * FROM threads")}
+    visible = [t for t in truth["threads"] if t["tid"] not in truth["hidden_threads"]]
+    assert set(threads) == {t["tid"] for t in visible}
+    for want in visible:
+        got = threads[want["tid"]]
+        assert (got["fid"], got["title"], got["author"], got["author_uid"], got["replies"]) == (
+            want["fid"], want["title"], want["author"], want["authorid"], want["replies"])
+        assert got["views"] >= want["views"]  # a live counter: each fetch adds one
+        assert (got["is_sticky"], got["is_digest"], got["is_closed"]) == (
+            int(want["displayorder"] > 0), want["digest"], want["closed"])
+        assert datetime.fromisoformat(got["created_at"]) == datetime.fromisoformat(want["dateline"])
+        assert got["pages"] == (want["replies"] + 10) // 10
+
+    users = {r["uid"]: r for r in conn.execute("SELECT * FROM users")}
+    assert set(users) == {u["uid"] for u in truth["users"]}
+    for want in truth["users"]:
+        got = users[want["uid"]]
+        assert (got["username"], got["group_id"]) == (want["username"], want["groupid"])
+        # The profile page shows the registration time to the minute.
+        assert datetime.fromisoformat(got["registered_at"]) == datetime.fromisoformat(
+            want["regdate"].replace(" ", "T")).replace(second=0)
+        for source in ("post", "profile"):
+            stats = conn.execute("SELECT * FROM user_stats WHERE uid = ? AND source = ? ORDER BY seen_at DESC",
+                                 (want["uid"], source)).fetchone()
+            assert stats is not None, (want["uid"], source)
+            assert (stats["credits"], stats["threads"], stats["posts"], stats["online_hours"]) == (
+                want["credits"], want["threads"], want["posts"], want["oltime"]), (want["uid"], source)
+            extcredits = json.loads(stats["extcredits"])
+            for key, name in EXTCREDIT_NAMES.items():
+                assert extcredits[name]["value"] == want[key], (want["uid"], source, name)
+    forums = {r["fid"]: r for r in conn.execute("SELECT * FROM forums")}
+    for want in truth["forums"]:
+        if want.get("visible_to_guest", True):
+            assert (forums[want["fid"]]["name"], forums[want["fid"]]["parent_fid"]) == (want["name"], want["parent_fid"])
+
+
+def test_second_crawl_changes_nothing(site_archive, replay):
+    db, _ = site_archive
+    before = snapshot(db)
+    again = run_cli(*fast("crawl", "http://bbs.example.test/forum.php", "--db", str(db)), proxy=replay.url)
+    assert again.returncode == 0, again.stderr
+    assert snapshot(db) == before
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*), max(status) FROM crawls").fetchone() == (2, "finished")
+
+
+def test_one_thread_all_pages_from_a_rewritten_url(tmp_path, replay):
+    db = tmp_path / "one.db"
+    result = run_cli(*fast("crawl", "http://bbs.example.test/thread-2-3-1.html", "--db", str(db), "--no-profiles"),
+                     proxy=replay.url)
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT DISTINCT tid FROM posts").fetchall() == [(2,)]
+    floors = [r[0] for r in conn.execute("SELECT floor FROM posts ORDER BY floor")]
+    assert floors == list(range(1, 66))
+    assert conn.execute("SELECT count(*) FROM forums").fetchone()[0] == 0
+
+
+def test_one_forum_with_its_sub_forums(tmp_path, replay):
+    db = tmp_path / "forum.db"
+    result = run_cli(*fast("crawl", "http://bbs.example.test/forum.php?mod=forumdisplay&fid=40", "--db", str(db),
+                           "--no-profiles"), proxy=replay.url)
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    assert sorted(r[0] for r in conn.execute("SELECT tid FROM threads")) == [23, 24, 25, 26]
+    assert conn.execute("SELECT parent_fid FROM forums WHERE fid = 41").fetchone() == (40,)
+
+
+def test_unreachable_site_fails_with_nonzero_exit(tmp_path):
+    db = tmp_path / "none.db"
+    # Port 9 on loopback (discard) is closed: every request fails.
+    result = run_cli(*fast("crawl", "http://127.0.0.1:9/forum.php", "--db", str(db), "-s", "RETRY_TIMES=0"))
+    assert result.returncode == 1
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT status FROM crawls").fetchone() == ("failed",)
+    assert conn.execute("SELECT count(*) FROM errors WHERE kind = 'fetch'").fetchone()[0] >= 1
+
+
+def test_special_pages_are_recorded_not_parsed_as_content(tmp_path, replay):
+    db = tmp_path / "special.db"
+    result = run_cli(*fast("crawl", "http://bbs.example.test/forum.php?mod=viewthread&tid=27", "--db", str(db)),
+                     proxy=replay.url)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT tid, status FROM threads").fetchall() == [(27, "login_required")]
+    assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
+    assert conn.execute("SELECT kind FROM errors").fetchall() == [("special",)]
+    # Nothing readable was archived, so the crawl did not succeed.
+    assert result.returncode == 1
