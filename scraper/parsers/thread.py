@@ -19,7 +19,7 @@ from ..items import (
 from ..urls import classify, uid_from_href
 from .common import page_count
 from .content import clean_message, tidy_text
-from .dates import DEFAULT_TZ, parse_discuz_time
+from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 
@@ -155,7 +155,7 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
     time_el = node.xpath(f".//em[@id='authorposton{pid}']")
     if time_el:
         title = time_el[0].xpath(".//span/@title").get()
-        post.posted_at_text = tidy_text(time_el[0].xpath("string()").get()).removeprefix("发表于").strip() or None
+        post.posted_at_text = clean_time_text(time_el[0].xpath("string()").get()) or None
         post.posted_at = parse_discuz_time(post.posted_at_text, title, now=now, tz=tz)
         authi_text = tidy_text(time_el[0].xpath("string(..)").get())
         device = _DEVICE.search(authi_text)
