@@ -86,7 +86,9 @@ def demo(db, serve):
         with ReplayServer(site) as server:
             start = server.capture.site + "forum.php"
             click.echo(f"sample forum {server.capture.site} served by {server.url} (as an HTTP proxy)")
-            result = run_crawl(start, db=db, proxy=server.url, settings={"LOG_LEVEL": "WARNING"})
+            # Loopback: no politeness delay needed.
+            result = run_crawl(start, db=db, proxy=server.url, settings={
+                "LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
             click.echo(result.summary())
             if result.exit_code == 0:
                 click.echo(f"\nTry:  sqlite3 {db} 'SELECT tid, title, replies FROM threads ORDER BY tid LIMIT 5'")

@@ -182,3 +182,17 @@ def test_special_pages_are_recorded_not_parsed_as_content(tmp_path, replay):
     assert conn.execute("SELECT kind FROM errors").fetchall() == [("special",)]
     # Nothing readable was archived, so the crawl did not succeed.
     assert result.returncode == 1
+
+
+def test_demo_archives_the_generated_forum(tmp_path):
+    from scraper.demo_site import build_demo_site
+
+    db = tmp_path / "demo.db"
+    result = run_cli("demo", "--db", str(db), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    truth = json.loads((build_demo_site(tmp_path / "site") / "expected.json").read_text(encoding="utf-8"))
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == len(truth["posts"])
+    assert sorted(r[0] for r in conn.execute("SELECT pid FROM posts")) == sorted(p["pid"] for p in truth["posts"])
+    assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == len(truth["users"])
+    assert conn.execute("SELECT status FROM crawls").fetchone() == ("finished",)
