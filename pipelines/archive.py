@@ -14,6 +14,8 @@ in one transaction.
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +33,7 @@ _EXISTS_STATES = {"no_permission", "login_required", "password"}
 
 
 # Times some pages show to the minute and others only as a date: the more precise value wins.
-_PRECISION_COLUMNS = {("users", "registered_at")}
+_PRECISION_COLUMNS = {("users", "registered_at"), ("threads", "created_at")}
 
 
 def _assignment(table: str, column: str) -> str:
@@ -43,6 +45,53 @@ def _assignment(table: str, column: str) -> str:
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class ArchiveLocked(RuntimeError):
+    """Another crawl is writing to this archive."""
+
+
+class ArchiveLock:
+    """An exclusive lock on an archive for the length of a crawl (``ARCHIVE.lock`` beside it).
+
+    It is an OS advisory lock (``flock``), so it is released when its process dies, however it dies.
+    """
+
+    def __init__(self, db_path: str | Path):
+        self.path = Path(f"{db_path}.lock")
+        self._file = None
+
+    def acquire(self) -> "ArchiveLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ArchiveLocked(f"another crawl is writing to {str(self.path)[:-5]} ({holder}); "
+                                "not starting a second one") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {utc_now()}")
+        handle.flush()
+        self._file = handle
+        return self
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.seek(0)
+            self._file.truncate()
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
 
 
 class Archive:
@@ -93,8 +142,13 @@ class Archive:
 
     # -- crawls -----------------------------------------------------------------------------
     def start_crawl(self, start_url: str, timezone_name: str | None = None) -> int:
-        """Record a new crawl run; returns its id."""
+        """Record a new crawl run; returns its id.
+
+        Runs still marked ``running`` were killed (only one crawl holds the archive's lock at a
+        time): they are marked ``interrupted``.
+        """
         with self.db.conn:
+            self.db.conn.execute("UPDATE crawls SET status = 'interrupted' WHERE status = 'running'")
             cursor = self.db.conn.execute(
                 "INSERT INTO crawls (started_at, start_url, status, pages, items, errors, timezone)"
                 " VALUES (?, ?, 'running', 0, 0, 0, ?)", (utc_now(), start_url, timezone_name))
@@ -133,6 +187,11 @@ class Archive:
                 written += self._upsert(conn, "quotes", row, None)
             for row in record.rows.get("attachments", []):
                 written += self._upsert(conn, "attachments", row, None)
+            for table in ("thread_pages", "forum_pages"):
+                for row in record.rows.get(table, []):
+                    written += self._upsert(conn, table, dict(row, crawl_id=crawl_id), None)
+            if record.thread_view:
+                written += self._mark_missing_posts(conn, record.thread_view)
             for row in record.rows.get("user_stats", []):
                 written += self._write_stats(conn, row, crawl_id)
             for kind, message in record.errors:
@@ -177,9 +236,31 @@ class Archive:
     def _apply_state(self, conn: sqlite3.Connection, table: str, row: dict, seen: str) -> int:
         pk = schemas.tables()[table]["pk"][0]
         exists = conn.execute(f"SELECT 1 FROM [{table}] WHERE [{pk}] = ?", [row[pk]]).fetchone()
-        if exists or row.get("status") in _EXISTS_STATES:
-            return self._upsert(conn, table, row, seen)
-        return 0
+        if not exists and row.get("status") not in _EXISTS_STATES:
+            return 0
+        written = self._upsert(conn, table, row, seen)
+        if table == "threads" and exists:
+            # Its posts are no longer shown to us: gone with the thread, or behind a permission.
+            gone = "deleted" if row.get("status") == "not_found" else "hidden"
+            written += conn.execute("UPDATE posts SET status = ? WHERE tid = ? AND status NOT IN ('deleted', 'hidden')",
+                                    (gone, row["tid"])).rowcount
+        return written
+
+    def _mark_missing_posts(self, conn: sqlite3.Connection, view: dict) -> int:
+        """Posts archived on this stretch of the thread that the page no longer shows are deleted.
+
+        Discuz floors are stable positions, so an archived post whose floor lies within the page's
+        floors (or past them, on the last page) and is not on the page is gone.
+        """
+        floors = view["floors"]
+        if not floors:
+            return 0
+        marks = ", ".join("?" for _ in view["pids"])
+        bound = "floor >= ?" if view["last"] else "floor BETWEEN ? AND ?"
+        args = [view["tid"], min(floors)] + ([] if view["last"] else [max(floors)]) + list(view["pids"])
+        return conn.execute(
+            f"UPDATE posts SET status = 'deleted' WHERE tid = ? AND {bound} AND pid NOT IN ({marks})"
+            " AND status != 'deleted'", args).rowcount
 
     def _write_posts(self, conn: sqlite3.Connection, rows: list[dict], seen: str) -> int:
         if not rows:

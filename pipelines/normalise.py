@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone, tzinfo
 
-from scraper.items import KIND_SPECIAL, STATUS_OK, STATUS_UNKNOWN, ParsedPage
+from scraper.items import KIND_FORUMDISPLAY, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_OK, STATUS_UNKNOWN, ParsedPage
 from scraper.parsers.dates import parse_tz
 from scraper.urls import classify, forum_url, site_root, thread_url
 
@@ -111,8 +111,31 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
     elif page.status != STATUS_OK:
         record.keep_body = True
 
+    thread_pages, forum_pages = [], []
+    if page.kind == KIND_VIEWTHREAD and page.tid and page.page:
+        thread_pages.append({"tid": page.tid, "page": page.page, "fetched_at": seen})
+        floors = [p.floor for p in page.posts if p.floor is not None]
+        record.thread_view = {"tid": page.tid, "page": page.page, "last": page.page >= (page.pages or 1),
+                              "pids": [p.pid for p in page.posts], "floors": floors}
+        if page.page >= (page.pages or 1) and threads:
+            # The incremental watermark, in the list's terms: what the list row showed when this
+            # thread was fetched; without a list, what the thread's last page itself shows.
+            listed = page.listed or {}
+            latest = max((p.posted_at for p in page.posts if p.posted_at), default=None)
+            replies = threads[0].get("replies")
+            if replies is None and floors:
+                replies = max(floors) - 1
+            threads[0]["synced_replies"] = listed.get("replies", replies)
+            threads[0]["synced_last_post_at"] = listed.get("last_post_at") or iso(latest, zone)
+    elif page.kind == KIND_FORUMDISPLAY and page.fid and page.page:
+        forum_pages.append({"fid": page.fid, "page": page.page, "fetched_at": seen})
+        for row in forums:
+            if row["fid"] == page.fid:
+                row["pages"] = page.pages
+
     record.rows = {"forums": forums, "threads": threads, "posts": posts, "quotes": quotes, "users": users,
-                   "user_stats": stats, "attachments": attachments}
+                   "user_stats": stats, "attachments": attachments, "thread_pages": thread_pages,
+                   "forum_pages": forum_pages}
     record.states = states
     return record
 

@@ -33,6 +33,9 @@ class PageRecord:
     # State rows (``{"tid": 7, "status": "login_required"}``) of things the page could not show:
     # they update an archived row, and create one only when the thing is known to exist.
     states: dict[str, list[dict]] = field(default_factory=dict)
+    # For a thread page: which posts it showed (tid, page, last, pids, floors), so that archived
+    # posts that should be there and are not can be marked deleted.
+    thread_view: dict | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     keep_body: bool = False
     body: bytes | None = None

@@ -5,7 +5,7 @@ import logging
 
 from scrapy import signals
 
-from .archive import Archive
+from .archive import Archive, ArchiveLock
 from .records import FetchError, PageRecord
 
 logger = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ class StorePipeline:
     """
 
     def __init__(self, db_path: str, *, timezone_name: str | None = None, keep_all_pages: bool = False,
-                 crawler=None):
+                 crawler=None, lock_held: bool = False):
         self.db_path = db_path
         self.timezone_name = timezone_name
         self.keep_all_pages = keep_all_pages
@@ -31,16 +31,21 @@ class StorePipeline:
         self.items = 0
         self.pages_ok = 0
         self.version: str | None = None
+        self.lock_held = lock_held
+        self.lock: ArchiveLock | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
         pipeline = cls(s.get("DZ_DB", "data/archive.db"), timezone_name=s.get("DZ_TIMEZONE", "+08:00"),
-                       keep_all_pages=s.get("DZ_KEEP_PAGES", "failed") == "all", crawler=crawler)
+                       keep_all_pages=s.get("DZ_KEEP_PAGES", "failed") == "all", crawler=crawler,
+                       lock_held=s.getbool("DZ_LOCK_HELD", False))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self, spider=None):
+        if not self.lock_held:  # `scrapy crawl` runs without the CLI, which holds the lock itself
+            self.lock = ArchiveLock(self.db_path).acquire()
         self.archive = Archive(self.db_path)
         spider = spider or getattr(self.crawler, "spider", None)
         start_url = getattr(spider, "start_url", None) or ""
@@ -76,3 +81,5 @@ class StorePipeline:
         if self.crawler is not None and self.crawler.stats is not None:
             self.crawler.stats.set_value("dzarchive/crawl", row)
         self.archive.close()
+        if self.lock is not None:
+            self.lock.release()

@@ -26,20 +26,24 @@ def cli():
               help="The forum's time zone (Discuz prints local times without an offset).")
 @click.option("--profiles/--no-profiles", default=True, show_default=True,
               help="Also fetch each poster's profile page (exact registration time and figures).")
+@click.option("--full", is_flag=True,
+              help="Walk every list page and fetch every thread, not only what changed since the last crawl.")
 @click.option("--keep-pages", type=click.Choice(["failed", "all"]), default="failed", show_default=True,
               help="Keep raw page bodies in the archive: only unreadable ones, or all.")
 @click.option("--delay", type=float, default=None, help="Seconds between requests (AutoThrottle adapts from it).")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Write the crawl log here.")
 @click.option("-v", "--verbose", count=True, help="-v: progress log, -vv: debug log.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-def crawl(url, db, timezone_name, profiles, keep_pages, delay, log_file, verbose, overrides):
+def crawl(url, db, timezone_name, profiles, full, keep_pages, delay, log_file, verbose, overrides):
     """Archive the Discuz! site, forum or thread at URL.
 
     URL may be the forum index (forum.php), a forum list page (forum-2-1.html,
     forum.php?mod=forumdisplay&fid=2) or a thread page (thread-7-1-1.html,
     forum.php?mod=viewthread&tid=7): the crawl covers what it points at.
     """
-    from .crawl import run_crawl
+    from pipelines.archive import ArchiveLocked
+
+    from .crawl import EXIT_LOCKED, run_crawl
 
     settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)]}
     if delay is not None:
@@ -50,7 +54,11 @@ def crawl(url, db, timezone_name, profiles, keep_pages, delay, log_file, verbose
     for override in overrides:
         name, _, value = override.partition("=")
         settings[name.strip()] = value
-    result = run_crawl(url, db=db, timezone_name=timezone_name, profiles=profiles, settings=settings)
+    try:
+        result = run_crawl(url, db=db, timezone_name=timezone_name, profiles=profiles, full=full, settings=settings)
+    except ArchiveLocked as exc:
+        click.echo(f"dzarchive: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
     click.echo(result.summary())
     sys.exit(result.exit_code)
 

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from pipelines.archive import Archive
+from pipelines.archive import Archive, ArchiveLock
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 
 @dataclass
@@ -57,30 +58,49 @@ def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = T
     return settings
 
 
+def jobdir_for(db: str | Path) -> Path:
+    """Where a crawl into ``db`` keeps Scrapy's job state (the request queue), beside the archive."""
+    return Path(f"{db}.jobdir")
+
+
 def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | None = None, profiles: bool = True,
-              settings: dict | None = None, proxy: str | None = None) -> CrawlResult:
+              full: bool = False, settings: dict | None = None, proxy: str | None = None) -> CrawlResult:
     """Crawl ``url`` into ``db`` (blocking; once per process, as Scrapy's reactor cannot restart).
 
-    ``proxy`` routes plain-HTTP requests through an HTTP proxy, as ``http_proxy`` would.
+    Incremental when ``db`` already holds the site, unless ``full``. Holds the archive's lock for
+    the whole run (raises :class:`~pipelines.archive.ArchiveLocked` if another crawl has it).
+    Keeps Scrapy's request queue in ``DB.jobdir`` so that the same call after a kill resumes; what
+    the archive already committed is never fetched again, and pages that were in flight when the
+    process died are found missing in the archive and fetched again. ``proxy`` routes plain-HTTP
+    requests through an HTTP proxy, as ``http_proxy`` would.
     """
     from scraper.spiders.site import SiteSpider
 
     Path(db).parent.mkdir(parents=True, exist_ok=True)
+    jobdir = jobdir_for(db)
+    overrides = {"DZ_LOCK_HELD": True, "DZ_FULL": full, "JOBDIR": str(jobdir), **(settings or {})}
     saved_proxy = os.environ.get("http_proxy")
-    if proxy:
-        os.environ["http_proxy"] = proxy
-    try:
-        process = CrawlerProcess(crawl_settings(db, timezone_name, profiles, settings))
-        crawler = process.create_crawler(SiteSpider)
-        process.crawl(crawler, start_url=url)
-        process.start()
-    finally:
+    with ArchiveLock(db):
+        if jobdir.exists() and not (jobdir / "requests.queue" / "active.json").exists():
+            # Scrapy writes the queue's index only on a clean shutdown: after kill -9 the queue files
+            # may be half-written. The archive itself says what is left to fetch, so start afresh.
+            shutil.rmtree(jobdir, ignore_errors=True)
         if proxy:
-            if saved_proxy is None:
-                os.environ.pop("http_proxy", None)
-            else:
-                os.environ["http_proxy"] = saved_proxy
-    row = crawler.stats.get_value("dzarchive/crawl") or {}
+            os.environ["http_proxy"] = proxy
+        try:
+            process = CrawlerProcess(crawl_settings(db, timezone_name, profiles, overrides))
+            crawler = process.create_crawler(SiteSpider)
+            process.crawl(crawler, start_url=url)
+            process.start()
+        finally:
+            if proxy:
+                if saved_proxy is None:
+                    os.environ.pop("http_proxy", None)
+                else:
+                    os.environ["http_proxy"] = saved_proxy
+        row = crawler.stats.get_value("dzarchive/crawl") or {}
+        if row.get("status") == "finished":
+            shutil.rmtree(jobdir, ignore_errors=True)  # the next run starts afresh (incremental)
     archive = Archive(db)
     try:
         if not row:

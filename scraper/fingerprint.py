@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 
+from scrapy.dupefilters import RFPDupeFilter
+
 from .urls import canonical
 
 
@@ -19,3 +21,12 @@ class DiscuzRequestFingerprinter:
         digest.update(canonical(request.url).encode())
         digest.update(request.body or b"")
         return digest.digest()
+
+
+class RunDupeFilter(RFPDupeFilter):
+    """Scrapy's duplicate filter, kept in memory for one run even when ``JOBDIR`` is set."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(path=None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
+                   fingerprinter=crawler.request_fingerprinter)

@@ -60,7 +60,7 @@ class Thread:
     type_prefix: str | None = None  # thread type / sort shown before the title, e.g. "[盐都杂谈]"
     author_uid: int | None = None
     author: str | None = None
-    created_at: datetime | None = None
+    created_at: datetime | date | None = None  # a date when the page shows only the date
     created_at_text: str | None = None
     views: int | None = None
     replies: int | None = None
@@ -181,8 +181,10 @@ class ParsedPage:
     attachments: list[Attachment] = field(default_factory=list)
     content_type: str | None = None
     date_header: str | None = None
-    # The bytes as served; set by the crawler (not the parsers) so that unreadable pages can be kept.
+    # Set by the crawler, not the parsers: the bytes as served (so unreadable pages can be kept), and
+    # for a thread page reached from a forum list, what the list row said (replies, last_post_at).
     raw_body: bytes | None = field(default=None, repr=False)
+    listed: dict | None = None
 
 
 def to_dict(obj: Any) -> Any:

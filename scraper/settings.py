@@ -31,6 +31,10 @@ HTTPERROR_ALLOWED_CODES = [403, 404, 410]
 
 # One URL spelling per page: extra=, fromuid=, highlight= and the third number of thread-T-P-X.html are noise.
 REQUEST_FINGERPRINTER_CLASS = "scraper.fingerprint.DiscuzRequestFingerprinter"
+# Duplicates are filtered within a run only: with JOBDIR, Scrapy would also remember requests that
+# were in flight when a crawl was killed, and never fetch them again. What was archived is known
+# from the archive itself (scraper/state.py).
+DUPEFILTER_CLASS = "scraper.fingerprint.RunDupeFilter"
 
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
@@ -47,5 +51,7 @@ DZ_DB = "data/archive.db"  # the SQLite archive
 DZ_TIMEZONE = "+08:00"  # the forum's timeoffset: Discuz prints local times without an offset
 DZ_PROFILES = True  # also fetch each poster's profile page (exact registration time and figures)
 DZ_KEEP_PAGES = "failed"  # keep raw bodies of pages that could not be read; "all" keeps every page
+DZ_FULL = False  # walk every list page and fetch every thread, even when the archive says it is unchanged
+DZ_COOKIES = None  # a cookies.txt (Netscape format) to crawl as a logged-in member
 
 FEED_EXPORT_ENCODING = "utf-8"

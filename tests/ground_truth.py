@@ -150,7 +150,7 @@ def compare_capture(folder: Path, pages: list[ParsedPage] | None = None) -> Comp
         cmp.check("thread.page.author", tid, (got.author, got.author_uid), (want["author"], want["authorid"]))
         cmp.check("thread.list.author", tid, (listed.author, listed.author_uid), (want["author"], want["authorid"]))
         cmp.check("thread.page.created_at", tid, got.created_at, _iso(want["dateline"]))
-        cmp.check("thread.list.created_date", tid, listed.created_at.date() if listed.created_at else None,
+        cmp.check("thread.list.created_date", tid, listed.created_at,
                   _iso(want["dateline"]).date())
         cmp.check("thread.list.last_post_at", tid, listed.last_post_at,
                   _iso(want["lastpost"]).replace(second=0))

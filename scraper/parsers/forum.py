@@ -124,8 +124,11 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
         created = by_cells[0].xpath(".//em")
         if created:
             thread.created_at_text = tidy_text(created[0].xpath("string()").get()) or None
-            thread.created_at = parse_discuz_time(thread.created_at_text, created[0].xpath(".//span/@title").get(),
-                                                  now=now, tz=tz)
+            title = created[0].xpath(".//span/@title").get()
+            thread.created_at = parse_discuz_time(thread.created_at_text, title, now=now, tz=tz)
+            if thread.created_at is not None and ":" not in (title or thread.created_at_text or ""):
+                # Lists show the date only: keep it a date, not a made-up midnight.
+                thread.created_at = thread.created_at.date()
     if len(by_cells) > 1:
         last = by_cells[-1]
         thread.last_poster = tidy_text(last.xpath("string(.//cite)").get()) or None

@@ -16,12 +16,14 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
 from pipelines.records import FetchError
 from scraper.items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_VIEWTHREAD, ParsedPage
 from scraper.parsers import parse_page, parse_tz
+from scraper.state import ArchiveState
 from scraper.urls import classify, forum_url, profile_url, site_root, thread_url
 
 PRIORITY_INDEX = 0
@@ -60,6 +62,10 @@ class SiteSpider(scrapy.Spider):
         arg = spider._profiles_arg
         spider.fetch_profiles = crawler.settings.getbool("DZ_PROFILES", True) if arg is None else arg not in (
             "0", "false", "no", "")
+        # Incremental unless told otherwise or the archive is new: only what changed is fetched.
+        spider.archive_state = ArchiveState(crawler.settings.get("DZ_DB"))
+        spider.incremental = not crawler.settings.getbool("DZ_FULL", False) and not spider.archive_state.empty
+        crawler.signals.connect(spider.archive_state.close, signal=signals.spider_closed)
         return spider
 
     async def start(self):
@@ -69,6 +75,10 @@ class SiteSpider(scrapy.Spider):
     def start_requests(self):
         yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error,
                              priority=PRIORITY_THREAD if self.scope == KIND_VIEWTHREAD else PRIORITY_INDEX)
+        if self.fetch_profiles and self.incremental:
+            # Profiles a stopped crawl did not reach: later runs would otherwise never ask for them.
+            for uid in self.archive_state.users_without_profile():
+                yield self._request(profile_url(self.root, uid), PRIORITY_PROFILE)
 
     # -- responses --------------------------------------------------------------------------
     def parse(self, response, **kwargs):
@@ -79,37 +89,75 @@ class SiteSpider(scrapy.Spider):
             fetched_at=datetime.now(timezone.utc), tz=self.tz,
         )
         page.raw_body = response.body
+        page.listed = response.meta.get("listed")
         yield page
-        yield from self.follow(page)
+        yield from self.follow(page, response.meta)
 
-    def follow(self, page: ParsedPage):
-        """The requests a parsed page leads to, within the crawl's scope."""
+    def follow(self, page: ParsedPage, response_meta: dict | None = None):
+        """The requests a parsed page leads to, within the crawl's scope (and, incremental, what changed)."""
+        response_meta = response_meta or {}
         legacy = bool(page.version and page.version[:1].isdigit())
         if page.kind == KIND_INDEX and self.scope not in (KIND_FORUMDISPLAY, KIND_VIEWTHREAD):
             for forum in page.forums:
                 if forum.type != "group":
                     yield self._request(forum_url(self.root, forum.fid, legacy=legacy), PRIORITY_FORUM)
         elif page.kind == KIND_FORUMDISPLAY and self.scope != KIND_VIEWTHREAD:
-            for n in range(1, (page.pages or 1) + 1):
-                if n != page.page:
-                    yield self._request(forum_url(self.root, page.fid, n, legacy=legacy), PRIORITY_FORUM - n / 10000)
             for forum in page.forums:
                 if forum.parent_fid == page.fid and forum.type == "sub":
                     yield self._request(forum_url(self.root, forum.fid, legacy=legacy), PRIORITY_FORUM)
+            changed = 0
             for thread in page.threads:
                 # A one-forum crawl skips global stickies from other forums; a site crawl takes all.
-                if thread.fid == page.fid or self.scope != KIND_FORUMDISPLAY:
-                    yield self._request(thread_url(self.root, thread.tid, legacy=legacy), PRIORITY_THREAD)
+                if thread.fid != page.fid and self.scope == KIND_FORUMDISPLAY:
+                    continue
+                listed = {"replies": thread.replies,
+                          "last_post_at": thread.last_post_at.astimezone(self.tz).isoformat()
+                          if thread.last_post_at else None}
+                if self.incremental and self.archive_state.thread_unchanged(thread.tid, **listed):
+                    continue
+                if not thread.is_sticky:
+                    changed += 1
+                known = self.archive_state.thread(thread.tid) if self.incremental else None
+                start = known.resume_page if known else 1
+                yield self._request(thread_url(self.root, thread.tid, start, legacy=legacy), PRIORITY_THREAD,
+                                    onward=known is not None, listed=listed)
+            yield from self._list_pages(page, changed, legacy)
         elif page.kind == KIND_VIEWTHREAD:
-            for n in range(1, (page.pages or 1) + 1):
+            # Bringing a known thread up to date needs only the pages after the one fetched.
+            onward = response_meta.get("onward", False)
+            for n in range(page.page + 1 if onward else 1, (page.pages or 1) + 1):
                 if n != page.page:
-                    yield self._request(thread_url(self.root, page.tid, n, legacy=legacy), PRIORITY_THREAD_PAGE)
+                    yield self._request(thread_url(self.root, page.tid, n, legacy=legacy), PRIORITY_THREAD_PAGE,
+                                        listed=page.listed)
             if self.fetch_profiles:
                 for user in page.users:
-                    yield self._request(profile_url(self.root, user.uid, legacy=legacy), PRIORITY_PROFILE)
+                    # A re-crawl sees known users' figures beside their posts; it needs only new users' profiles.
+                    if not (self.incremental and self.archive_state.has_profile(user.uid)):
+                        yield self._request(profile_url(self.root, user.uid, legacy=legacy), PRIORITY_PROFILE)
 
-    def _request(self, url: str, priority: float) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=int(priority))
+    def _list_pages(self, page: ParsedPage, changed: int, legacy: bool):
+        """The forum's other list pages: all of them, or (incremental) the next one while pages still change.
+
+        Discuz sorts lists by last post, so the first page holding only unchanged threads ends the
+        walk. A forum whose pages were never all archived (a first crawl that was stopped) is
+        walked in full.
+        """
+        last = page.pages or 1
+        if not self.incremental or not self.archive_state.forum_walked(page.fid):
+            pages = [n for n in range(1, last + 1) if n != page.page]
+        else:
+            pages = [page.page + 1] if changed and page.page < last else []
+        for n in pages:
+            yield self._request(forum_url(self.root, page.fid, n, legacy=legacy), PRIORITY_FORUM - n / 10000)
+
+    def _request(self, url: str, priority: float, *, onward: bool = False, listed: dict | None = None
+                 ) -> scrapy.Request:
+        meta = {}
+        if onward:
+            meta["onward"] = True
+        if listed:
+            meta["listed"] = listed
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=int(priority), meta=meta)
 
     def on_error(self, failure):
         """A request that produced no page: record it, so the crawl summary and ``errors`` table show it."""

@@ -1,0 +1,98 @@
+"""What the archive already holds, read-only: the one place the spider's incremental decisions come from.
+
+Everything here is derived from rows the store commits page by page, so it is also how a crawl
+resumes after a kill: a page that was fetched but not committed simply is not there, and is
+fetched again.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    """A thread as the archive holds it."""
+
+    synced_replies: int | None  # reply count when the thread's last page was last archived
+    synced_last_post_at: str | None  # latest post time (to the minute) on that last page
+    resume_page: int  # first page to fetch to bring the thread up to date
+    complete: bool  # pages 1..last archived page are all there (no page lost to a kill)
+
+
+def _minute(iso: str | None) -> str | None:
+    """``2026-11-25T11:33:53+08:00`` -> ``2026-11-25T11:33`` (list pages show minutes only)."""
+    return iso[:16] if iso else None
+
+
+class ArchiveState:
+    """Read-only view of an archive for the spider. Missing file = empty archive."""
+
+    def __init__(self, path: str | Path | None):
+        self.conn: sqlite3.Connection | None = None
+        if path and Path(path).exists():
+            self.conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False)
+            if not self._has_table("thread_pages"):
+                self.conn.close()
+                self.conn = None
+
+    def _has_table(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [name]).fetchone() is not None
+
+    @property
+    def empty(self) -> bool:
+        """True when the archive holds no thread page yet (a first crawl)."""
+        if self.conn is None:
+            return True
+        return self.conn.execute("SELECT 1 FROM thread_pages LIMIT 1").fetchone() is None
+
+    def thread(self, tid: int) -> ThreadState | None:
+        """The archived state of thread ``tid``, or ``None`` when none of its pages is archived."""
+        if self.conn is None:
+            return None
+        pages = [r[0] for r in self.conn.execute("SELECT page FROM thread_pages WHERE tid = ? ORDER BY page", [tid])]
+        if not pages:
+            return None
+        row = self.conn.execute("SELECT synced_replies, synced_last_post_at FROM threads WHERE tid = ?", [tid]).fetchone()
+        # The first gap (a page lost to a kill) or else the last page, which may have grown.
+        gap = next((n for n, page in enumerate(pages, 1) if page != n), None)
+        resume = gap if gap is not None else pages[-1]
+        return ThreadState(row[0] if row else None, row[1] if row else None, resume, gap is None)
+
+    def thread_unchanged(self, tid: int, replies: int | None, last_post_at: str | None) -> bool:
+        """Whether a list row's reply count and last-post time equal what the archive synced."""
+        state = self.thread(tid)
+        if state is None or not state.complete or state.synced_replies is None or replies is None:
+            return False
+        return state.synced_replies == replies and _minute(state.synced_last_post_at) == _minute(last_post_at)
+
+    def forum_walked(self, fid: int) -> bool:
+        """Whether every list page of forum ``fid`` (as many as it last had) has been archived once."""
+        if self.conn is None:
+            return False
+        row = self.conn.execute("SELECT pages FROM forums WHERE fid = ?", [fid]).fetchone()
+        if not row or not row[0]:
+            return False
+        seen = self.conn.execute("SELECT count(DISTINCT page) FROM forum_pages WHERE fid = ? AND page <= ?",
+                                 [fid, row[0]]).fetchone()[0]
+        return seen >= row[0]
+
+    def has_profile(self, uid: int) -> bool:
+        """Whether the user's profile page was archived before (figures also come with every post)."""
+        if self.conn is None:
+            return False
+        return self.conn.execute("SELECT 1 FROM user_stats WHERE uid = ? AND source = 'profile' LIMIT 1",
+                                 [uid]).fetchone() is not None
+
+    def users_without_profile(self) -> list[int]:
+        """Archived users whose profile page was never archived (a crawl was stopped before it)."""
+        if self.conn is None:
+            return []
+        return [r[0] for r in self.conn.execute(
+            "SELECT uid FROM users WHERE uid NOT IN (SELECT uid FROM user_stats WHERE source = 'profile') ORDER BY uid")]
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

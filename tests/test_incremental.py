@@ -1,0 +1,146 @@
+"""Scheduled archival: incremental re-crawls, edits and deletions, user figures over time, kill and resume, the lock.
+
+A replay server serves the capture of the site (state 1) and then its later capture (state 2).
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pipelines.archive import ArchiveLock
+from scraper.replay import ReplayServer
+
+from .conftest import SITE_A, SITE_A2, requires_fixtures
+from .test_e2e import fast, order_independent, run_cli, snapshot
+
+pytestmark = requires_fixtures
+START = "http://bbs.example.test/forum.php"
+LISTS = {"/forum.php?mod=forumdisplay&fid=2", "/forum.php?mod=forumdisplay&fid=40", "/forum.php?mod=forumdisplay&fid=41"}
+
+
+def crawl(server: ReplayServer, db, *extra: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """One `dzarchive crawl` of the whole site; returns the result and the paths it requested."""
+    before = len(server.requests)
+    result = run_cli(*fast("crawl", START, "--db", str(db), *extra), proxy=server.url)
+    assert result.returncode == 0, result.stderr
+    return result, server.requests[before:]
+
+
+@pytest.fixture(scope="module")
+def two_states(tmp_path_factory):
+    """The site crawled in state 1, re-crawled unchanged, then re-crawled in state 2 (and --full)."""
+    db = tmp_path_factory.mktemp("incremental") / "archive.db"
+    with ReplayServer(SITE_A) as server:
+        _, first = crawl(server, db)
+        _, unchanged = crawl(server, db)
+        after_unchanged = snapshot(db)
+        server.set_capture(SITE_A2)
+        _, second = crawl(server, db)
+        after_second = snapshot(db)
+        _, full = crawl(server, db, "--full")
+    return {"db": db, "first": first, "unchanged": unchanged, "second": second, "full": full,
+            "after_unchanged": after_unchanged, "after_second": after_second}
+
+
+def test_unchanged_site_costs_only_the_index_and_first_list_pages(two_states):
+    assert sorted(two_states["unchanged"]) == sorted({"/robots.txt", "/forum.php"} | LISTS)
+    assert len(two_states["unchanged"]) * 10 < len(two_states["first"])
+
+
+def test_changes_fetch_only_the_changed_threads_from_their_last_page(two_states):
+    requested = set(two_states["second"])
+    threads = {r for r in requested if "viewthread" in r}
+    # tid 1 got two replies: only its last archived page; tid 4 lost its reply; tid 28 is new.
+    assert threads == {"/forum.php?mod=viewthread&tid=1&page=2", "/forum.php?mod=viewthread&tid=4",
+                       "/forum.php?mod=viewthread&tid=28"}
+    # The walk of 盐都杂谈 goes on to page 2 (page 1 changed) and stops there (page 2 did not).
+    assert "/forum.php?mod=forumdisplay&fid=2&page=2" in requested
+    # Every poster here is already archived with a profile: their figures come with their posts.
+    assert {r for r in requested if "home.php" in r} == set()
+
+
+def test_new_replies_new_thread_and_deleted_reply_are_archived(two_states):
+    conn = sqlite3.connect(two_states["db"])
+    posts = {r[0]: r[1:] for r in conn.execute("SELECT pid, tid, floor, status, author FROM posts")}
+    assert posts[137] == (1, 13, "ok", "守法公民") and posts[138] == (1, 14, "ok", "老盐工")
+    assert posts[139][:2] == (28, 1) and posts[140][:2] == (28, 2)
+    assert conn.execute("SELECT quoted_pid FROM quotes WHERE pid = 138").fetchall() == [(137,)]
+    # The deleted reply stays, marked, last seen by the first crawls.
+    assert posts[80][2] == "deleted"
+    first_seen, last_seen = conn.execute("SELECT first_seen, last_seen FROM posts WHERE pid = 80").fetchone()
+    crawls = conn.execute("SELECT started_at FROM crawls ORDER BY id").fetchall()
+    assert first_seen <= last_seen < crawls[2][0]
+    assert conn.execute("SELECT replies, title FROM threads WHERE tid = 4").fetchone()[0] == 0
+    assert len(posts) == 135 + 4
+
+
+def test_user_figures_are_a_time_series_of_changes(two_states):
+    conn = sqlite3.connect(two_states["db"])
+    series = conn.execute("SELECT credits, posts, json_extract(extcredits, '$.铜板.value') FROM user_stats"
+                          " WHERE uid = 2 AND source = 'post' ORDER BY seen_at").fetchall()
+    assert series == [(392051, 93000, 215115), (392061, 93002, 215119)]
+    # Users whose figures did not change have one row per source, however many crawls saw them.
+    assert conn.execute("SELECT count(*) FROM user_stats WHERE uid = 4").fetchone()[0] == 2
+
+
+def test_full_crawl_finds_the_edited_post_and_keeps_the_old_version(two_states):
+    conn = sqlite3.connect(two_states["db"])
+    revisions = conn.execute("SELECT pid, content_text, edited_note FROM post_revisions").fetchall()
+    assert revisions == [(15, "价格涨了不少啊", None)]
+    text, note = conn.execute("SELECT content_text, edited_note FROM posts WHERE pid = 15").fetchone()
+    assert text != "价格涨了不少啊" and note.startswith("本帖最后由")
+    assert len(two_states["full"]) > len(two_states["second"]) * 3
+
+
+def test_crawls_are_recorded_with_their_counts(two_states):
+    conn = sqlite3.connect(two_states["db"])
+    rows = conn.execute("SELECT status, pages, errors FROM crawls ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["finished"] * 4
+    assert [r[1] for r in rows] == [len(two_states[k]) for k in ("first", "unchanged", "second", "full")]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    db = tmp_path_factory.mktemp("whole") / "archive.db"
+    with ReplayServer(SITE_A) as server:
+        crawl(server, db)
+    return snapshot(db)
+
+
+@pytest.mark.parametrize("kill_after", [3, 15, 30, 45])
+def test_kill_and_resume_ends_identical_to_an_uninterrupted_crawl(tmp_path, uninterrupted, kill_after):
+    db = tmp_path / "archive.db"
+    with ReplayServer(SITE_A) as server:
+        env_cmd = [sys.executable, "-m", "scraper.cli", *fast("crawl", START, "--db", str(db))]
+        process = subprocess.Popen(env_cmd, env={"PATH": "/usr/bin:/bin", "http_proxy": server.url},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(server.requests) < kill_after and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert len(server.requests) < 54, "the crawl finished before it could be killed"
+        conn = sqlite3.connect(db)
+        assert conn.execute("SELECT status FROM crawls").fetchall() == [("running",)]
+        conn.close()
+        result = run_cli(*fast("crawl", START, "--db", str(db)), proxy=server.url)
+        assert result.returncode == 0, result.stderr
+    assert order_independent(snapshot(db)) == order_independent(uninterrupted)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT status FROM crawls ORDER BY id").fetchall() == [("interrupted",), ("finished",)]
+
+
+def test_second_crawl_on_the_same_archive_refuses(tmp_path):
+    db = tmp_path / "archive.db"
+    with ArchiveLock(db):
+        result = run_cli("crawl", START, "--db", str(db))
+    assert result.returncode == 3
+    assert "another crawl is writing to" in result.stderr
+    assert not db.exists() or sqlite3.connect(db).execute(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'crawls'").fetchone()[0] in (0, 1)
