@@ -58,6 +58,7 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
     forums = []
     for f in page.forums:
         row = {k: _clean(v) for k, v in vars(f).items()}
+        row["last_post_at"] = iso(f.last_post_at, zone)
         if f.type != "group":
             row["url"] = row.get("url") or forum_url(root, f.fid)
         else:

@@ -28,13 +28,15 @@ def cli():
               help="Also fetch each poster's profile page (exact registration time and figures).")
 @click.option("--full", is_flag=True,
               help="Walk every list page and fetch every thread, not only what changed since the last crawl.")
+@click.option("--cookies", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A cookies.txt (Netscape format) exported from a logged-in browser: crawl as that member.")
 @click.option("--keep-pages", type=click.Choice(["failed", "all"]), default="failed", show_default=True,
               help="Keep raw page bodies in the archive: only unreadable ones, or all.")
 @click.option("--delay", type=float, default=None, help="Seconds between requests (AutoThrottle adapts from it).")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Write the crawl log here.")
 @click.option("-v", "--verbose", count=True, help="-v: progress log, -vv: debug log.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-def crawl(url, db, timezone_name, profiles, full, keep_pages, delay, log_file, verbose, overrides):
+def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, log_file, verbose, overrides):
     """Archive the Discuz! site, forum or thread at URL.
 
     URL may be the forum index (forum.php), a forum list page (forum-2-1.html,
@@ -51,6 +53,9 @@ def crawl(url, db, timezone_name, profiles, full, keep_pages, delay, log_file, v
         settings["AUTOTHROTTLE_START_DELAY"] = delay
     if log_file:
         settings["LOG_FILE"] = log_file
+        settings["LOG_LEVEL"] = ["INFO", "INFO", "DEBUG"][min(verbose, 2)]
+    if cookies:
+        settings["DZ_COOKIES"] = cookies
     for override in overrides:
         name, _, value = override.partition("=")
         settings[name.strip()] = value
@@ -61,6 +66,32 @@ def crawl(url, db, timezone_name, profiles, full, keep_pages, delay, log_file, v
         sys.exit(EXIT_LOCKED)
     click.echo(result.summary())
     sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.option("--config", "config_path", default="dzarchive.toml", show_default=True,
+              type=click.Path(dir_okay=False), help="The sites to archive and how (see README).")
+def run(config_path):
+    """Archive every site listed in a config file, one after the other (for cron or a systemd timer).
+
+    Each site runs as its own `dzarchive crawl`; the exit code is non-zero when any of them failed.
+    """
+    import subprocess
+
+    from .config import ConfigError, load_config
+
+    try:
+        jobs = load_config(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    failures = 0
+    for job in jobs:
+        click.echo(f"== {job.url} -> {job.database}")
+        done = subprocess.run([sys.executable, "-m", "scraper.cli", *job.crawl_args()])
+        failures += done.returncode != 0
+    if failures:
+        click.echo(f"{failures} of {len(jobs)} site(s) failed", err=True)
+    sys.exit(1 if failures else 0)
 
 
 @cli.command()

@@ -50,6 +50,11 @@ class Forum:
     type: str | None = None  # "group" (a category), "forum" or "sub"
     description: str | None = None
     url: str | None = None
+    # What the index (or the parent's sub-forum list) shows: threads / posts, sub-forums included,
+    # and the forum's own last post.
+    threads: int | None = None
+    posts: int | None = None
+    last_post_at: datetime | None = None
 
 
 @dataclass

@@ -67,6 +67,26 @@ class ArchiveState:
             return False
         return state.synced_replies == replies and _minute(state.synced_last_post_at) == _minute(last_post_at)
 
+    def forum_unchanged(self, fid: int, threads: int | None, posts: int | None, last_post_at: str | None) -> bool:
+        """Whether the index's figures for a forum equal what the archive holds of it.
+
+        Discuz counts a forum's threads and posts with its sub-forums; the archive holds that many
+        threads, all synced, with as many posts, and the same last post: nothing to fetch there.
+        A forum with threads we cannot see (members only) never matches, and is walked as usual.
+        """
+        if self.conn is None or threads is None or posts is None:
+            return False
+        count, total, synced = self.conn.execute(
+            "WITH RECURSIVE tree(fid) AS (SELECT ? UNION SELECT f.fid FROM forums f JOIN tree ON f.parent_fid = tree.fid)"
+            " SELECT count(*), sum(synced_replies + 1), count(synced_replies) FROM threads"
+            " WHERE fid IN tree AND coalesce(status, 'ok') = 'ok'", [fid]).fetchone()
+        if (count, total, synced) != (threads, posts, threads):
+            return False
+        if last_post_at is None:
+            return True
+        latest = self.conn.execute("SELECT max(synced_last_post_at) FROM threads WHERE fid = ?", [fid]).fetchone()[0]
+        return _minute(latest) == _minute(last_post_at)
+
     def forum_walked(self, fid: int) -> bool:
         """Whether every list page of forum ``fid`` (as many as it last had) has been archived once."""
         if self.conn is None:

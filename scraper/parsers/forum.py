@@ -16,6 +16,7 @@ from ..urls import classify, uid_from_href
 from .common import page_count
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
+from .index import forum_row_counts
 from .numbers import parse_int
 
 THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
@@ -50,6 +51,9 @@ def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz
             continue
         sub = Forum(fid=int(m.group(1)), name=tidy_text(link.xpath("string()").get()) or None,
                     parent_fid=page.fid, type="sub")
+        row = link.xpath("ancestor::tr[1]")
+        if row:
+            forum_row_counts(row[0], sub, now=now, tz=tz)
         if all(f.fid != sub.fid for f in page.forums):
             page.forums.append(sub)
     seen: set[int] = set()

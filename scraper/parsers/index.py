@@ -2,17 +2,36 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from parsel import Selector
 
 from ..items import Forum, ParsedPage
 from .content import tidy_text
+from .dates import DEFAULT_TZ, parse_discuz_time
+from .numbers import parse_int
 
 _FID = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
 _GID = re.compile(r"[?&;]gid=(\d+)")
 _CATEGORY_ID = re.compile(r"^category_(\d+)$")
 _FORUM_LINK = "contains(@href, 'forumdisplay') or contains(@href, 'forum-')"
+
+
+def forum_row_counts(row: Selector, forum: Forum, *, now: datetime | None, tz: tzinfo) -> Forum:
+    """Fill a forum's threads / posts and last-post time from its row on the index or a sub-forum list.
+
+    ``td.fl_i`` holds ``<span class="xi2">22</span><span class="xg1"> / 127</span>``; ``td.fl_by``
+    the last post, its time in a ``span[title]`` when recent, else as text in the ``cite``.
+    """
+    counts = row.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' fl_i ')]")
+    if counts:
+        forum.threads = parse_int(counts[0].xpath("string(.//span[contains(@class, 'xi2')])").get())
+        forum.posts = parse_int(counts[0].xpath("string(.//span[contains(@class, 'xg1')])").get())
+    cite = row.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' fl_by ')]//cite")
+    if cite:
+        shown = tidy_text("".join(cite[0].xpath("./text() | ./span//text()").getall()))
+        forum.last_post_at = parse_discuz_time(shown, cite[0].xpath("./span/@title").get(), now=now, tz=tz)
+    return forum
 
 
 def is_index_page(sel: Selector) -> bool:
@@ -21,7 +40,8 @@ def is_index_page(sel: Selector) -> bool:
                           " | //div[starts-with(@id, 'category_')]//h2/a"))
 
 
-def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = None) -> ParsedPage:
+def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = None, now: datetime | None = None,
+                     tz: tzinfo = DEFAULT_TZ) -> ParsedPage:
     """Parse the forum index: each category (a Discuz "group" forum) and the forums in it."""
     page = ParsedPage(url=url, kind="index", fetched_at=fetched_at)
     seen: set[int] = set()
@@ -47,8 +67,10 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
             if fid not in seen:
                 seen.add(fid)
                 desc = tidy_text(cell.xpath("string(.//p[contains(@class, 'xg2')])").get() or "") or None
-                page.forums.append(Forum(fid=fid, name=tidy_text(links[0].xpath("string()").get()) or None,
-                                         parent_fid=gid, type="forum", description=desc))
+                forum = Forum(fid=fid, name=tidy_text(links[0].xpath("string()").get()) or None,
+                              parent_fid=gid, type="forum", description=desc)
+                row = cell.xpath("ancestor::tr[1]")
+                page.forums.append(forum_row_counts(row[0], forum, now=now, tz=tz) if row else forum)
             # "子版块:" links listed under a forum on the index.
             for sub in cell.xpath(f".//p//a[{_FORUM_LINK}]"):
                 sm = _FID.search(sub.attrib.get("href", ""))

@@ -13,6 +13,7 @@ crawl that is stopped half-way has whole threads rather than many half threads.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from http.cookiejar import MozillaCookieJar
 from urllib.parse import urlsplit
 
 import scrapy
@@ -31,6 +32,15 @@ PRIORITY_FORUM = 10
 PRIORITY_PROFILE = 15
 PRIORITY_THREAD = 20
 PRIORITY_THREAD_PAGE = 30
+
+
+def load_cookies(path: str | None, host: str) -> dict[str, str]:
+    """The cookies a Netscape ``cookies.txt`` holds for ``host`` (a browser export of a logged-in session)."""
+    if not path:
+        return {}
+    jar = MozillaCookieJar(path)
+    jar.load(ignore_discard=True, ignore_expires=True)
+    return {c.name: c.value for c in jar if host == c.domain.lstrip(".") or host.endswith("." + c.domain.lstrip("."))}
 
 
 class SiteSpider(scrapy.Spider):
@@ -54,6 +64,12 @@ class SiteSpider(scrapy.Spider):
         self.scope = classify(start_url).kind  # index / forumdisplay / viewthread (other -> index)
         self._profiles_arg = profiles
         self.crawl_id = None
+        # Set from the crawler's settings in from_crawler(); these are the values without one.
+        self.cookies: dict[str, str] = {}
+        self.incremental = False
+        self.fetch_profiles = True
+        self.tz = parse_tz(None)
+        self.archive_state = ArchiveState(None)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -66,6 +82,7 @@ class SiteSpider(scrapy.Spider):
         spider.archive_state = ArchiveState(crawler.settings.get("DZ_DB"))
         spider.incremental = not crawler.settings.getbool("DZ_FULL", False) and not spider.archive_state.empty
         crawler.signals.connect(spider.archive_state.close, signal=signals.spider_closed)
+        spider.cookies = load_cookies(crawler.settings.get("DZ_COOKIES"), spider.allowed_domains[0])
         return spider
 
     async def start(self):
@@ -73,7 +90,7 @@ class SiteSpider(scrapy.Spider):
             yield request
 
     def start_requests(self):
-        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error,
+        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error, cookies=self.cookies,
                              priority=PRIORITY_THREAD if self.scope == KIND_VIEWTHREAD else PRIORITY_INDEX)
         if self.fetch_profiles and self.incremental:
             # Profiles a stopped crawl did not reach: later runs would otherwise never ask for them.
@@ -99,11 +116,11 @@ class SiteSpider(scrapy.Spider):
         legacy = bool(page.version and page.version[:1].isdigit())
         if page.kind == KIND_INDEX and self.scope not in (KIND_FORUMDISPLAY, KIND_VIEWTHREAD):
             for forum in page.forums:
-                if forum.type != "group":
+                if forum.type != "group" and not self._forum_unchanged(forum):
                     yield self._request(forum_url(self.root, forum.fid, legacy=legacy), PRIORITY_FORUM)
         elif page.kind == KIND_FORUMDISPLAY and self.scope != KIND_VIEWTHREAD:
             for forum in page.forums:
-                if forum.parent_fid == page.fid and forum.type == "sub":
+                if forum.parent_fid == page.fid and forum.type == "sub" and not self._forum_unchanged(forum):
                     yield self._request(forum_url(self.root, forum.fid, legacy=legacy), PRIORITY_FORUM)
             changed = 0
             for thread in page.threads:
@@ -135,6 +152,12 @@ class SiteSpider(scrapy.Spider):
                     if not (self.incremental and self.archive_state.has_profile(user.uid)):
                         yield self._request(profile_url(self.root, user.uid, legacy=legacy), PRIORITY_PROFILE)
 
+    def _forum_unchanged(self, forum) -> bool:
+        """Incremental: the index's thread/post counts and last post for the forum match the archive."""
+        return self.incremental and self.archive_state.forum_unchanged(
+            forum.fid, forum.threads, forum.posts,
+            forum.last_post_at.astimezone(self.tz).isoformat() if forum.last_post_at else None)
+
     def _list_pages(self, page: ParsedPage, changed: int, legacy: bool):
         """The forum's other list pages: all of them, or (incremental) the next one while pages still change.
 
@@ -157,7 +180,8 @@ class SiteSpider(scrapy.Spider):
             meta["onward"] = True
         if listed:
             meta["listed"] = listed
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=int(priority), meta=meta)
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=int(priority), meta=meta,
+                              cookies=self.cookies)
 
     def on_error(self, failure):
         """A request that produced no page: record it, so the crawl summary and ``errors`` table show it."""

@@ -1,0 +1,95 @@
+"""Scheduled runs: the config file, `dzarchive run`, logs, exit codes, and crawling with a member's cookies."""
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from scraper.config import ConfigError, load_config
+from scraper.replay import ReplayServer
+from scraper.spiders.site import SiteSpider
+
+from .conftest import SITE_A, requires_fixtures
+from .test_e2e import run_cli
+
+
+def write(path, text):
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_config_resolves_defaults_overrides_and_relative_paths(tmp_path):
+    config = write(tmp_path / "dzarchive.toml", """
+        database = "archives/all.db"
+        delay = 2.0
+        log_file = "logs/run.log"
+
+        [[site]]
+        url = "http://bbs.one.test/forum.php"
+
+        [[site]]
+        url = "http://bbs.two.test/forum-2-1.html"
+        database = "/srv/two.db"
+        full = true
+        profiles = false
+    """)
+    one, two = load_config(config)
+    assert (one.url, one.database, one.delay, one.full) == (
+        "http://bbs.one.test/forum.php", str(tmp_path / "archives" / "all.db"), 2.0, False)
+    assert one.crawl_args() == ["crawl", "http://bbs.one.test/forum.php", "--db", str(tmp_path / "archives/all.db"),
+                                "--tz", "+08:00", "--keep-pages", "failed", "--delay", "2.0",
+                                "--log-file", str(tmp_path / "logs/run.log")]
+    assert (two.database, two.full, two.profiles) == ("/srv/two.db", True, False)
+    assert "--full" in two.crawl_args() and "--no-profiles" in two.crawl_args()
+
+
+@pytest.mark.parametrize("text, message", [
+    ('database = "a.db"\n', "no [[site]]"),
+    ('[[site]]\nurl = "http://x.test/"\nspeed = 3\n', "unknown settings ['speed']"),
+    ('[[site]]\ndatabase = "a.db"\n', "site 1 has no url"),
+    ('[[site\n', "Expected"),
+])
+def test_config_errors_are_clear(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_config(write(tmp_path / "dzarchive.toml", text))
+
+
+@requires_fixtures
+def test_run_archives_every_site_logs_to_a_file_and_fails_when_one_fails(tmp_path):
+    write(tmp_path / "dzarchive.toml", """
+        log_file = "dzarchive.log"
+        delay = 0
+
+        [[site]]
+        url = "http://bbs.example.test/forum.php?mod=viewthread&tid=2"
+        database = "example.db"
+
+        [[site]]
+        url = "http://127.0.0.1:9/forum.php"
+        database = "down.db"
+    """)
+    with ReplayServer(SITE_A) as server:
+        result = run_cli("run", "--config", str(tmp_path / "dzarchive.toml"), proxy=server.url, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "1 of 2 site(s) failed" in result.stderr
+    conn = sqlite3.connect(tmp_path / "example.db")
+    assert conn.execute("SELECT count(*) FROM posts WHERE tid = 2").fetchone() == (65,)
+    assert sqlite3.connect(tmp_path / "down.db").execute("SELECT status FROM crawls").fetchone() == ("failed",)
+    log = (tmp_path / "dzarchive.log").read_text(encoding="utf-8")
+    assert "Spider opened" in log and "Connection refused" in log
+
+
+def test_cookies_file_logs_the_crawl_in_as_a_member(tmp_path):
+    cookies = write(tmp_path / "cookies.txt", """\
+        # Netscape HTTP Cookie File
+        .bbs.example.test\tTRUE\t/\tFALSE\t0\txY3z_2132_auth\tsecret-auth
+        bbs.example.test\tFALSE\t/\tFALSE\t0\txY3z_2132_saltkey\tsalt
+        other.test\tFALSE\t/\tFALSE\t0\tunrelated\tnope
+    """)
+    crawler = get_crawler(SiteSpider, {"DZ_COOKIES": str(cookies), "DZ_DB": str(tmp_path / "none.db")})
+    spider = SiteSpider.from_crawler(crawler, start_url="http://bbs.example.test/forum.php")
+    start = next(iter(spider.start_requests()))
+    assert start.cookies == {"xY3z_2132_auth": "secret-auth", "xY3z_2132_saltkey": "salt"}
+    assert spider._request("http://bbs.example.test/forum.php?mod=forumdisplay&fid=43", 10).cookies == start.cookies
