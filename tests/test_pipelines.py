@@ -132,3 +132,16 @@ def test_every_capture_page_normalises_to_valid_rows(capture):
         page = parse_page(p.url, p.body, content_type=p.content_type, http_status=p.status, date_header=p.date)
         record = validate_record(normalise_page(page))
         assert [e for e in record.errors if e[0] == "validation"] == [], p.url
+
+
+def test_readers_can_query_while_a_crawl_writes(tmp_path):
+    import sqlite3
+
+    archive = Archive(tmp_path / "a.db")
+    archive.write(normalise_page(thread_page()))
+    assert archive.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reader = sqlite3.connect(f"file:{tmp_path / 'a.db'}?mode=ro", uri=True)
+    with archive.db.conn:  # a page being written: its transaction is open
+        archive.db.conn.execute("UPDATE threads SET views = 99 WHERE tid = 7")
+        assert reader.execute("SELECT views FROM threads WHERE tid = 7").fetchone() == (5,)
+    assert reader.execute("SELECT views FROM threads WHERE tid = 7").fetchone() == (99,)
