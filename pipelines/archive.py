@@ -274,8 +274,9 @@ class Archive:
         }
         for row in rows:
             old = existing.get(row["pid"])
-            if old is not None and (old[1] or "") != (row.get("content_text") or "") or \
-                    old is not None and (old[2] or "") != (row.get("content_html") or ""):
+            changed = old is not None and ((old[1] or "", old[2] or "") !=
+                                           (row.get("content_text") or "", row.get("content_html") or ""))
+            if changed:
                 since = conn.execute("SELECT max(seen_until) FROM post_revisions WHERE pid = ?",
                                      [row["pid"]]).fetchone()[0]
                 conn.execute(

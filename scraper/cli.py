@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import click
@@ -134,10 +135,7 @@ def demo(db, serve):
             if serve:
                 click.echo(f"serving {server.capture.site} at {server.url}; Ctrl-C to stop")
                 try:
-                    import time
-
-                    while True:
-                        time.sleep(3600)
+                    threading.Event().wait()
                 except KeyboardInterrupt:
                     pass
     sys.exit(result.exit_code)
