@@ -18,11 +18,14 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
 from pipelines.records import FetchError
-from scraper.items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_VIEWTHREAD, ParsedPage
+from scraper.items import (
+    KIND_FORUMDISPLAY, KIND_INDEX, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_FLOOD, ParsedPage,
+)
 from scraper.parsers import parse_page, parse_tz
 from scraper.state import ArchiveState
 from scraper.urls import classify, forum_url, profile_url, site_root, thread_url
@@ -32,6 +35,7 @@ PRIORITY_FORUM = 10
 PRIORITY_PROFILE = 15
 PRIORITY_THREAD = 20
 PRIORITY_THREAD_PAGE = 30
+RETRY_STATES = (STATUS_FLOOD, STATUS_ANTITHEFT)
 
 
 def load_cookies(path: str | None, host: str) -> dict[str, str]:
@@ -105,10 +109,27 @@ class SiteSpider(scrapy.Spider):
             http_status=response.status, date_header=response.headers.get("Date"),
             fetched_at=datetime.now(timezone.utc), tz=self.tz,
         )
+        if page.status in RETRY_STATES:
+            # Flood control or the anti-theft challenge: the page is fine, we were too fast.
+            retry = get_retry_request(response.request, spider=self, reason=f"discuz {page.status}")
+            if retry is not None:
+                self._slow_down(response)
+                yield retry
+                return
         page.raw_body = response.body
         page.listed = response.meta.get("listed")
         yield page
         yield from self.follow(page, response.meta)
+
+    def _slow_down(self, response) -> None:
+        """Double the delay of the site's download slot (at most a minute), as a server asking us to wait wants."""
+        try:
+            downloader = self.crawler.engine.downloader
+        except (AttributeError, RuntimeError):  # not crawling (a test driving parse() by hand)
+            return
+        slot = downloader.slots.get(response.meta.get("download_slot"))
+        if slot is not None:
+            slot.delay = min(max(slot.delay * 2, 1.0), 60.0)
 
     def follow(self, page: ParsedPage, response_meta: dict | None = None):
         """The requests a parsed page leads to, within the crawl's scope (and, incremental, what changed)."""

@@ -1,0 +1,62 @@
+"""The site spider alone: what it asks for next, given responses (no network)."""
+from __future__ import annotations
+
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from scraper.items import ParsedPage
+from scraper.spiders.site import SiteSpider
+
+from .conftest import SITE_A, captured_pages, requires_fixtures
+
+FLOOD = '<html><body><div id="messagetext" class="alert_error"><p>刷新过于频繁，请 3 秒后再试</p></div></body></html>'
+
+
+def spider_for(start_url: str, tmp_path, **settings) -> SiteSpider:
+    crawler = get_crawler(SiteSpider, {"DZ_DB": str(tmp_path / "none.db"), **settings})
+    return SiteSpider.from_crawler(crawler, start_url=start_url)
+
+
+def respond(url: str, body: bytes, request: Request | None = None, date="Wed, 25 Nov 2026 03:55:10 GMT"):
+    request = request or Request(url)
+    return HtmlResponse(url, body=body, headers={"Date": date, "Content-Type": "text/html; charset=utf-8"},
+                        request=request)
+
+
+def test_flood_control_page_is_retried_not_archived(tmp_path):
+    spider = spider_for("http://bbs.example.test/forum.php", tmp_path)
+    url = "http://bbs.example.test/forum.php?mod=viewthread&tid=7"
+    out = list(spider.parse(respond(url, FLOOD.encode())))
+    assert len(out) == 1 and isinstance(out[0], Request)
+    assert out[0].url == url and out[0].dont_filter and out[0].meta["retry_times"] == 1
+    # Once the retries are spent, the page is archived as what it is, so nothing goes unnoticed.
+    exhausted = Request(url, meta={"retry_times": 3})
+    out = list(spider.parse(respond(url, FLOOD.encode(), exhausted)))
+    assert isinstance(out[0], ParsedPage) and out[0].status == "flood"
+
+
+@requires_fixtures
+def test_first_crawl_walks_index_forums_threads_pages_and_profiles(tmp_path):
+    spider = spider_for("http://bbs.example.test/forum.php", tmp_path)
+    pages = {p.url: p for p in captured_pages(SITE_A)}
+
+    def follow(url):
+        p = pages[url]
+        return [r for r in spider.parse(respond(url, p.body)) if isinstance(r, Request)]
+
+    index = follow("http://bbs.example.test/forum.php")
+    assert [(r.url, r.priority) for r in index] == [
+        ("http://bbs.example.test/forum.php?mod=forumdisplay&fid=2", 10),
+        ("http://bbs.example.test/forum.php?mod=forumdisplay&fid=40", 10)]
+    listing = follow("http://bbs.example.test/forum.php?mod=forumdisplay&fid=2")
+    threads = [r for r in listing if "viewthread" in r.url]
+    assert len(threads) == 20 and all(r.priority == 20 for r in threads)
+    assert [r.url for r in listing if "forumdisplay" in r.url] == [
+        "http://bbs.example.test/forum.php?mod=forumdisplay&fid=2&page=2"]
+    thread = follow("http://bbs.example.test/forum.php?mod=viewthread&tid=2")
+    later_pages = [r for r in thread if "viewthread" in r.url]
+    assert [r.url.rsplit("=", 1)[1] for r in later_pages] == ["2", "3", "4", "5", "6", "7"]
+    # Threads outrank list pages, and a thread's later pages outrank new threads.
+    assert all(r.priority == 30 for r in later_pages)
+    assert {r.url for r in thread if "home.php" in r.url} == {
+        f"http://bbs.example.test/home.php?mod=space&uid={uid}&do=profile" for uid in (2, 3, 9)}
