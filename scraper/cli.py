@@ -113,6 +113,20 @@ def parse(page, url, content_type, date_header, timezone_name):
 
 
 @cli.command()
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="The archive whose kept pages to read again.")
+@click.option("--all", "all_pages", is_flag=True, help="Every kept page, not only those that could not be read.")
+@click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
+def reparse(db, all_pages, timezone_name):
+    """Parse the pages kept in the archive again (after a parser fix) and archive what they yield."""
+    from .reparse import reparse as run_reparse
+
+    if not Path(db).exists():
+        raise click.ClickException(f"no archive at {db}")
+    result = run_reparse(db, only_unreadable=not all_pages, timezone_name=timezone_name)
+    click.echo(f"re-parsed {result.pages} page(s): {result.readable} now readable, {result.rows} rows written")
+
+
+@cli.command()
 @click.option("--db", default="data/demo.db", show_default=True, help="Archive to write the demo into.")
 @click.option("--serve", is_flag=True, help="Keep serving the sample forum after the crawl (Ctrl-C to stop).")
 def demo(db, serve):

@@ -145,3 +145,22 @@ def test_readers_can_query_while_a_crawl_writes(tmp_path):
         archive.db.conn.execute("UPDATE threads SET views = 99 WHERE tid = 7")
         assert reader.execute("SELECT views FROM threads WHERE tid = 7").fetchone() == (5,)
     assert reader.execute("SELECT views FROM threads WHERE tid = 7").fetchone() == (99,)
+
+
+@requires_fixtures
+def test_kept_unreadable_page_is_archived_after_reparse(tmp_path):
+    from scraper.reparse import reparse
+
+    db = tmp_path / "a.db"
+    archive = Archive(db)
+    page = next(p for p in captured_pages(SITE_A) if p.url.endswith("tid=2&page=2"))
+    # As if yesterday's parsers had failed on it: kept with its headers, status unknown.
+    archive.db["pages"].insert({"url": page.url, "kind": "special", "status": "unknown", "http_status": 200,
+                                "content_type": page.content_type, "date_header": page.date,
+                                "fetched_at": "2026-11-25T03:55:10+00:00", "crawl_id": 1, "body": page.body})
+    archive.close()
+    result = reparse(str(db))
+    assert (result.pages, result.readable) == (1, 1)
+    archive = Archive(db)
+    assert sorted(r["pid"] for r in archive.db["posts"].rows) == list(range(23, 33))
+    assert archive.db["pages"].get(page.url)["status"] == "ok"
