@@ -4,7 +4,6 @@ A replay server serves the capture of the site (state 1) and then its later capt
 """
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 import subprocess

@@ -1,9 +1,13 @@
 """Pure Discuz! page parsers: page URL + body bytes in, a :class:`~scraper.items.ParsedPage` out.
 
-Nothing here knows about Scrapy. :func:`parse_page` recognises the kind of page (thread, forum
-list, index, profile, or a special page such as "no permission") from its markup, falling back
-on the URL, and never raises for a page it cannot read: it returns a ``special``/``unknown``
-page carrying the reason, so that the caller can keep the raw page for re-parsing.
+Nothing here knows about Scrapy. :func:`parse_page` first tells the template family (Discuz! X or
+7.x: the generator meta or footer version, else the markup), then recognises the kind of page
+(thread, forum list, index, profile, or a special page such as "no permission") from its markup,
+falling back on the URL, and never raises for a page it cannot read: it returns a
+``special``/``unknown`` page carrying the reason, so that the caller can keep the raw page for
+re-parsing. ``ParsedPage.version`` is the version the page states, or ``"7.x"`` for a 7.x page
+that states none. JSON answers of the mobile API (``api/mobile/index.php``) are read by
+:mod:`.mobile_api` into the same items.
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from .common import decode_body, detect_version, make_selector, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .forum import is_forum_page, parse_forum_page
 from .index import is_index_page, parse_index_page
+from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
+from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
 from .thread import is_thread_page, parse_thread_page
 
@@ -33,22 +39,28 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     zone = parse_tz(tz)
     fetched_at = fetched_at or datetime.now(timezone.utc)
     now = parse_http_date(date_header) or fetched_at
+    if looks_like_api(body):
+        try:
+            page = parse_mobile_api(url, body, content_type=content_type, now=now, tz=zone, fetched_at=fetched_at)
+        except Exception as exc:  # as below: never lose the page to a parser bug
+            page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
+                              message=f"parser error: {type(exc).__name__}: {exc}")
+        if page is not None:
+            return _finish(page, http_status, content_type, date_header, decode_body(body, content_type)[1],
+                           page.version, zone, now)
     sel, charset = make_selector(body, url, content_type)
     raw_text = sel.get() if len(body) < 20000 else ""
+    version = detect_version(sel)
+    family = detect_family(sel, version)
     try:
-        if is_thread_page(sel):
-            page = parse_thread_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
-        elif (special := special_status(sel, raw_text)) is not None:
-            page = ParsedPage(url=url, kind=KIND_SPECIAL, status=special[0], message=special[1], fetched_at=fetched_at)
-            target = classify(url)
-            page.tid, page.fid, page.uid, page.page = target.tid, target.fid, target.uid, target.page
-        elif is_forum_page(sel):
-            page = parse_forum_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
-        elif is_profile_page(sel):
-            page = parse_profile_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
-        elif is_index_page(sel):
-            page = parse_index_page(sel, url, fetched_at=fetched_at)
-        else:
+        page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at) if family == FAMILY_LEGACY else None
+        if page is None:
+            page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at)
+        if page is None and family != FAMILY_LEGACY:
+            # A version-less or mislabelled page: the 7.x readers may still know it.
+            page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
+            family = FAMILY_LEGACY if page is not None else family
+        if page is None:
             target = classify(url)
             page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                               message=f"no Discuz! {target.kind} markup recognised on this page",
@@ -56,14 +68,39 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     except Exception as exc:  # a parser bug must not lose the page: report it as unreadable
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {exc}")
+    return _finish(page, http_status, content_type, date_header, charset,
+                   version or ("7.x" if family == FAMILY_LEGACY else None), zone, now)
+
+
+def _finish(page: ParsedPage, http_status, content_type, date_header, charset, version, zone, now) -> ParsedPage:
+    """What every parsed page carries besides its items: response facts, version, registration dates."""
     page.http_status = http_status
     page.content_type = content_type
     page.date_header = date_header.decode("latin-1") if isinstance(date_header, bytes) else date_header
     page.charset = charset
-    page.version = detect_version(sel)
+    page.version = version
     for user in page.users:
         _resolve_registered(user, zone, now)
     return page
+
+
+def _parse_x_family(sel, url: str, raw_text: str, *, now: datetime, tz: tzinfo,
+                    fetched_at: datetime) -> ParsedPage | None:
+    """A Discuz! X page of any kind, or ``None`` when no X markup is recognised."""
+    if is_thread_page(sel):
+        return parse_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
+    special = special_status(sel, raw_text)
+    if special is not None:
+        target = classify(url)
+        return ParsedPage(url=url, kind=KIND_SPECIAL, status=special[0], message=special[1], fetched_at=fetched_at,
+                          tid=target.tid, fid=target.fid, uid=target.uid, page=target.page)
+    if is_forum_page(sel):
+        return parse_forum_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
+    if is_profile_page(sel):
+        return parse_profile_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
+    if is_index_page(sel):
+        return parse_index_page(sel, url, fetched_at=fetched_at, now=now, tz=tz)
+    return None
 
 
 def _resolve_registered(user: User, zone: tzinfo, now: datetime) -> None:

@@ -25,7 +25,7 @@ _DIGITS = re.compile(r"\d+")
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"不存在|已被删除|正在被审核|已经被删除|不存在或已"), STATUS_NOT_FOUND),
     (re.compile(r"密码"), STATUS_PASSWORD),
-    (re.compile(r"尚未登录|请先登录|需要登录|登录后|未登录|login", re.I), STATUS_LOGIN_REQUIRED),
+    (re.compile(r"尚未登录|请先登录|需要登录|登录后|未登录|没有登录|尚未登錄|未登錄|login", re.I), STATUS_LOGIN_REQUIRED),
     (re.compile(r"刷新过于频繁|请求过快|过于频繁|防灌水|稍后再|秒后再"), STATUS_FLOOD),
     (re.compile(r"站点.*关闭|论坛.*关闭|暂时关闭|维护"), STATUS_CLOSED_SITE),
     (re.compile(r"权限|用户组|无法进行此操作|没有权限|禁止|不允许|特定用户"), STATUS_NO_PERMISSION),
@@ -109,7 +109,8 @@ def page_count(sel: Selector, scope: str = "//div[@class='pg' or contains(concat
         last = pager.xpath(".//a[contains(@class,'last')]/text()").get()
         if last and _DIGITS.search(last):
             best = max(best, int(_DIGITS.findall(last)[-1]))
-        for text in pager.xpath(".//a/text() | .//strong/text() | .//em/text()").getall():
+        # Not the ``em``: in a 7.x ``div.pages`` it is the number of items, not of pages.
+        for text in pager.xpath(".//a/text() | .//strong/text()").getall():
             text = text.strip().lstrip(".").strip()
             if text.isdigit():
                 best = max(best, int(text))

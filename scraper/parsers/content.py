@@ -2,13 +2,18 @@
 
 What Discuz mixes into a rendered message, and what we do with it:
 
-* anti-copy jammer text (``font.jammer``, ``span[style*=display:none]``): removed everywhere;
+* anti-copy jammer text (X ``font.jammer``, 7.x ``font[style*="font-size:0px"]``, and
+  ``span[style*=display:none]``): removed everywhere;
 * the edit note ``<i class="pstatus"> 本帖最后由 X 于 T 编辑 </i>``: lifted out into its own fields;
 * quotes (``div.quote > blockquote``) of other posts: kept in the HTML, left out of the post's own
-  text, and returned as :class:`~scraper.items.Quote` with the quoted pid from the findpost link;
+  text, and returned as :class:`~scraper.items.Quote` with the quoted pid from the findpost link
+  (X puts the grey ``X 发表于 T`` header first, 7.x after the quoted text, 6.x writes
+  ``原帖由 X 于 T 发表`` first);
 * code blocks (``div.blockcode``): one text line per ``li``, without the 复制代码 button;
-* images: the real URL is ``zoomfile`` > ``file`` > ``data-original`` > ``data-src`` > ``src``
-  (``src`` is often a ``none.gif`` placeholder for lazy loading); smilies become their ``alt``;
+* images: the real URL is ``zoomfile`` > ``file`` > ``data-original`` > ``data-src`` > the URL in a
+  7.x ``onclick="zoom(this, 'URL')"`` > ``src`` (``src`` is often a ``none.gif`` placeholder or a
+  ``.thumb.jpg``); smilies become their ``alt``;
+* file attachments: X ``forum.php?mod=attachment&aid=…`` and 7.x ``attachment.php?aid=…`` links;
 * scripts, styles and inline event handlers: dropped from the HTML.
 """
 from __future__ import annotations
@@ -25,7 +30,13 @@ from ..items import Quote
 EDIT_NOTE = re.compile(
     r"本帖最后由\s*(?P<editor>.+?)\s*于\s*(?P<time>\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?)\s*编辑"
 )
-_QUOTE_HEADER = re.compile(r"^\s*(?P<author>.+?)\s*发表于\s*(?P<time>.+?)\s*$")
+_QUOTE_HEADER = re.compile(r"^\s*(?P<author>.+?)\s*(?:发表于|發表於)\s*(?P<time>.+?)\s*$")
+# Discuz! 6.x and early 7.x: "原帖由 X 于 2008-5-1 10:00 发表" before the quoted text.
+_OLD_QUOTE_HEADER = re.compile(
+    r"^\s*(?:原帖由|原文由)\s*(?P<author>.+?)\s*(?:于|於)\s*"
+    r"(?P<time>\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?)\s*(?:发表|發表)\s*")
+_ZOOM_URL = re.compile(r"zoom\(\s*this\s*,\s*['\"](?P<url>[^'\"]+)['\"]")
+_AID_IN_HREF = re.compile(r"[?&;]aid=(\d+)(?:&|$)")
 _FINDPOST_PID = re.compile(r"[?&;]pid=(\d+)")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
@@ -34,17 +45,29 @@ _INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 # hover tips), scripts, and the guest notice Discuz puts inside messages with attachments.
 JAMMER_XPATH = (
     ".//font[contains(concat(' ', normalize-space(@class), ' '), ' jammer ')]"
+    # 7.x jammer(): <font style="font-size:0px;color:#FFF">…</font>, invisible text.
+    " | .//*[contains(translate(@style, ' ', ''), 'font-size:0px')"
+    " or contains(concat(translate(@style, ' ', ''), ';'), 'font-size:0;')]"
     " | .//*[contains(translate(@style, ' ', ''), 'display:none')]"
     " | .//script | .//style"
     " | .//div[contains(concat(' ', normalize-space(@class), ' '), ' attach_nopermission ')]"
 )
+# Quoted posts: div.quote (templates), div.reply_wrap (the mobile API's and touch templates' messages).
+QUOTE_BLOCKS = (".//div[contains(concat(' ', normalize-space(@class), ' '), ' quote ')"
+                " or contains(concat(' ', normalize-space(@class), ' '), ' reply_wrap ')]")
+# File attachment links: X ``forum.php?mod=attachment&aid=ENC``, 7.x ``attachment.php?aid=N&k=…``.
+FILE_LINKS = ".//a[contains(@href, 'mod=attachment') or contains(@href, 'attachment.php?aid=')]"
 _IMAGE_SOURCE_ATTRS = ("zoomfile", "file", "data-original", "data-src", "src")
 _PLACEHOLDER_IMAGES = ("none.gif", "blank.gif", "loading.gif")
+# File-type icons beside attachment links (X static/image/filetype/, 7.x images/attachicons/): decoration.
+_ICON_PATHS = ("/filetype/", "/attachicons/")
+_AIMG_ID = re.compile(r"^aimg_(\d+)$")
 _BLOCK_TAGS = frozenset({
     "div", "p", "li", "tr", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
     "dt", "dd", "pre", "hr", "section", "article",
 })
 _EVENT_ATTR = re.compile(r"^on[a-z]+$")
+_RANDOM_ID = re.compile(r"^(?:aimg|code)_(?!\d+$)\w+$")
 _SOFT_BREAK = "\x00"
 _BREAK_RUN = re.compile(r"[\n\x00][\n\x00 \t]*")
 _SOURCE_SPACE = re.compile(r"[\r\n\t]+")
@@ -88,6 +111,11 @@ def remove_jammer(root: etree._Element) -> None:
 def image_url(img: etree._Element, base_url: str) -> str | None:
     """The real URL of an ``img`` (lazy-load attributes first), absolute; ``None`` for placeholders."""
     for attr in _IMAGE_SOURCE_ATTRS:
+        if attr == "src":
+            # 7.x thumbnails: src is the .thumb.jpg, the full image is the literal in zoom(this, 'URL').
+            zoom = _ZOOM_URL.search(img.get("onclick") or "")
+            if zoom and not zoom.group("url").startswith("javascript"):
+                return urljoin(base_url, zoom.group("url").replace("&amp;", "&"))
         value = (img.get(attr) or "").strip()
         if value and not value.startswith("data:") and not value.endswith(_PLACEHOLDER_IMAGES):
             return urljoin(base_url, value)
@@ -99,7 +127,8 @@ def is_smilie(img: etree._Element) -> bool:
     if img.get("smilieid") is not None:
         return True
     src = img.get("src") or ""
-    return "/smiley/" in src and not (img.get("id") or "").startswith("aimg_")
+    # X keeps smilies under static/image/smiley/, 7.x under images/smilies/.
+    return ("/smiley/" in src or "/smilies/" in src) and not (img.get("id") or "").startswith("aimg_")
 
 
 def to_text(root: etree._Element) -> str:
@@ -178,29 +207,42 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
         if is_smilie(img):
             continue
         url = image_url(img, base_url)
+        if url and any(part in url for part in _ICON_PATHS):
+            url = None
         if url:
-            aid = _int(img.get("aid"))
+            aid_match = _AIMG_ID.match(img.get("id") or "")
+            aid = _int(img.get("aid")) or (int(aid_match.group(1)) if aid_match else None)
             msg.images.append((url, img.get("alt") or img.get("title") or None, aid))
             img.set("src", url)
         for attr in list(img.attrib):
             if _EVENT_ATTR.match(attr):
                 del img.attrib[attr]
 
-    for link in body.xpath(".//a[contains(@href, 'mod=attachment')]"):
+    for link in body.xpath(FILE_LINKS):
+        if link.xpath(".//img[not(contains(@src, 'attachicons'))]"):
+            continue  # an image wrapped in its download link: recorded as the image
         href = urljoin(base_url, link.get("href"))
         aid = _int((link.get("id") or "").removeprefix("aid"))
+        if aid is None:  # 7.x links carry the plain aid; X encodes it
+            m = _AID_IN_HREF.search(link.get("href", "").replace("&amp;", "&"))
+            aid = int(m.group(1)) if m else None
         msg.files.append((href, tidy_text(link.text_content()) or None, aid))
 
     for el_with_js in body.xpath(".//*[@*[starts-with(name(), 'on')]]"):
         for attr in list(el_with_js.attrib):
             if _EVENT_ATTR.match(attr):
                 del el_with_js.attrib[attr]
+    # Discuz makes up element ids per render (aimg_xj5Gt, code_Avz): they would make every fetch of
+    # an unchanged post look edited.
+    for el_with_id in body.xpath(".//*[@id]"):
+        if _RANDOM_ID.match(el_with_id.get("id")):
+            del el_with_id.attrib["id"]
 
     msg.html = inner_html(body)
 
     # The post's own text leaves quoted posts out; they are returned separately.
     text_root = copy.deepcopy(body)
-    for quote_div in text_root.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' quote ')]"):
+    for quote_div in text_root.xpath(QUOTE_BLOCKS):
         msg.quotes.append(parse_quote(quote_div))
         drop(quote_div)
     msg.text = to_text(text_root)
@@ -210,23 +252,31 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
 def parse_quote(quote_div: etree._Element) -> Quote:
     """Who a ``div.quote`` quotes: author and time from its grey header, pid from the findpost link."""
     quote = Quote()
-    block = quote_div.xpath(".//blockquote")
+    block = quote_div.xpath(".//blockquote")  # absent in a mobile div.reply_wrap
     block_el = copy.deepcopy(block[0] if block else quote_div)
     header_link = block_el.xpath(".//a[contains(@href, 'findpost')]")
     if header_link:
         link = header_link[0]
         m = _FINDPOST_PID.search(link.get("href", "").replace("&amp;", "&"))
         quote.pid = int(m.group(1)) if m else None
-        hm = _QUOTE_HEADER.match(tidy_text(link.text_content()))
-        if hm:
-            quote.author, quote.time_text = hm.group("author"), hm.group("time")
-        # The header sits in <font size=2><a>…</a></font><br/>: drop the whole header line.
+        # X: <font size=2><a findpost><font color=#999>X 发表于 T</font></a></font><br/> before the text;
+        # 7.x: <font size=2><font color=#999>X 发表于 T</font> <a findpost><img back.gif></a></font> after it.
         header = link
         while header.getparent() is not None and header.getparent() is not block_el and \
                 header.getparent().tag == "font":
             header = header.getparent()
-        _drop_with_following_breaks(header, limit=1)
+        hm = _QUOTE_HEADER.match(tidy_text(header.text_content()))
+        if hm:
+            quote.author, quote.time_text = hm.group("author"), hm.group("time")
+            _drop_with_following_breaks(header, limit=1)
+        else:
+            _drop_with_following_breaks(link, limit=1)
     quote.text = to_text(block_el)
+    old = _OLD_QUOTE_HEADER.match(quote.text)
+    if old:
+        quote.author = quote.author or old.group("author")
+        quote.time_text = quote.time_text or old.group("time")
+        quote.text = quote.text[old.end():].strip()
     return quote
 
 

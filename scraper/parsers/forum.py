@@ -56,18 +56,28 @@ def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz
             forum_row_counts(row[0], sub, now=now, tz=tz)
         if all(f.fid != sub.fid for f in page.forums):
             page.forums.append(sub)
+    page.threads = list_rows(sel.xpath(THREAD_ROWS), page.fid, lambda row, tid: _parse_row(row, tid, now=now, tz=tz))
+    return page
+
+
+def list_rows(rows, fid: int | None, parse_row) -> list[Thread]:
+    """Threads of ``tbody#normalthread_TID``/``#stickthread_TID`` rows (both families), each tid once.
+
+    ``parse_row(row, tid)`` reads one row. Category and global stickies (``pin_2``, ``pin_3``)
+    belong to other forums; ``pin_1`` stickies and normal rows are given ``fid``.
+    """
+    threads: list[Thread] = []
     seen: set[int] = set()
-    for row in sel.xpath(THREAD_ROWS):
+    for row in rows:
         m = _ROW_TID.match(row.attrib.get("id", ""))
         if not m or int(m.group(1)) in seen:
             continue
         seen.add(int(m.group(1)))
-        thread = _parse_row(row, int(m.group(1)), now=now, tz=tz)
-        # Category and global stickies (pin_2, pin_3) belong to other forums; the rest are this forum's.
+        thread = parse_row(row, int(m.group(1)))
         if not thread.is_sticky or row.xpath(".//img[contains(@src, 'pin_1')]"):
-            thread.fid = page.fid
-        page.threads.append(thread)
-    return page
+            thread.fid = fid
+        threads.append(thread)
+    return threads
 
 
 def _current_page(sel: Selector, default: int) -> int:

@@ -7,8 +7,10 @@ position. Every ``label -> value`` pair is collected from
 * ``dl`` lists of ``dt``/``dd`` pairs (``dl.pil`` profile node, ``dl.cl`` hover card, 7.x ``dl.profile``),
 * ``<p>签到天数: 1289 天</p>``-style lines some plugins add,
 
-then known labels are mapped to typed fields and every other numeric ``dl`` entry is taken as an
-extcredit (威望, 金钱, 贡献, or a site's own such as 铜板) with its unit. All pairs stay in ``raw``.
+then known labels are mapped to typed fields and every other numeric ``dl`` or numbercard entry is
+taken as an extcredit (威望, 金钱, 贡献, or a site's own such as 铜板) with its unit (the numbercard
+can be configured to show extcredits too). All pairs stay in ``raw``; plugin lines such as
+``签到天数: 1289 天`` stay there only.
 """
 from __future__ import annotations
 
@@ -25,17 +27,21 @@ from .numbers import Figure, parse_figure, parse_hours
 KNOWN_LABELS: dict[str, str] = {
     "UID": "uid",
     "主题": "threads", "主題": "threads",
-    "帖子": "posts",
-    "回帖": "replies",
+    "帖子": "posts", "发帖": "posts", "發帖": "posts", "帖子数": "posts",
+    "回帖": "replies", "回帖数": "replies",
+    "主题数": "threads",
     "积分": "credits", "積分": "credits",
     "精华": "digests", "精華": "digests",
     "在线时间": "online_hours", "在線時間": "online_hours",
-    "注册时间": "registered", "註冊時間": "registered", "注冊時間": "registered",
-    "最后登录": "last_login", "最後登錄": "last_login", "最后访问": "last_login",
+    # 7.x hover cards say 注册 (lang regtime), 7.x profiles 注册日期 / 上次访问.
+    "注册时间": "registered", "註冊時間": "registered", "注冊時間": "registered", "注册": "registered",
+    "注册日期": "registered", "註冊日期": "registered",
+    "最后登录": "last_login", "最後登錄": "last_login", "最后访问": "last_login", "最後登入": "last_login",
+    "上次访问": "last_login", "上次訪問": "last_login",
     "阅读权限": "readperm", "閱讀權限": "readperm",
     "听众": "followers", "聽眾": "followers", "粉丝": "followers",
     "收听": "following", "收聽": "following",
-    "好友": "friends",
+    "好友": "friends", "好友数": "friends",
     "记录": "doings", "日志": "blogs", "相册": "albums", "分享": "shares", "广播": "broadcasts",
 }
 _COUNT_FIELDS = ("threads", "posts", "replies", "credits", "digests", "followers", "following", "friends")
@@ -109,7 +115,7 @@ def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | No
             user_fields.setdefault("registered_at_text", figure.shown)
         elif field == "last_login":
             user_fields.setdefault("last_login_text", figure.shown)
-        elif field is None and origin == "dl" and figure.value is not None and label not in stats.extcredits:
+        elif field is None and origin in ("dl", "card") and figure.value is not None and label not in stats.extcredits:
             stats.extcredits[label] = {"value": figure.value, "unit": figure.unit}
             if figure.approx:
                 stats.extcredits[label]["approx"] = True

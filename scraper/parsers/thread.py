@@ -34,11 +34,12 @@ _FLOOR_DIGITS = re.compile(r"(\d+)")
 _DEVICE = re.compile(r"来自\s*[:：]?\s*(\S+?(?:客户端|手机|移动端|App|APP|版|网页)\S*)")
 _LOCATION = re.compile(r"(?:IP\s*属地|IP属地|发布于|來自)\s*[:：]\s*(\S+)")
 
-_LOCKED_STATES: tuple[tuple[re.Pattern, str], ...] = (
+LOCKED_STATES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"作者被禁止或删除"), POST_BANNED_AUTHOR),
     (re.compile(r"被管理员或版主屏蔽"), POST_BANNED_SINGLE),
     (re.compile(r"仅作者可见|僅作者可見"), POST_HIDDEN_REPLY),
-    (re.compile(r"购买|售价|付费|購買"), POST_PAID),
+    # X: "购买主题"; 7.x pay_comment: "本主题需向作者支付 5 金钱 才能浏览".
+    (re.compile(r"购买|售价|付费|購買|需向作者支付"), POST_PAID),
     (re.compile(r"密码|密碼"), POST_PASSWORD),
     (re.compile(r"隐藏|回复|積分高於|积分高于|隱藏"), POST_HIDE_PARTIAL),
 )
@@ -90,7 +91,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
                 apply_user_fields(user, fields)
                 if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
                     page.user_stats.append(stats)
-    _fill_floors_backwards(page.posts, page.page)
+    fill_floors_backwards(page.posts, page.page)
     page.users = list(users.values())
     page.threads = [thread]
     return page
@@ -152,11 +153,8 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
         if anonymous:
             post.author = tidy_text(anonymous[0].xpath("string(./a | ./text())").get()) or None
 
-    time_el = node.xpath(f".//em[@id='authorposton{pid}']")
+    time_el = read_post_time(node, pid, post, now=now, tz=tz)
     if time_el:
-        title = time_el[0].xpath(".//span/@title").get()
-        post.posted_at_text = clean_time_text(time_el[0].xpath("string()").get()) or None
-        post.posted_at = parse_discuz_time(post.posted_at_text, title, now=now, tz=tz)
         authi_text = tidy_text(time_el[0].xpath("string(..)").get())
         device = _DEVICE.search(authi_text)
         if device:
@@ -165,7 +163,7 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
         if location:
             post.location = location.group(1)
 
-    post.floor = _floor(node, pid)
+    post.floor = post_floor(node, pid)
 
     message_el = node.xpath(f".//td[@id='postmessage_{pid}'] | .//div[@id='postmessage_{pid}']")
     if message_el:
@@ -175,15 +173,16 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
         if msg.edited_at_text:
             post.edited_at = parse_discuz_time(msg.edited_at_text, now=now, tz=tz)
         post.quotes = msg.quotes
-        _add_media(attachments, pid, msg)
+        add_media(attachments, pid, msg)
     # Attachments not inlined in the message are listed in div.pattl below it.
     for listing in node.xpath(".//div[contains(concat(' ', @class, ' '), ' pattl ')]"):
-        _add_media(attachments, pid, clean_message(listing.root, url))
+        add_media(attachments, pid, clean_message(listing.root, url))
     post.status = _post_status(node, has_message=bool(message_el))
     return post, attachments
 
 
-def _add_media(attachments: list[Attachment], pid: int, msg) -> None:
+def add_media(attachments: list[Attachment], pid: int, msg) -> None:
+    """Append the images and files of a cleaned message to ``attachments``, once per URL."""
     seen = {a.url for a in attachments}
     for kind, items in (("image", msg.images), ("file", msg.files)):
         for media_url, name, aid in items:
@@ -192,7 +191,21 @@ def _add_media(attachments: list[Attachment], pid: int, msg) -> None:
                 attachments.append(Attachment(pid=pid, url=media_url, name=name, kind=kind, aid=aid))
 
 
-def _floor(node: Selector, pid: int) -> int | None:
+def read_post_time(node: Selector, pid: int, post: Post, *, now: datetime | None, tz: tzinfo) -> list:
+    """Set ``posted_at_text``/``posted_at`` from ``em#authorpostonPID`` (exact from its ``span[title]``).
+
+    Returns the matched element (empty when the page has none) for callers reading around it.
+    """
+    time_el = node.xpath(f".//em[@id='authorposton{pid}']")
+    if time_el:
+        post.posted_at_text = clean_time_text(time_el[0].xpath("string()").get()) or None
+        post.posted_at = parse_discuz_time(post.posted_at_text, time_el[0].xpath(".//span/@title").get(),
+                                           now=now, tz=tz)
+    return time_el
+
+
+def post_floor(node: Selector, pid: int) -> int | None:
+    """The floor ``a#postnumPID`` shows: ``<em>N</em>``, a ``postno`` name (楼主, 沙发…) or digits; else ``None``."""
     link = node.xpath(f".//a[@id='postnum{pid}']")
     if not link:
         return None
@@ -206,7 +219,7 @@ def _floor(node: Selector, pid: int) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _fill_floors_backwards(posts: list[Post], page: int | None) -> None:
+def fill_floors_backwards(posts: list[Post], page: int | None) -> None:
     """Floors renamed by a site's ``postno`` setting: count back from the next known floor."""
     for i in range(len(posts) - 2, -1, -1):
         if posts[i].floor is None and posts[i + 1].floor is not None:
@@ -220,7 +233,7 @@ def _post_status(node: Selector, *, has_message: bool) -> str:
         return POST_DELETED_FLOOR
     for locked in node.xpath(".//div[contains(concat(' ', @class, ' '), ' locked ')]"):
         text = tidy_text(locked.xpath("string()").get())
-        for pattern, state in _LOCKED_STATES:
+        for pattern, state in LOCKED_STATES:
             if pattern.search(text):
                 if state == POST_HIDE_PARTIAL and not has_message:
                     continue
@@ -228,4 +241,5 @@ def _post_status(node: Selector, *, has_message: bool) -> str:
     return POST_OK
 
 
-__all__ = ["parse_thread_page", "is_thread_page", "FLOOR_NAMES"]
+__all__ = ["parse_thread_page", "is_thread_page", "FLOOR_NAMES", "LOCKED_STATES", "post_floor", "fill_floors_backwards",
+           "add_media"]
