@@ -48,6 +48,15 @@ _COUNT_FIELDS = ("threads", "posts", "replies", "credits", "digests", "followers
 _LABEL_VALUE_LINE = re.compile(r"^(?P<label>[^\d:：]{1,12})\s*[:：]\s*(?P<value>\S.*)$")
 _LABEL_TRIM = re.compile(r"[\s:：\u00a0]+$|^[\s\u00a0]+")
 _GID = re.compile(r"gid=(\d+)")
+_EXACT_FIGURE = re.compile(r"\s*[\d,]+\s*")
+# Compiled once: a thread page reads one stats block per post.
+_NUMBERCARD_CELLS = etree.XPath(
+    ".//div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]//*[self::th or self::td]")
+_CELL_VALUE = etree.XPath("./p")
+_OWN_TEXT = etree.XPath("./text()")
+_DLS = etree.XPath(".//dl")
+_LINES = etree.XPath(".//p[not(ancestor::div[contains(@class, 'tns')])]")
+_SPAN_TITLES = etree.XPath(".//span[@title]/@title")
 
 
 def _label(text: str) -> str:
@@ -56,23 +65,22 @@ def _label(text: str) -> str:
 
 def _figure_of(el: etree._Element) -> Figure:
     """A value element: exact figure from a ``span[title]`` when present."""
-    titles = el.xpath(".//span[@title]/@title")
-    exact = next((t for t in titles if re.fullmatch(r"\s*[\d,]+\s*", t)), None)
+    exact = next((t for t in _SPAN_TITLES(el) if _EXACT_FIGURE.fullmatch(t)), None)
     return parse_figure(tidy_text(el.text_content()), exact)
 
 
 def collect_pairs(block: etree._Element) -> list[tuple[str, Figure, str]]:
     """Every (label, figure, origin) in a stats block; origin is ``card``, ``dl`` or ``line``."""
     pairs: list[tuple[str, Figure, str]] = []
-    for cell in block.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]//*[self::th or self::td]"):
-        value_el = cell.xpath("./p")
+    for cell in _NUMBERCARD_CELLS(block):
+        value_el = _CELL_VALUE(cell)
         if not value_el:
             continue
         # The label is the cell's own text around the <p> (``<th><p>112</p>主题</th>``).
-        label = _label("".join(cell.xpath("./text()")))
+        label = _label("".join(_OWN_TEXT(cell)))
         if label:
             pairs.append((label, _figure_of(value_el[0]), "card"))
-    for dl in block.xpath(".//dl"):
+    for dl in _DLS(block):
         label = None
         for child in dl:
             if child.tag == "dt":
@@ -80,7 +88,7 @@ def collect_pairs(block: etree._Element) -> list[tuple[str, Figure, str]]:
             elif child.tag == "dd" and label:
                 pairs.append((label, _figure_of(child), "dl"))
                 label = None
-    for p in block.xpath(".//p[not(ancestor::div[contains(@class, 'tns')])]"):
+    for p in _LINES(block):
         m = _LABEL_VALUE_LINE.match(tidy_text(p.text_content()))
         if m:
             pairs.append((_label(m.group("label")), parse_figure(m.group("value")), "line"))
