@@ -23,6 +23,7 @@ from pathlib import Path
 import sqlite_utils
 
 import schemas
+from scraper.research import ensure_search
 
 from .records import FetchError, PageRecord
 
@@ -127,6 +128,8 @@ class Archive:
                 self.db.execute(
                     f"CREATE INDEX IF NOT EXISTS [{index_name}] ON [{name}] ({', '.join(f'[{c}]' for c in index)})"
                 )
+        # Chinese full-text search (FTS5 trigram) kept in sync by triggers, and the researchers' views.
+        ensure_search(self.db)
 
     @staticmethod
     def _create_sql(name: str, cols: dict[str, str], pk: list[str]) -> str:

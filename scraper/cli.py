@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .items import to_dict
+from .research_cli import register as register_research_commands
 
 DEFAULT_DB = "data/archive.db"
 
@@ -153,6 +154,9 @@ def demo(db, serve):
                 except KeyboardInterrupt:
                     pass
     sys.exit(result.exit_code)
+
+
+register_research_commands(cli)
 
 
 def main(argv=None):

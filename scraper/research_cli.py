@@ -1,0 +1,321 @@
+"""``dzarchive export | import-jsonl | search | query | stats | datasette-metadata``: thin commands over
+:mod:`scraper.research`. ``register(cli)`` adds them to the main ``dzarchive`` group.
+
+Every command that prints rows takes the same output switches: ``--table`` (default, aligned text),
+``--csv``, ``--tsv``, ``--json`` (JSON Lines: one object per line; ``--nl`` is the same, as in sqlite-utils).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+import sqlite3
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import click
+
+from . import research
+
+DEFAULT_DB = "data/archive.db"
+FORMATS = ("table", "csv", "tsv", "json")
+TABLE_CELL_WIDTH = 60  # display columns a table cell is cut to (CJK characters count two)
+SEARCH_TABLE_SNIPPET = 36  # characters of snippet in table output; --json gets research.SNIPPET_CHARS
+SEARCH_TABLE_COLUMNS = ("posted_at", "tid", "floor", "author", "title", "snippet")
+
+
+# -- shared options and output -------------------------------------------------------------------
+def db_option(function):
+    return click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+                        help="The archive.")(function)
+
+
+def output_options(function):
+    """The output switches every data-printing command shares."""
+    options = [
+        click.option("--table", "fmt", flag_value="table", default=True, help="Aligned text table (default)."),
+        click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row."),
+        click.option("--tsv", "fmt", flag_value="tsv", help="Tab-separated values with a header row."),
+        click.option("--json", "fmt", flag_value="json", help="JSON Lines: one object per row."),
+        click.option("--nl", "fmt", flag_value="json", help="The same as --json (newline-delimited JSON)."),
+        click.option("--no-headers", is_flag=True, help="Leave out the header row (table, CSV, TSV)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(value: Any, width: int = TABLE_CELL_WIDTH) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    text = " ".join(str(value).split())  # one line per row
+    if _display_width(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * (width - _display_width(text))
+    return gap + text if right else text + gap
+
+
+def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, *, headers: bool = True,
+               widths: dict[str, int] | None = None) -> int:
+    """Print rows in one of FORMATS to stdout; returns how many. CSV/TSV/JSON stream, a table is aligned."""
+    out = sys.stdout
+    count = 0
+    if fmt in ("csv", "tsv"):
+        writer = csv.writer(out, dialect="excel" if fmt == "csv" else "excel-tab", lineterminator="\n")
+        if headers:
+            writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if v is None else (f"<{len(v)} bytes>" if isinstance(v, bytes) else v) for v in row])
+            count += 1
+        return count
+    if fmt == "json":
+        for row in rows:
+            out.write(json.dumps({c: research.jsonable(v) for c, v in zip(columns, row)}, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+    widths = widths or {}
+    cells = [[_cell(v, widths.get(c, TABLE_CELL_WIDTH)) for c, v in zip(columns, row)] for row in rows]
+    sizes = [max([_display_width(c)] + [_display_width(r[i]) for r in cells]) if headers else
+             max([0] + [_display_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    numeric = [all(r[i].lstrip("-").replace(".", "", 1).isdigit() or r[i] == "" for r in cells) and bool(cells)
+               for i in range(len(columns))]
+    lines = []
+    if headers:
+        lines.append("  ".join(_pad(c, sizes[i], numeric[i]) for i, c in enumerate(columns)).rstrip())
+        lines.append("  ".join("-" * sizes[i] for i in range(len(columns))))
+    for r in cells:
+        lines.append("  ".join(_pad(v, sizes[i], numeric[i]) for i, v in enumerate(r)).rstrip())
+    if lines:
+        out.write("\n".join(lines) + "\n")
+    return len(cells)
+
+
+def _open_db(path: str, *, readonly: bool = True):
+    try:
+        return research.open_archive(path, readonly=readonly)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _bounds(since: str | None, until: str | None) -> None:
+    """Fail early, with the option's name, on a --since/--until that is not a date."""
+    from datetime import timezone
+
+    for name, value in (("--since", since), ("--until", until)):
+        try:
+            research.time_bound(value, timezone.utc)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=name) from None
+
+
+def _quiet_broken_pipe(function):
+    """``dzarchive export | head``: a reader that stops early is not an error (exit 0, no traceback)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
+
+    return wrapper
+
+
+# -- commands ------------------------------------------------------------------------------------
+@click.command()
+@db_option
+@click.option("-o", "--output", default="-", show_default=True, help="File to write, or - for stdout.")
+@click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only threads of this forum.")
+@click.option("--tid", "tids", type=int, multiple=True, metavar="TID", help="Only this thread.")
+@click.option("--since", metavar="DATE", help="Only posts posted on or after DATE (2024, 2024-10, 2024-10-01, "
+                                              "2024-10-01T09:00).")
+@click.option("--until", metavar="DATE", help="Only posts posted on or before DATE (a whole day, month or year).")
+@click.option("--search", "search_query", metavar="QUERY",
+              help="Only posts containing every word of QUERY, or in threads whose title does.")
+@click.option("--flat", is_flag=True, help="One post per line (with its thread's fid and title).")
+@click.option("--gzip", "compress", is_flag=True, help="Write gzip (also when OUTPUT ends in .gz).")
+@_quiet_broken_pipe
+def export(db, output, forums, tids, since, until, search_query, flat, compress):
+    """Export threads as JSON Lines: one thread per line with its forum and posts in floor order.
+
+    Each post carries its attachments, earlier revisions and its author with the author's latest
+    figures. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times.
+    """
+    _bounds(since, until)
+    archive = _open_db(db)
+    selection = research.Selection(forum=forums, tid=tids, since=since, until=until, search=search_query)
+    compress = compress or output.endswith(".gz")
+    if output == "-":
+        result = research.export_jsonl(archive, sys.stdout.buffer, selection, flat=flat, compress=compress)
+    else:
+        with open(output, "wb") as out:
+            result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress)
+    where = "stdout" if output == "-" else output
+    what = f"{result.posts:,} posts" if flat else f"{result.threads:,} threads ({result.posts:,} posts)"
+    click.echo(f"exported {what} to {where}", err=True)
+
+
+@click.command("import-jsonl")
+@click.argument("source", default="-")
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="The archive to create or add to.")
+def import_jsonl(source, db):
+    """Rebuild an archive from a `dzarchive export` file (SOURCE, - for stdin; gzip is detected).
+
+    Thread lines and --flat lines both work. Rows merge into an existing archive as a crawl's do.
+    """
+    if source != "-" and not Path(source).is_file():
+        raise click.BadParameter(f"no file {source}", param_hint="SOURCE")
+    try:
+        counts = research.import_jsonl(db, source)
+    except ValueError as exc:
+        raise click.ClickException(f"{source}: {exc}") from None
+    summary = ", ".join(f"{n:,} {table}" for table, n in counts.items() if n)
+    click.echo(f"imported into {db}: {summary or 'nothing'}", err=True)
+
+
+@click.command()
+@click.argument("query")
+@db_option
+@click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only in this forum.")
+@click.option("--since", metavar="DATE", help="Only posts (and threads) from DATE on.")
+@click.option("--until", metavar="DATE", help="Only posts (and threads) up to DATE (a whole day, month or year).")
+@click.option("--limit", type=int, default=research.DEFAULT_LIMIT, show_default=True,
+              help="Most matches to print; 0 for all.")
+@click.option("--oldest", is_flag=True, help="Oldest first (default: newest first).")
+@output_options
+@_quiet_broken_pipe
+def search(query, db, forums, since, until, limit, oldest, fmt, no_headers):
+    """Full-text search of posts and thread titles; Chinese words of any length.
+
+    QUERY is words (all must appear) or "quoted phrases". Prints thread title, floor, author, time and a
+    snippet with the matches in «». Terms of 3+ characters use the trigram index; shorter ones scan.
+    """
+    _bounds(since, until)
+    archive = _open_db(db)
+    if not research.search_ready(archive) and research.has_trigram():
+        # An archive from before search existed: build its index once (this needs write access).
+        click.echo("building the search index (once per archive)...", err=True)
+        archive.conn.close()
+        archive = _open_db(db, readonly=False)
+        try:
+            research.ensure_search(archive)
+        except sqlite3.OperationalError as exc:  # a read-only file: search by scanning instead
+            click.echo(f"cannot build it ({exc}); searching without it", err=True)
+    snippet_chars = SEARCH_TABLE_SNIPPET if fmt == "table" else research.SNIPPET_CHARS
+    hits = research.search(archive, query, forum=forums, since=since, until=until, limit=limit or None,
+                           order="oldest" if oldest else "newest", snippet_chars=snippet_chars)
+    if fmt == "table" and not hits:
+        click.echo("no matches", err=True)
+        return
+    columns = SEARCH_TABLE_COLUMNS if fmt == "table" else research.SEARCH_COLUMNS
+    print_rows(columns, ([hit[c] for c in columns] for hit in hits), fmt, headers=not no_headers,
+               widths={"title": 30, "snippet": 2 * SEARCH_TABLE_SNIPPET + 2, "posted_at": 25})
+
+
+@click.command()
+@click.argument("sql")
+@db_option
+@click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
+              help="A :NAME parameter of the SQL.")
+@output_options
+@_quiet_broken_pipe
+def query(sql, db, params, fmt, no_headers):
+    """Run read-only SQL on the archive: it is opened read-only, so writes fail.
+
+    \b
+    dzarchive query "SELECT author, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+    dzarchive query "SELECT * FROM thread_summary WHERE fid = :fid" -p fid 2 --csv
+    """
+    try:
+        result = research.query(db, sql, dict(params))
+        print_rows(result.columns, result.rows, fmt, headers=not no_headers)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    except research.ReadOnlyError as exc:
+        raise click.ClickException(f"refused: {exc}") from None
+    except research.QueryError as exc:
+        raise click.ClickException(f"query failed: {exc}") from None
+
+
+@click.command()
+@db_option
+@click.option("--by", type=click.Choice(["forum", "month"]), default=None,
+              help="Print only the per-forum or per-month table.")
+@output_options
+@_quiet_broken_pipe
+def stats(db, by, fmt, no_headers):
+    """What the archive holds: per forum threads, posts and users, date range, last crawl, posts per month.
+
+    --json without --by prints the whole report as one JSON object; --csv/--tsv without --by print the
+    per-forum table.
+    """
+    report = research.stats(_open_db(db))
+    if by is None and fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    tables = {"forum": (research.FORUM_STATS_COLUMNS, report["forums"]),
+              "month": (research.MONTH_STATS_COLUMNS, report["months"])}
+    if by is not None or fmt != "table":
+        columns, rows = tables[by or "forum"]
+        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers)
+        return
+    totals = report["totals"]
+    span = (f"; posts from {totals['first_post_at'][:10]} to {totals['last_post_at'][:10]}"
+            if totals["first_post_at"] else "")
+    click.echo(f"{db}: {totals['forums']:,} forums, {totals['threads']:,} threads, {totals['posts']:,} posts, "
+               f"{totals['users']:,} users{span}")
+    crawl = report["last_crawl"]
+    if crawl:
+        click.echo(f"last crawl: #{crawl['id']} {crawl['status']}, started {crawl['started_at']}"
+                   f"{', finished ' + crawl['finished_at'] if crawl.get('finished_at') else ''}; {crawl['start_url']}; "
+                   f"{crawl.get('pages') or 0} pages, {crawl.get('items') or 0} rows, {crawl.get('errors') or 0} errors")
+    else:
+        click.echo("last crawl: none recorded")
+    for title, key in (("per forum", "forum"), ("posts per month", "month")):
+        columns, rows = tables[key]
+        click.echo(f"\n{title}:")
+        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers)
+
+
+@click.command("datasette-metadata")
+@db_option
+def datasette_metadata(db):
+    """Print Datasette metadata (tables, columns, search) for the archive: > metadata.json.
+
+    \b
+    dzarchive datasette-metadata > metadata.json
+    datasette data/archive.db -m metadata.json
+    """
+    click.echo(json.dumps(research.datasette_metadata(Path(db).stem), ensure_ascii=False, indent=2))
+
+
+COMMANDS = (export, import_jsonl, search, query, stats, datasette_metadata)
+
+
+def register(group: click.Group) -> None:
+    """Add the research commands to ``group`` (the main ``dzarchive`` CLI)."""
+    for command in COMMANDS:
+        group.add_command(command)
