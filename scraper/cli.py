@@ -146,7 +146,9 @@ def demo(db, serve):
                 "LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
             click.echo(result.summary())
             if result.exit_code == 0:
-                click.echo(f"\nTry:  sqlite3 {db} 'SELECT tid, title, replies FROM threads ORDER BY tid LIMIT 5'")
+                click.echo(f"\nTry:  dzarchive stats --db {db}\n"
+                           f"      dzarchive search 龙井 --db {db}\n"
+                           f"      dzarchive query 'SELECT tid, title, replies FROM threads LIMIT 5' --db {db}")
             if serve:
                 click.echo(f"serving {server.capture.site} at {server.url}; Ctrl-C to stop")
                 try:

@@ -40,7 +40,8 @@ class CrawlResult:
             f"{n.get('posts', 0)} posts, {n.get('users', 0)} users, {n.get('user_stats', 0)} user-stat rows",
         ]
         if c.get("errors"):
-            lines.append(f"  see: sqlite3 {self.db} \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\"")
+            lines.append(f"  see: dzarchive query \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\""
+                         f" --db {self.db}")
         return "\n".join(lines)
 
 
