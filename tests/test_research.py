@@ -22,6 +22,7 @@ from pipelines.normalise import normalise_page
 from pipelines.validate import validate_record
 from scraper import research
 from scraper.parsers import parse_page
+from scraper.research import fulltext
 from scraper.research_cli import register
 
 from .conftest import SITE_A, SITE_A2, captured_pages, requires_fixtures
@@ -262,24 +263,24 @@ def test_search_finds_words_deep_inside_a_long_post(db):
 
 def test_two_character_words_use_the_scan_and_three_use_the_index(db, monkeypatch):
     scans = []
-    original = research._text_match
+    original = fulltext._text_match
 
     def spy(conn, terms, fts, key_sql, text_sql):
         sql, params = original(conn, terms, fts, key_sql, text_sql)
         scans.append(sql)
         return sql, params
 
-    monkeypatch.setattr(research, "_text_match", spy)
+    monkeypatch.setattr(fulltext, "_text_match", spy)  # where search() looks it up
     research.search(db, "法院")
-    assert all("MATCH" not in s and "LIKE" in s for s in scans)
+    assert scans and all("MATCH" not in s and "LIKE" in s for s in scans)
     scans.clear()
     research.search(db, "奥特曼")
-    assert all("MATCH" in s and "LIKE" not in s for s in scans)
+    assert scans and all("MATCH" in s and "LIKE" not in s for s in scans)
 
 
 def test_search_without_the_index_gives_the_same_answers(db, monkeypatch):
     with_index = {q: research.search(db, q, limit=None) for q in ("奥特曼", "博物馆", "法院 平台")}
-    monkeypatch.setattr(research, "has_trigram", lambda: False)
+    monkeypatch.setattr(fulltext, "has_trigram", lambda: False)
     assert {q: research.search(db, q, limit=None) for q in with_index} == with_index
 
 

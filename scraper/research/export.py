@@ -1,0 +1,599 @@
+"""JSONL export and import: :func:`export_jsonl` (and the dicts it writes, :func:`iter_threads` and
+:func:`iter_posts`, for a :class:`~scraper.research.common.Selection`) and :func:`import_jsonl`, which
+rebuilds or adds to an archive from such a file."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import json.encoder as _json_encoder
+import sqlite3
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+import sqlite_utils
+
+import schemas
+
+from .common import (EXPORTED_TABLES, Selection, _database, _thread_where, archive_zone, exported_columns,
+                     search_terms, time_bound)
+from .fulltext import _text_match, ensure_search
+
+# -- export ---------------------------------------------------------------------------------------
+# An author's row and figures are looked up once and kept while they keep posting: a bounded cache,
+# so memory stays flat whatever the number of users.
+AUTHOR_CACHE_SIZE = 8192
+WRITE_BUFFER = 1 << 20
+GZIP_LEVEL = 1  # 3x faster than zlib's default 6, and JSON of forum text still shrinks ~10x
+IMPORT_BATCH = 500  # lines per import transaction
+
+
+def _unserialisable(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# Compact JSON with real characters. The C encoder is made once (json.dumps makes one per call) and
+# without a circular-reference check (export dicts are trees): a third of an export's time is here.
+if _json_encoder.c_make_encoder is not None and _json_encoder.c_encode_basestring is not None:
+    _c_encoder = _json_encoder.c_make_encoder(None, _unserialisable, _json_encoder.c_encode_basestring, None,
+                                              ":", ",", False, False, True)
+
+    def _encode(value: Any) -> str:
+        return "".join(_c_encoder(value, 0))
+else:  # pragma: no cover — Pythons without the C accelerator
+    _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+# Characters other than \n that line readers split on (str.splitlines, some JSONL tools): escaped, so a
+# line is always one record. Everything else, Chinese included, is written as itself.
+_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _one_line(text: str) -> str:
+    for ch in _LINE_BREAKS:
+        if ch in text:
+            text = text.replace(ch, f"\\u{ord(ch):04x}")
+    return text
+
+
+def _ENCODE(value: Any) -> str:  # noqa: N802 — used like a constant encoder
+    """Compact JSON of ``value`` as an export line writes it."""
+    return _one_line(_encode(value))
+
+
+# Columns written as JSON text in the archive: re-serialised on import exactly as the normaliser does.
+_JSON_DUMPS = dict(ensure_ascii=False, sort_keys=True)
+
+
+# =================================================================================================
+# Export
+# =================================================================================================
+def _post_where(db: sqlite_utils.Database, sel: Selection) -> tuple[str, list]:
+    """WHERE clause over ``posts p LEFT JOIN threads t`` for a selection."""
+    conn = db.conn
+    where, params = [], []
+    if sel.forum:
+        where.append(f"t.fid IN ({', '.join('?' for _ in sel.forum)})")
+        params += [int(f) for f in sel.forum]
+    if sel.tid:  # on p.tid: orphan posts (no thread row) stay selectable and the (tid, floor) index is used
+        where.append(f"p.tid IN ({', '.join('?' for _ in sel.tid)})")
+        params += [int(x) for x in sel.tid]
+    if sel.since or sel.until:
+        zone = archive_zone(db)
+        if sel.since:
+            where.append("p.posted_at >= ?")
+            params.append(time_bound(sel.since, zone))
+        if sel.until:
+            where.append("p.posted_at <= ?")
+            params.append(time_bound(sel.until, zone, until=True))
+    terms = search_terms(sel.search or "")
+    if terms:
+        in_post, post_params = _text_match(conn, terms, "posts_fts", "p.pid", "p.content_text")
+        in_title, title_params = _text_match(conn, terms, "threads_fts", "t.tid", "t.title")
+        where.append(f"(({in_post}) OR ({in_title}))")
+        params += post_params + title_params
+    return (" AND ".join(where) or "1"), params
+
+
+def _existing_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")}
+
+
+def _select_list(conn: sqlite3.Connection, table: str, alias: str, columns: list[str]) -> str:
+    # A column the schema has and an older archive lacks is exported as null: every line has every key.
+    have = _existing_columns(conn, table)
+    return ", ".join(f"{alias}.[{c}]" if c in have else f"NULL AS [{c}]" for c in columns)
+
+
+def _json_columns(table: str, columns: list[str]) -> list[int]:
+    types = schemas.columns(table)
+    return [i for i, c in enumerate(columns) if types[c] == "json"]
+
+
+def _load_json(text: str) -> Any:
+    """A JSON column's value; text that is not JSON (never written by the pipelines) stays a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _json_object_sql(conn: sqlite3.Connection, table: str, alias: str, columns: list[str],
+                     first: tuple[tuple[str, str], ...] = ()) -> str | None:
+    """``json_object(...)`` of a row, byte for byte what ``_ENCODE`` makes of its export dict, or None
+    when a column type would render differently (SQLite and Python print reals differently).
+
+    SQLite writes strings as Python's encoder does with ``ensure_ascii=False`` (real characters; ``\\n``,
+    ``\\t``... and ``\\u00XX`` for other control characters), and ``json(col)`` copies a JSON column's text
+    minified: the pipelines store it with real characters, so none gain ``\\uXXXX`` escapes.
+    """
+    types = schemas.columns(table)
+    if any(types[c] not in ("integer", "text", "json") for c in columns):
+        return None
+    have = _existing_columns(conn, table)
+    parts = [f"'{key}', {expr}" for key, expr in first]
+    for c in columns:
+        if c not in have:
+            parts.append(f"'{c}', NULL")
+        elif types[c] == "json":
+            parts.append(f"'{c}', CASE WHEN json_valid({alias}.[{c}]) THEN json({alias}.[{c}]) ELSE {alias}.[{c}] END")
+        else:
+            parts.append(f"'{c}', {alias}.[{c}]")
+    return f"json_object({', '.join(parts)})"
+
+
+class _Side:
+    """Rows of a side table (attachments, revisions) in the same post order as the posts stream.
+
+    Both streams are sorted by the same total order, so the rows of the current post, if any, are
+    at the head: no sorting or comparing of keys in Python, and nothing kept but the head.
+    """
+
+    def __init__(self, cursor: Iterable[tuple], columns: list[str], json_idx: list[int]):
+        self._rows = iter(cursor)
+        self._columns = columns
+        self._json = json_idx
+        self._head = next(self._rows, None)
+
+    def take(self, pid: int) -> list[dict]:
+        out = []
+        while self._head is not None and self._head[0] == pid:
+            values = list(self._head[1:])
+            for i in self._json:
+                if values[i] is not None:
+                    values[i] = _load_json(values[i])
+            out.append(dict(zip(self._columns, values)))
+            self._head = next(self._rows, None)
+        return out
+
+
+class _Exporter:
+    """Streams the rows of a selection as export dicts or JSON text; one per export (it holds cursors).
+
+    Authors and forums repeat on every post and thread: each is looked up and encoded once (bounded
+    caches) and its JSON text is spliced into the lines, which is half the cost of an export otherwise.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, sel: Selection):
+        self.db, self.conn, self.sel = db, db.conn, sel
+        self.post_columns = exported_columns("posts")
+        # Flat lines and the side streams rely on archive.json listing pid, tid first.
+        assert self.post_columns[:2] == ["pid", "tid"], self.post_columns[:2]
+        self.post_json = _json_columns("posts", self.post_columns)
+        self.thread_columns = exported_columns("threads")
+        self.forum_columns = exported_columns("forums")
+        self.user_columns = exported_columns("users")
+        self.stats_columns = exported_columns("user_stats")
+        self.stats_json = _json_columns("user_stats", self.stats_columns)
+        self.where, self.params = _post_where(db, sel)
+        self._forums: dict[int, tuple[dict | None, str]] = {}
+        self.author = lru_cache(maxsize=AUTHOR_CACHE_SIZE)(self._author)
+        # The writer needs only the text: a cached str is a tenth of the size of the nested dicts.
+        self.author_json = lru_cache(maxsize=AUTHOR_CACHE_SIZE)(lambda uid: self._author(uid)[1])
+        self._user_sql = (f"SELECT {_select_list(self.conn, 'users', 'u', self.user_columns)}"
+                          f" FROM users u WHERE u.uid = ?")
+        self._stats_sql = (f"SELECT {_select_list(self.conn, 'user_stats', 's', self.stats_columns)}"
+                           f" FROM user_stats s WHERE s.uid = ? ORDER BY s.seen_at DESC, s.id DESC LIMIT 1")
+        self._forum_sql = (f"SELECT {_select_list(self.conn, 'forums', 'f', self.forum_columns)}"
+                           f" FROM forums f WHERE f.fid = ?")
+
+    # -- lookups ------------------------------------------------------------------------------
+    def _author(self, uid: int | None) -> tuple[dict | None, str]:
+        """(users row with ``stats``, its JSON) for an author uid; (None, "null") when unknown."""
+        if uid is None:
+            return None, "null"
+        row = self.conn.execute(self._user_sql, [uid]).fetchone()
+        if row is None:
+            return None, "null"
+        user = dict(zip(self.user_columns, row))
+        stats = self.conn.execute(self._stats_sql, [uid]).fetchone()
+        if stats is not None:
+            values = list(stats)
+            for i in self.stats_json:
+                if values[i] is not None:
+                    values[i] = _load_json(values[i])
+            stats = dict(zip(self.stats_columns, values))
+        user["stats"] = stats
+        return user, _ENCODE(user)
+
+    def forum(self, fid: int | None, depth: int = 0) -> tuple[dict | None, str]:
+        """(forums row of ``fid`` with its ``parent`` nested, its JSON); (None, "null") when unknown."""
+        if fid is None or depth > 8:  # a parent cycle would be a parser bug; do not follow it forever
+            return None, "null"
+        if fid not in self._forums:
+            row = self.conn.execute(self._forum_sql, [fid]).fetchone()
+            forum = None
+            if row is not None:
+                forum = dict(zip(self.forum_columns, row))
+                parent = forum.get("parent_fid")
+                forum["parent"] = self.forum(parent, depth + 1)[0] if parent not in (None, fid) else None
+            self._forums[fid] = (forum, _ENCODE(forum))
+        return self._forums[fid]
+
+    # -- streams ------------------------------------------------------------------------------
+    def _side(self, table: str, alias: str, order: str) -> _Side:
+        columns = exported_columns(table)
+        sql = (f"SELECT p.pid, {_select_list(self.conn, table, alias, columns)}"
+               f" FROM [{table}] {alias} JOIN posts p ON p.pid = {alias}.pid LEFT JOIN threads t ON t.tid = p.tid"
+               f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid, {order}")
+        return _Side(self.conn.execute(sql, self.params), columns, _json_columns(table, columns))
+
+    def _posts(self, flat: bool) -> Iterator[tuple[dict, tuple[dict | None, str]]]:
+        """(post dict without ``user``, author entry) in (tid, floor, pid) order."""
+        columns = self.post_columns
+        select = _select_list(self.conn, "posts", "p", columns)
+        extra = ", t.fid, t.title" if flat else ""
+        sql = (f"SELECT {select}{extra} FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
+               f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
+        attachments = self._side("attachments", "a", "a.rowid")
+        revisions = self._side("post_revisions", "r", "r.id")
+        author = self.author
+        json_idx = self.post_json
+        n = len(columns)
+        uid_index = columns.index("author_uid")
+        for row in self.conn.execute(sql, self.params):
+            values = list(row[:n])
+            for i in json_idx:
+                if values[i] is not None:
+                    values[i] = _load_json(values[i])
+            if flat:  # the thread's forum and title right after the post's pid and tid
+                post = {"pid": values[0], "tid": values[1], "fid": row[n], "thread_title": row[n + 1]}
+                post.update(zip(columns[2:], values[2:]))
+            else:
+                post = dict(zip(columns, values))
+            pid = values[0]
+            post["attachments"] = attachments.take(pid)
+            post["revisions"] = revisions.take(pid)
+            yield post, author(values[uid_index])
+
+    def posts(self, flat: bool = False) -> Iterator[dict]:
+        """Post dicts (``user`` last) in (tid, floor, pid) order; ``flat`` adds ``fid`` and ``thread_title``."""
+        for post, (user, _) in self._posts(flat):
+            post["user"] = user
+            yield post
+
+    def encoded_posts(self, flat: bool = False) -> Iterator[tuple[int, str]]:
+        """(tid, the post's JSON) in the same order; the text equals ``_ENCODE`` of the post dict.
+
+        SQLite writes each post's own columns as JSON (``json_object``), Python only splices in its
+        attachments, revisions and the cached author: four times faster than encoding dicts.
+        """
+        first = (("pid", "p.pid"), ("tid", "p.tid")) + ((("fid", "t.fid"), ("thread_title", "t.title")) if flat else ())
+        body = _json_object_sql(self.conn, "posts", "p", self.post_columns[2:], first)
+        if body is None:
+            for post, (_, user_json) in self._posts(flat):
+                yield post["tid"], _ENCODE(post)[:-1] + ',"user":' + user_json + "}"
+            return
+        sql = (f"SELECT p.pid, p.tid, p.author_uid, {body} FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
+               f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
+        attachments = self._side("attachments", "a", "a.rowid")
+        revisions = self._side("post_revisions", "r", "r.id")
+        author_json = self.author_json
+        for pid, tid, uid, text in self.conn.execute(sql, self.params):
+            extra = attachments.take(pid)
+            old = revisions.take(pid)
+            yield tid, (text[:-1] + ',"attachments":' + (_ENCODE(extra) if extra else "[]")
+                        + ',"revisions":' + (_ENCODE(old) if old else "[]")
+                        + ',"user":' + author_json(uid) + "}")
+
+    def threads(self, encoded: bool = False) -> Iterator[tuple[dict | str, tuple[dict | None, str], Iterator]]:
+        """(thread without ``forum`` and ``posts``, its forum entry, iterator of its posts), tid order.
+
+        The thread is a dict and the posts are dicts; when ``encoded``, the thread may be its JSON text
+        and the posts are (tid, JSON text) pairs. Without a post filter every
+        selected thread comes, posts or not; with one, only threads with a selected post. Posts whose
+        thread has no row come under a thread of nulls but their tid.
+        """
+        thread_where, thread_params = _thread_where(self.sel)
+        body = _json_object_sql(self.conn, "threads", "t", self.thread_columns) if encoded else None
+        # Encoded: (tid, fid, JSON text of the thread's columns) rows, else the columns themselves.
+        select = (f"t.tid, t.fid, {body}" if body
+                  else _select_list(self.conn, "threads", "t", self.thread_columns))
+        sql = f"SELECT {select} FROM threads t WHERE {' AND '.join(thread_where) or '1'} ORDER BY t.tid"
+        threads = self.conn.execute(sql, thread_params)
+        if encoded:
+            groups = groupby(self.encoded_posts(), key=itemgetter(0))
+        else:
+            groups = groupby(self.posts(), key=itemgetter("tid"))
+        pending = next(groups, None)
+        keep_empty = not self.sel.selects_posts
+        columns = self.thread_columns
+        for row in threads:
+            if body:
+                thread, tid, fid = row[2], row[0], row[1]
+            else:
+                thread = dict(zip(columns, row))
+                tid, fid = thread["tid"], thread.get("fid")
+            while pending is not None and pending[0] < tid:
+                yield self._stub(pending[0], body), (None, "null"), pending[1]
+                pending = next(groups, None)
+            if pending is not None and pending[0] == tid:
+                yield thread, self.forum(fid), pending[1]
+                pending = next(groups, None)
+            elif keep_empty:
+                yield thread, self.forum(fid), iter(())
+        while pending is not None:
+            yield self._stub(pending[0], body), (None, "null"), pending[1]
+            pending = next(groups, None)
+
+    def _stub(self, tid: int, encoded: bool | str | None = False) -> dict | str:
+        thread = dict.fromkeys(self.thread_columns)
+        thread["tid"] = tid
+        return _ENCODE(thread) if encoded else thread
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote."""
+
+    threads: int = 0
+    posts: int = 0
+
+
+def iter_threads(db: sqlite_utils.Database | str | Path, selection: Selection | None = None) -> Iterator[dict]:
+    """Export dicts, one per thread: its columns, ``forum``, then ``posts`` in floor order.
+
+    In: an archive (or its path) and a :class:`Selection`. Holds one thread in memory at a time.
+    """
+    db = _database(db)
+    for thread, (forum, _), posts in _Exporter(db, selection or Selection()).threads():
+        thread["forum"] = forum
+        thread["posts"] = list(posts)
+        yield thread
+
+
+def iter_posts(db: sqlite_utils.Database | str | Path, selection: Selection | None = None) -> Iterator[dict]:
+    """Flat export dicts, one per post, each with ``fid`` and ``thread_title``; (tid, floor) order."""
+    db = _database(db)
+    yield from _Exporter(db, selection or Selection()).posts(flat=True)
+
+
+def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selection: Selection | None = None, *,
+                 flat: bool = False, compress: bool = False) -> ExportResult:
+    """Write the selection as JSON Lines (UTF-8, real characters, compact) to the binary stream ``out``.
+
+    In: an archive, a writable binary file, what to select, ``flat`` for one post per line, ``compress``
+    for gzip. Out: how many threads and posts were written. Each line is the JSON of what
+    :func:`iter_threads` (or :func:`iter_posts`) yields. Streams: posts are encoded one by one and
+    written in ~1 MiB chunks, so memory does not grow with the archive nor with a thread's length.
+    The whole export reads one snapshot of the archive (one read transaction), even during a crawl.
+    """
+    db = _database(db)
+    sel = selection or Selection()
+    result = ExportResult()
+    sink = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=GZIP_LEVEL) if compress else out
+    chunk: list[str] = []
+    size = 0
+
+    def emit(text: str) -> None:
+        nonlocal size
+        chunk.append(text)
+        size += len(text)
+        if size >= WRITE_BUFFER:
+            sink.write(_one_line("".join(chunk)).encode("utf-8"))
+            chunk.clear()
+            size = 0
+
+    conn = db.conn
+    own_transaction = not conn.in_transaction
+    if own_transaction:
+        conn.execute("BEGIN")
+    try:
+        exporter = _Exporter(db, sel)
+        if flat:
+            for _, text in exporter.encoded_posts(flat=True):
+                emit(text + "\n")
+                result.posts += 1
+        else:
+            for thread, (_, forum_json), posts in exporter.threads(encoded=True):
+                # The thread's own fields, its forum, then its posts one at a time: the line is exactly
+                # the JSON of the whole dict (forum and posts are its last keys) without holding it.
+                head = thread if isinstance(thread, str) else _ENCODE(thread)
+                emit(head[:-1] + ',"forum":' + forum_json + ',"posts":[')
+                first = True
+                for _, text in posts:
+                    emit(text if first else "," + text)
+                    first = False
+                    result.posts += 1
+                emit("]}\n")
+                result.threads += 1
+        if chunk:
+            sink.write(_one_line("".join(chunk)).encode("utf-8"))
+    finally:
+        if own_transaction:
+            conn.execute("COMMIT")
+        if compress:
+            sink.close()  # writes the gzip trailer; ``out`` itself stays open
+    out.flush()
+    return result
+
+
+# =================================================================================================
+# Import
+# =================================================================================================
+@contextmanager
+def _open_lines(source: str | Path | IO[bytes]) -> Iterator[IO[bytes]]:
+    """A binary stream of JSON lines from a path, ``-`` (stdin) or a binary file; gzip is detected."""
+    opened = None
+    if isinstance(source, (str, Path)):
+        raw = sys.stdin.buffer if str(source) == "-" else open(source, "rb")
+        opened = raw if raw is not sys.stdin.buffer else None
+    else:
+        raw = source
+    try:
+        buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+        if buffered.peek(2)[:2] == b"\x1f\x8b":
+            yield gzip.GzipFile(fileobj=buffered, mode="rb")
+        else:
+            yield buffered
+    finally:
+        if opened is not None:
+            opened.close()
+
+
+def _upsert_sql(table: str, columns: list[str], key: list[str]) -> str:
+    # Merge like the archive does: a value present wins, a null never erases one. Not INSERT OR
+    # REPLACE: REPLACE deletes without firing the delete triggers, which would corrupt the search index.
+    names = ", ".join(f"[{c}]" for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"[{c}] = coalesce(excluded.[{c}], [{c}])" for c in columns if c not in key)
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    return (f"INSERT INTO [{table}] ({names}) VALUES ({marks})"
+            f" ON CONFLICT ({', '.join(f'[{c}]' for c in key)}) {action}")
+
+
+def _dump_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, **_JSON_DUMPS)
+
+
+class _Importer:
+    def __init__(self, db: sqlite_utils.Database):
+        self.conn = db.conn
+        self.counts = dict.fromkeys(EXPORTED_TABLES, 0)
+        self.columns = {t: exported_columns(t) for t in EXPORTED_TABLES}
+        self.json_cols = {t: {c for c in self.columns[t] if schemas.columns(t)[c] == "json"} for t in EXPORTED_TABLES}
+        self.sql = {t: _upsert_sql(t, self.columns[t], schemas.tables()[t]["pk"])
+                    for t in ("forums", "threads", "posts", "users")}
+        self.sql["attachments"] = _upsert_sql("attachments", ["pid"] + self.columns["attachments"], ["pid", "url"])
+        self.sql["quotes"] = _upsert_sql("quotes", ["pid", "position", "quoted_pid", "quoted_author",
+                                                    "quoted_time_text"], ["pid", "position"])
+        self._done_forums: set[int] = set()
+        self._done_users: dict[int, int] = {}  # uid -> hash of the user object written
+
+    def _values(self, table: str, obj: dict) -> list:
+        json_cols = self.json_cols[table]
+        return [_dump_json(obj.get(c)) if c in json_cols else obj.get(c) for c in self.columns[table]]
+
+    def _write(self, table: str, obj: dict) -> None:
+        self.conn.execute(self.sql[table], self._values(table, obj))
+        self.counts[table] += 1
+
+    def forum(self, forum: dict | None) -> None:
+        if not forum or forum.get("fid") is None or forum["fid"] in self._done_forums:
+            return
+        self._done_forums.add(forum["fid"])
+        self.forum(forum.get("parent"))
+        self._write("forums", forum)
+
+    def user(self, user: dict | None) -> None:
+        if not user or user.get("uid") is None:
+            return
+        uid = user["uid"]
+        fingerprint = hash(json.dumps(user, sort_keys=True, ensure_ascii=False))
+        if self._done_users.get(uid) == fingerprint:
+            return
+        if len(self._done_users) > AUTHOR_CACHE_SIZE * 8:  # a bounded memory of whom we wrote
+            self._done_users.clear()
+        self._done_users[uid] = fingerprint
+        self._write("users", user)
+        stats = user.get("stats")
+        if stats:
+            exists = self.conn.execute("SELECT 1 FROM user_stats WHERE uid = ? AND seen_at IS ? AND source IS ?",
+                                       [uid, stats.get("seen_at"), stats.get("source")]).fetchone()
+            if not exists:
+                columns = ["uid"] + self.columns["user_stats"]
+                self.conn.execute(
+                    f"INSERT INTO user_stats ({', '.join(f'[{c}]' for c in columns)})"
+                    f" VALUES ({', '.join('?' for _ in columns)})", [uid] + self._values("user_stats", stats))
+                self.counts["user_stats"] += 1
+
+    def post(self, post: dict) -> None:
+        self.user(post.get("user"))
+        self._write("posts", post)
+        pid = post["pid"]
+        for position, quote in enumerate(post.get("quotes") or [], 1):
+            self.conn.execute(self.sql["quotes"], [pid, position, quote.get("pid"), quote.get("author"),
+                                                   quote.get("time_text")])
+            self.counts["quotes"] += 1
+        for attachment in post.get("attachments") or []:
+            self.conn.execute(self.sql["attachments"], [pid] + self._values("attachments", attachment))
+            self.counts["attachments"] += 1
+        for revision in post.get("revisions") or []:
+            columns = self.columns["post_revisions"]
+            exists = self.conn.execute(
+                "SELECT 1 FROM post_revisions WHERE pid = ? AND "
+                + " AND ".join(f"[{c}] IS ?" for c in columns), [pid] + self._values("post_revisions", revision)
+            ).fetchone()
+            if not exists:
+                self.conn.execute(
+                    f"INSERT INTO post_revisions (pid, {', '.join(f'[{c}]' for c in columns)})"
+                    f" VALUES (?, {', '.join('?' for _ in columns)})", [pid] + self._values("post_revisions", revision))
+                self.counts["post_revisions"] += 1
+
+    def line(self, obj: dict) -> None:
+        if "posts" in obj:  # a thread line
+            self.forum(obj.get("forum"))
+            has_row = obj.get("forum") is not None or any(
+                obj.get(c) is not None for c in self.columns["threads"] if c != "tid")
+            if has_row:  # not the stub of a thread the archive had no row for
+                self._write("threads", obj)
+            for post in obj["posts"]:
+                self.post(post)
+        elif "pid" in obj:  # a --flat line
+            if obj.get("thread_title") is not None or obj.get("fid") is not None:
+                self.conn.execute(_upsert_sql("threads", ["tid", "fid", "title"], ["tid"]),
+                                  [obj["tid"], obj.get("fid"), obj.get("thread_title")])
+                self.counts["threads"] += 1
+            self.post(obj)
+        else:
+            raise ValueError("neither a thread line (with posts) nor a post line (with pid)")
+
+
+def import_jsonl(archive_path: str | Path, source: str | Path | IO[bytes]) -> dict[str, int]:
+    """Rebuild (or add to) an archive from an export: thread lines or ``--flat`` post lines, gzip or not.
+
+    In: the archive to create or update, and a path, ``-`` or binary stream of JSONL. Out: rows written
+    per table. Rows merge as in a crawl (a null never erases a value); search indexes follow by trigger.
+    """
+    from pipelines.archive import Archive
+
+    archive = Archive(archive_path)
+    ensure_search(archive.db)
+    importer = _Importer(archive.db)
+    conn = archive.db.conn
+    try:
+        with _open_lines(source) as stream:
+            pending = 0
+            conn.execute("BEGIN")
+            for number, raw in enumerate(stream, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    importer.line(json.loads(raw))
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                    conn.execute("ROLLBACK")
+                    raise ValueError(f"line {number}: {exc}") from exc
+                pending += 1
+                if pending >= IMPORT_BATCH:
+                    conn.execute("COMMIT")
+                    conn.execute("BEGIN")
+                    pending = 0
+            conn.execute("COMMIT")
+    finally:
+        archive.close()
+    return importer.counts
