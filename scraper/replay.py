@@ -35,6 +35,7 @@ import re
 import sys
 import threading
 from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -285,12 +286,27 @@ class _ReplayHandler(BaseHTTPRequestHandler):
         capture = replay.capture  # read once: set_capture() may swap it mid-request
         entry = None
         if not replay.strict_host or self._host_allowed(uri_host, capture):
-            entry = capture.lookup(path_query)
+            if replay.member_capture is not None and self._is_member(replay.member_cookie):
+                entry = replay.member_capture.lookup(path_query)
+                if entry is not None and not entry.meta.get("logged_in", True):
+                    entry = None  # a guest page of the member capture (its login form)
+            entry = entry or capture.lookup(path_query)
         if entry is None:
             body = NOT_FOUND_TEMPLATE.format(html.escape(path_query)).encode("utf-8")
             self._respond(404, "text/html; charset=utf-8", {}, body, send_body)
         else:
             self._respond(entry.status, entry.content_type, entry.headers, entry.body(), send_body)
+
+    def _is_member(self, cookie_name: str | None) -> bool:
+        """Whether the request carries the member's session cookie (any value)."""
+        if not cookie_name:
+            return False
+        cookies = SimpleCookie()
+        try:
+            cookies.load(self.headers.get("Cookie", ""))
+        except CookieError:
+            return False
+        return cookie_name in cookies
 
     def _host_allowed(self, uri_host: str, capture: Capture) -> bool:
         host = uri_host
@@ -353,8 +369,14 @@ class ReplayServer:
     """
 
     def __init__(self, capture: Capture | str | os.PathLike[str], host: str = "127.0.0.1",
-                 port: int = 0, *, verbose: bool = False, strict_host: bool = False):
+                 port: int = 0, *, verbose: bool = False, strict_host: bool = False,
+                 member_capture: Capture | str | os.PathLike[str] | None = None,
+                 member_cookie: str | None = None):
         self._capture = _as_capture(capture)
+        # A logged-in view of the same site: requests that carry the member_cookie are served
+        # the member capture's logged-in pages first (the others as a guest sees them).
+        self.member_capture = _as_capture(member_capture) if member_capture is not None else None
+        self.member_cookie = member_cookie
         self.verbose = verbose
         self.strict_host = strict_host
         self.requests: list[str] = []

@@ -93,3 +93,28 @@ def test_cookies_file_logs_the_crawl_in_as_a_member(tmp_path):
     start = next(iter(spider.start_requests()))
     assert start.cookies == {"xY3z_2132_auth": "secret-auth", "xY3z_2132_saltkey": "salt"}
     assert spider._request("http://bbs.example.test/forum.php?mod=forumdisplay&fid=43", 10).cookies == start.cookies
+
+
+@requires_fixtures
+def test_members_only_forum_is_archived_with_a_members_cookies(tmp_path):
+    from .conftest import SITE_A2, SITE_MEMBER
+
+    cookies = write(tmp_path / "cookies.txt", """\
+        # Netscape HTTP Cookie File
+        bbs.example.test\tFALSE\t/\tFALSE\t0\txY3z_2132_auth\tadmin-session
+    """)
+    start = "http://bbs.example.test/forum.php?mod=forumdisplay&fid=43"
+    with ReplayServer(SITE_A2, member_capture=SITE_MEMBER, member_cookie="xY3z_2132_auth") as server:
+        guest = run_cli("crawl", start, "--db", str(tmp_path / "guest.db"), "--no-profiles", "--delay", "0",
+                        proxy=server.url)
+        member = run_cli("crawl", start, "--db", str(tmp_path / "member.db"), "--no-profiles", "--delay", "0",
+                         "--cookies", str(cookies), proxy=server.url)
+    assert guest.returncode == 1  # nothing a guest may read there
+    conn = sqlite3.connect(tmp_path / "guest.db")
+    assert conn.execute("SELECT fid, status FROM forums").fetchall() == [(43, "login_required")]
+    assert conn.execute("SELECT count(*) FROM posts").fetchone() == (0,)
+    assert member.returncode == 0, member.stderr
+    conn = sqlite3.connect(tmp_path / "member.db")
+    assert conn.execute("SELECT tid, fid, title FROM threads").fetchall() == [(27, 43, "站务：会员守则")]
+    assert conn.execute("SELECT floor, author, posted_at FROM posts").fetchall() == [
+        (1, "admin", "2024-01-01T10:00:00+08:00")]
