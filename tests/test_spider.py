@@ -60,3 +60,17 @@ def test_first_crawl_walks_index_forums_threads_pages_and_profiles(tmp_path):
     assert all(r.priority == 30 for r in later_pages)
     assert {r.url for r in thread if "home.php" in r.url} == {
         f"http://bbs.example.test/home.php?mod=space&uid={uid}&do=profile" for uid in (2, 3, 9)}
+
+
+def test_legacy_thread_pages_lead_to_legacy_urls_and_no_profile_pages(tmp_path):
+    from .test_parsers_legacy import legacy_thread_page, three_posts
+
+    spider = spider_for("http://bbs.old.test/index.php", tmp_path)
+    url = "http://bbs.old.test/viewthread.php?tid=77"
+    body = legacy_thread_page(*three_posts(), maxpage=3).encode("utf-8")
+    out = list(spider.parse(respond(url, body)))
+    page = next(o for o in out if isinstance(o, ParsedPage))
+    requests = [o for o in out if isinstance(o, Request)]
+    assert (page.kind, page.version, page.pages) == ("viewthread", "7.2", 3)
+    assert [r.url for r in requests] == ["http://bbs.old.test/viewthread.php?tid=77&page=2",
+                                         "http://bbs.old.test/viewthread.php?tid=77&page=3"]

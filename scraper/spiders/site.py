@@ -96,7 +96,7 @@ class SiteSpider(scrapy.Spider):
     def start_requests(self):
         yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error, cookies=self.cookies,
                              priority=PRIORITY_THREAD if self.scope == KIND_VIEWTHREAD else PRIORITY_INDEX)
-        if self.fetch_profiles and self.incremental:
+        if self.fetch_profiles and self.incremental and not self.archive_state.legacy_site():
             # Profiles a stopped crawl did not reach: later runs would otherwise never ask for them.
             for uid in self.archive_state.users_without_profile():
                 yield self._request(profile_url(self.root, uid), PRIORITY_PROFILE)
@@ -167,7 +167,8 @@ class SiteSpider(scrapy.Spider):
                 if n != page.page:
                     yield self._request(thread_url(self.root, page.tid, n, legacy=legacy), PRIORITY_THREAD_PAGE,
                                         listed=page.listed)
-            if self.fetch_profiles:
+            # 7.x profile pages (space.php) are not parsed: their figures come with the posts.
+            if self.fetch_profiles and not legacy:
                 for user in page.users:
                     # A re-crawl sees known users' figures beside their posts; it needs only new users' profiles.
                     if not (self.incremental and self.archive_state.has_profile(user.uid)):
