@@ -76,11 +76,15 @@ class ArchiveState:
         """
         if self.conn is None or threads is None or posts is None:
             return False
-        count, total, synced = self.conn.execute(
-            "WITH RECURSIVE tree(fid) AS (SELECT ? UNION SELECT f.fid FROM forums f JOIN tree ON f.parent_fid = tree.fid)"
-            " SELECT count(*), sum(synced_replies + 1), count(synced_replies) FROM threads"
-            " WHERE fid IN tree AND coalesce(status, 'ok') = 'ok'", [fid]).fetchone()
-        if (count, total, synced) != (threads, posts, threads):
+        count, total, synced, gaps = self.conn.execute(
+            "WITH RECURSIVE tree(fid) AS (SELECT ? UNION SELECT f.fid FROM forums f JOIN tree ON f.parent_fid = tree.fid),"
+            " listed AS (SELECT tid, synced_replies FROM threads WHERE fid IN tree AND coalesce(status, 'ok') = 'ok'),"
+            # A thread missing a page below its last archived one (a crawl killed mid-thread) is not done.
+            " gapped AS (SELECT tid FROM thread_pages WHERE tid IN (SELECT tid FROM listed)"
+            "            GROUP BY tid HAVING max(page) != count(*))"
+            " SELECT count(*), sum(synced_replies + 1), count(synced_replies), (SELECT count(*) FROM gapped)"
+            " FROM listed", [fid]).fetchone()
+        if (count, total, synced, gaps) != (threads, posts, threads, 0):
             return False
         if last_post_at is None:
             return True
