@@ -91,6 +91,21 @@ class ArchiveState:
         latest = self.conn.execute("SELECT max(synced_last_post_at) FROM threads WHERE fid = ?", [fid]).fetchone()[0]
         return _minute(latest) == _minute(last_post_at)
 
+    def forum_complete(self, fid: int) -> bool:
+        """Whether the archive holds all of forum ``fid`` as of its last crawl.
+
+        Every list page was archived once, and every readable thread listed there is synced with
+        no page missing. Only then does "a list page of unchanged threads" mean the rest is
+        unchanged too; after a stopped crawl the whole list is walked again.
+        """
+        if not self.forum_walked(fid):
+            return False
+        unfinished = self.conn.execute(
+            "SELECT count(*) FROM threads t WHERE t.fid = ? AND coalesce(t.status, 'ok') = 'ok' AND ("
+            " t.synced_replies IS NULL OR"
+            " (SELECT max(page) != count(*) FROM thread_pages p WHERE p.tid = t.tid))", [fid]).fetchone()[0]
+        return unfinished == 0
+
     def forum_walked(self, fid: int) -> bool:
         """Whether every list page of forum ``fid`` (as many as it last had) has been archived once."""
         if self.conn is None:

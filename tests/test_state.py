@@ -52,3 +52,24 @@ def test_forum_figures_count_sub_forums(tmp_path):
     assert not state.forum_unchanged(2, 3, 28, "2026-11-25T11:33:00+08:00")
     assert not state.forum_unchanged(2, 2, 27, "2026-11-25T12:00:00+08:00")
     assert state.forum_unchanged(3, 1, 1, None)
+
+
+def test_forum_is_complete_only_when_walked_and_every_thread_synced(tmp_path):
+    state = archive_with(tmp_path)
+    assert not state.forum_complete(2)  # its list pages were never archived
+    archive = Archive(tmp_path / "a.db")
+    with archive.db.conn:
+        archive.db["forums"].update(2, {"pages": 2})
+        archive.db["forum_pages"].insert_all([{"fid": 2, "page": 1}, {"fid": 2, "page": 2}])
+    state = ArchiveState(tmp_path / "a.db")
+    assert state.forum_complete(2)
+    with archive.db.conn:  # a listed thread that a stopped crawl never fetched
+        archive.db["threads"].insert({"tid": 9, "fid": 2})
+    state = ArchiveState(tmp_path / "a.db")
+    assert not state.forum_complete(2)
+    with archive.db.conn:  # one that can never be fetched does not hold the forum back
+        archive.db["threads"].update(9, {"status": "login_required"})
+    assert ArchiveState(tmp_path / "a.db").forum_complete(2)
+    with archive.db.conn:  # a page lost in the middle of a thread does
+        archive.db["thread_pages"].delete((7, 2))
+    assert not ArchiveState(tmp_path / "a.db").forum_complete(2)

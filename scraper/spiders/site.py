@@ -184,11 +184,11 @@ class SiteSpider(scrapy.Spider):
         """The forum's other list pages: all of them, or (incremental) the next one while pages still change.
 
         Discuz sorts lists by last post, so the first page holding only unchanged threads ends the
-        walk. A forum whose pages were never all archived (a first crawl that was stopped) is
-        walked in full.
+        walk. A forum the archive does not hold completely (a crawl was stopped in it) is walked
+        in full.
         """
         last = page.pages or 1
-        if not self.incremental or not self.archive_state.forum_walked(page.fid):
+        if not self.incremental or not self.archive_state.forum_complete(page.fid):
             pages = [n for n in range(1, last + 1) if n != page.page]
         else:
             pages = [page.page + 1] if changed and page.page < last else []
