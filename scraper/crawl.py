@@ -59,6 +59,9 @@ def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = T
     return settings
 
 
+STOPPED_CLEANLY = "dzarchive-stopped-cleanly"  # in the jobdir: its state is whole and may be resumed
+
+
 def jobdir_for(db: str | Path) -> Path:
     """Where a crawl into ``db`` keeps Scrapy's job state (the request queue), beside the archive."""
     return Path(f"{db}.jobdir")
@@ -70,10 +73,11 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
 
     Incremental when ``db`` already holds the site, unless ``full``. Holds the archive's lock for
     the whole run (raises :class:`~pipelines.archive.ArchiveLocked` if another crawl has it).
-    Keeps Scrapy's request queue in ``DB.jobdir`` so that the same call after a kill resumes; what
-    the archive already committed is never fetched again, and pages that were in flight when the
-    process died are found missing in the archive and fetched again. ``proxy`` routes plain-HTTP
-    requests through an HTTP proxy, as ``http_proxy`` would.
+    After a graceful stop (Ctrl-C, SIGTERM) Scrapy's job state in ``DB.jobdir`` (pending requests
+    and those already seen) lets the same call continue exactly where it stopped. After a hard
+    kill that state may be half-written and is discarded: the archive, committed page by page,
+    says what is missing (scraper/state.py), and the incremental walk fetches it. ``proxy``
+    routes plain-HTTP requests through an HTTP proxy, as ``http_proxy`` would.
     """
     from scraper.spiders.site import SiteSpider
 
@@ -82,10 +86,13 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
     overrides = {"DZ_LOCK_HELD": True, "DZ_FULL": full, "JOBDIR": str(jobdir), **(settings or {})}
     saved_proxy = os.environ.get("http_proxy")
     with ArchiveLock(db):
-        if jobdir.exists() and not (jobdir / "requests.queue" / "active.json").exists():
-            # Scrapy writes the queue's index only on a clean shutdown: after kill -9 the queue files
-            # may be half-written. The archive itself says what is left to fetch, so start afresh.
+        stopped_cleanly = jobdir / STOPPED_CLEANLY
+        if jobdir.exists() and not stopped_cleanly.exists():
+            # The last run died without shutting down (kill -9, power cut): its job state may be
+            # half-written and remembers requests whose pages never reached the archive. The
+            # archive itself says what is left to fetch, so start afresh.
             shutil.rmtree(jobdir, ignore_errors=True)
+        stopped_cleanly.unlink(missing_ok=True)
         if proxy:
             os.environ["http_proxy"] = proxy
         try:
@@ -102,6 +109,8 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
         row = crawler.stats.get_value("dzarchive/crawl") or {}
         if row.get("status") == "finished":
             shutil.rmtree(jobdir, ignore_errors=True)  # the next run starts afresh (incremental)
+        elif row.get("status") == "interrupted" and jobdir.exists():
+            stopped_cleanly.touch()  # the next run continues from the saved queue
     archive = Archive(db)
     try:
         if not row:

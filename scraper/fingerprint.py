@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 
-from scrapy.dupefilters import RFPDupeFilter
-
 from .urls import canonical
 
 
@@ -22,11 +20,3 @@ class DiscuzRequestFingerprinter:
         digest.update(request.body or b"")
         return digest.digest()
 
-
-class RunDupeFilter(RFPDupeFilter):
-    """Scrapy's duplicate filter, kept in memory for one run even when ``JOBDIR`` is set."""
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(path=None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"),
-                   fingerprinter=crawler.request_fingerprinter)

@@ -31,10 +31,6 @@ HTTPERROR_ALLOWED_CODES = [403, 404, 410]
 
 # One URL spelling per page: extra=, fromuid=, highlight= and the third number of thread-T-P-X.html are noise.
 REQUEST_FINGERPRINTER_CLASS = "scraper.fingerprint.DiscuzRequestFingerprinter"
-# Duplicates are filtered within a run only: with JOBDIR, Scrapy would also remember requests that
-# were in flight when a crawl was killed, and never fetch them again. What was archived is known
-# from the archive itself (scraper/state.py).
-DUPEFILTER_CLASS = "scraper.fingerprint.RunDupeFilter"
 
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False

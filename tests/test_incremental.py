@@ -144,3 +144,27 @@ def test_second_crawl_on_the_same_archive_refuses(tmp_path):
     assert "another crawl is writing to" in result.stderr
     assert not db.exists() or sqlite3.connect(db).execute(
         "SELECT count(*) FROM sqlite_master WHERE name = 'crawls'").fetchone()[0] in (0, 1)
+
+
+def test_ctrl_c_then_the_same_command_continues_where_it_stopped(tmp_path, uninterrupted):
+    db = tmp_path / "archive.db"
+    with ReplayServer(SITE_A) as server:
+        cmd = [sys.executable, "-m", "scraper.cli", "crawl", START, "--db", str(db), "--delay", "0.05"]
+        env = {"PATH": "/usr/bin:/bin", "http_proxy": server.url}
+        process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        deadline = time.monotonic() + 60
+        while len(server.requests) < 12 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 130 and "interrupted" in out
+        assert (db.parent / "archive.db.jobdir" / "dzarchive-stopped-cleanly").exists()
+        first_run = len(server.requests)
+        result = run_cli(*fast("crawl", START, "--db", str(db)), proxy=server.url)
+        assert result.returncode == 0, result.stderr
+        pages = [r for r in server.requests if r != "/robots.txt"]  # each process reads robots.txt
+        assert len(server.requests) > first_run
+    # The saved queue carries on: no page fetched twice, none missing.
+    assert len(pages) == len(set(pages)) == 53
+    assert not (db.parent / "archive.db.jobdir").exists()
+    assert order_independent(snapshot(db)) == order_independent(uninterrupted)
