@@ -300,3 +300,29 @@ def test_unrecognised_page_is_reported_not_emptied():
     page = parse("<html><body><p>hello</p></body></html>")
     assert (page.kind, page.status) == ("special", "unknown")
     assert "viewthread" in page.message
+
+
+# --- themes that move the usual hooks ---------------------------------------------------------
+
+def test_restyled_thread_header_and_username_only_author_links():
+    html = thread_page(post_node(1, "楼主", "x").replace(
+        '<a href="home.php?mod=space&amp;uid=5" class="xw1">', '<a href="home.php?mod=space&amp;username=%E7%94%B2" class="xw1">'))
+    html = html.replace('<span class="xg1">查看:</span> <span class="xi1">12</span>\n<span class="xg1">回复:</span> <span class="xi1">3</span>',
+                        '<p class="views">查看: 1,234 | 回复: 56</p>')
+    html = html.replace('<span id="thread_subject">测试主题</span>', '<a id="thread_subject" href="#">测试主题</a>')
+    page = parse(html)
+    thread = page.threads[0]
+    assert (thread.views, thread.replies, thread.title) == (1234, 56, "测试主题")
+    assert (page.posts[0].author, page.posts[0].author_uid) == ("作者甲", None)
+
+
+def test_index_of_a_theme_without_category_blocks_still_lists_its_forums():
+    html = ('<html><body><div id="ct"><ul class="forums">'
+            '<li><a href="forum.php?mod=forumdisplay&amp;fid=2">茶馆</a></li>'
+            '<li><a href="forum-5-1.html">摄影</a><a href="forum-5-1.html"><img src="x.png"></a></li>'
+            '</ul></div></body></html>')
+    page = parse(html, url="http://bbs.test/forum.php")
+    assert page.kind == "index"
+    assert [(f.fid, f.name, f.parent_fid) for f in page.forums] == [(2, "茶馆", None), (5, "摄影", None)]
+    # A page that is no index at all stays unreadable.
+    assert parse("<html><body><p>维护中</p></body></html>", url="http://bbs.test/forum.php").status == "unknown"

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone, tzinfo
 
-from ..items import KIND_SPECIAL, STATUS_UNKNOWN, ParsedPage, User
+from ..items import KIND_INDEX, KIND_SPECIAL, STATUS_UNKNOWN, ParsedPage, User
 from ..urls import classify
 from .common import decode_body, detect_version, make_selector, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .forum import is_forum_page, parse_forum_page
-from .index import is_index_page, parse_index_page
+from .index import is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
 from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
@@ -60,6 +60,9 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
             # A version-less or mislabelled page: the 7.x readers may still know it.
             page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
             family = FAMILY_LEGACY if page is not None else family
+        if page is None and classify(url).kind == KIND_INDEX:
+            # A theme that rebuilt the index: its forum links are still enough to crawl on.
+            page = parse_forum_links(sel, url, fetched_at=fetched_at)
         if page is None:
             target = classify(url)
             page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,

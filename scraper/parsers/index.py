@@ -79,3 +79,21 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
                     page.forums.append(Forum(fid=int(sm.group(1)), name=tidy_text(sub.xpath("string()").get()) or None,
                                              parent_fid=fid, type="sub"))
     return page
+
+
+def parse_forum_links(sel: Selector, url: str, *, fetched_at: datetime | None = None) -> ParsedPage | None:
+    """An index whose theme has no ``div#category_GID``: every forum linked from its main content.
+
+    Parents are unknown (``None``); the forums' own list pages tell them. ``None`` when the page
+    links no forum at all.
+    """
+    page = ParsedPage(url=url, kind="index", fetched_at=fetched_at)
+    seen: set[int] = set()
+    main = sel.xpath("//div[@id='ct'] | //div[@id='wp']") or sel.xpath("//body")
+    for link in main[0].xpath(f".//a[{_FORUM_LINK}]"):
+        m = _FID.search(link.attrib.get("href", ""))
+        name = tidy_text(link.xpath("string()").get())
+        if m and name and int(m.group(1)) not in seen:
+            seen.add(int(m.group(1)))
+            page.forums.append(Forum(fid=int(m.group(1)), name=name, type="forum"))
+    return page if page.forums else None

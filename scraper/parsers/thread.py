@@ -31,6 +31,7 @@ _TID_IN_HREF = re.compile(r"(?:[?&;]tid=|thread-)(\d+)")
 # The default ``custominfo.postno`` names of the first floors; sites may rename them.
 FLOOR_NAMES = {"楼主": 1, "樓主": 1, "沙发": 2, "沙發": 2, "板凳": 3, "地板": 4, "地下室": 5}
 _FLOOR_DIGITS = re.compile(r"(\d+)")
+_VIEWS_REPLIES = re.compile(r"(?:查看|查看数|閱讀|阅读)\s*[:：]?\s*([\d,]+).*?(?:回复|回復|回帖)\s*[:：]?\s*([\d,]+)")
 _DEVICE = re.compile(r"来自\s*[:：]?\s*(\S+?(?:客户端|手机|移动端|App|APP|版|网页)\S*)")
 _LOCATION = re.compile(r"(?:IP\s*属地|IP属地|发布于|來自)\s*[:：]\s*(\S+)")
 
@@ -120,7 +121,8 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
             tm = _TID_IN_HREF.search(href)
             if tm and ("viewthread" in href or "thread-" in href):
                 tid = int(tm.group(1))
-    title = tidy_text(sel.xpath("string(//span[@id='thread_subject'])").get()) or None
+    # span#thread_subject on X2.5+, a#thread_subject on X2 and some themes.
+    title = tidy_text(sel.xpath("string(//*[@id='thread_subject'])").get()) or None
     prefix_link = sel.xpath("//h1[contains(concat(' ', @class, ' '), ' ts ')]/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
     type_prefix = None
     if prefix_link:
@@ -128,6 +130,12 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     counts = sel.xpath("//div[@id='postlist']//div[contains(concat(' ', @class, ' '), ' hm ')]//span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()").getall()
     views = parse_int(counts[0]) if len(counts) > 0 else None
     replies = parse_int(counts[1]) if len(counts) > 1 else None
+    if views is None:
+        # Themes that restyle the header still print the labels: 查看: 3022 | 回复: 64.
+        header = tidy_text(" ".join(sel.xpath("//div[@id='postlist']/table[1]//text()").getall()))
+        m = _VIEWS_REPLIES.search(header)
+        if m:
+            views, replies = parse_int(m.group(1)), parse_int(m.group(2))
     closed = bool(sel.xpath("//div[@id='postlist']//img[contains(@src, 'locked.gif') or @alt='关闭']"
                             " | //div[@id='postlist']//img[contains(@src, 'locked.png')]"))
     return Thread(
@@ -144,6 +152,8 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
         f".//div[@id='favatar{pid}']//div[contains(@class,'authi')]//a[contains(@href,'uid')]"
         f" | .//div[@id='userinfo{pid}']//strong/a[contains(@href,'uid')]"
         f" | .//td[contains(@class,'plc')]//div[contains(@class,'authi')]/a[contains(@href,'uid')]"
+    ) or node.xpath(  # sites whose space links carry the username instead of the uid
+        f".//div[@id='favatar{pid}']//div[contains(@class,'authi')]//a[contains(@href,'space')]"
     )
     if author_link:
         post.author = tidy_text(author_link[0].xpath("string()").get()) or None
