@@ -326,3 +326,15 @@ def test_index_of_a_theme_without_category_blocks_still_lists_its_forums():
     assert [(f.fid, f.name, f.parent_fid) for f in page.forums] == [(2, "茶馆", None), (5, "摄影", None)]
     # A page that is no index at all stays unreadable.
     assert parse("<html><body><p>维护中</p></body></html>", url="http://bbs.test/forum.php").status == "unknown"
+
+
+def test_thread_list_of_a_theme_without_thread_rows_still_lists_its_threads():
+    html = ('<html><body><div id="ct"><div id="threadlist"><ul>'
+            '<li><a href="forum.php?mod=viewthread&amp;tid=31&amp;extra=page%3D1">第一帖</a>'
+            ' <a href="forum.php?mod=viewthread&amp;tid=31&amp;page=2">2</a></li>'
+            '<li><a href="thread-32-1-1.html">第二帖</a></li></ul></div>'
+            '<div class="pg"><strong>1</strong><a href="forum-3-2.html">2</a>'
+            '<label><span title="共 4 页"> / 4 页</span></label></div></div></body></html>')
+    page = parse(html, url="http://bbs.test/forum-3-1.html")
+    assert (page.kind, page.fid, page.pages) == ("forumdisplay", 3, 4)
+    assert [(t.tid, t.title, t.fid) for t in page.threads] == [(31, "第一帖", 3), (32, "第二帖", 3)]

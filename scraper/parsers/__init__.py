@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone, tzinfo
 
-from ..items import KIND_INDEX, KIND_SPECIAL, STATUS_UNKNOWN, ParsedPage, User
+from ..items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_SPECIAL, STATUS_UNKNOWN, ParsedPage, User
 from ..urls import classify
 from .common import decode_body, detect_version, make_selector, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
-from .forum import is_forum_page, parse_forum_page
+from .forum import is_forum_page, parse_forum_page, parse_thread_links
 from .index import is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
 from .mobile_api import looks_like_api, parse_mobile_api
@@ -63,6 +63,9 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
         if page is None and classify(url).kind == KIND_INDEX:
             # A theme that rebuilt the index: its forum links are still enough to crawl on.
             page = parse_forum_links(sel, url, fetched_at=fetched_at)
+        elif page is None and classify(url).kind == KIND_FORUMDISPLAY:
+            # A theme that rebuilt the thread list: its thread links and pager still are.
+            page = parse_thread_links(sel, url, fetched_at=fetched_at)
         if page is None:
             target = classify(url)
             page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,

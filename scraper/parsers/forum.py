@@ -156,3 +156,30 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
         thread.replies = parse_int(num[0].xpath("string(./a)").get())
         thread.views = parse_int(num[0].xpath("string(./em)").get())
     return thread
+
+
+_THREAD_HREF = re.compile(r"(?:mod=viewthread(?:&amp;|&)(?:[^\"'#]*?&)?tid=|viewthread\.php\?tid=|thread-)(\d+)")
+
+
+def parse_thread_links(sel: Selector, url: str, *, fetched_at: datetime | None = None) -> ParsedPage | None:
+    """A list page whose theme has no ``tbody#normalthread_TID`` rows: the threads it links to.
+
+    Each thread is known by tid and title only (its own pages tell the rest); the page count
+    still comes from the Discuz pager. ``None`` when the page links no thread.
+    """
+    target = classify(url)
+    page = ParsedPage(url=url, kind="forumdisplay", fetched_at=fetched_at, fid=target.fid, page=target.page)
+    main = sel.xpath("//div[@id='threadlist'] | //div[@id='ct']") or sel.xpath("//body")
+    seen: set[int] = set()
+    for link in main[0].xpath(".//a[contains(@href, 'viewthread') or contains(@href, 'thread-')]"):
+        m = _THREAD_HREF.search(link.attrib.get("href", ""))
+        title = tidy_text(link.xpath("string()").get())
+        # Page links of a thread ("2", "3" …) are not its title.
+        if not m or not title or title.isdigit() or int(m.group(1)) in seen:
+            continue
+        seen.add(int(m.group(1)))
+        page.threads.append(Thread(tid=int(m.group(1)), fid=target.fid, title=title))
+    if not page.threads:
+        return None
+    page.pages = page_count(sel)
+    return page
