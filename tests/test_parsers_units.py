@@ -338,3 +338,11 @@ def test_thread_list_of_a_theme_without_thread_rows_still_lists_its_threads():
     page = parse(html, url="http://bbs.test/forum-3-1.html")
     assert (page.kind, page.fid, page.pages) == ("forumdisplay", 3, 4)
     assert [(t.tid, t.title, t.fid) for t in page.threads] == [(31, "第一帖", 3), (32, "第二帖", 3)]
+
+
+def test_posts_found_by_their_ids_when_a_theme_wraps_the_post_list():
+    html = thread_page(post_node(1, "楼主", "一"), post_node(2, "沙发", "二")).replace(
+        '<div id="postlist">', '<div id="postlist"><div class="theme-wrap">').replace(
+        '</div><div id="postlistreply">', '</div></div><div id="postlistreply">')
+    page = parse(html)
+    assert [(p.pid, p.floor, p.content_text) for p in page.posts] == [(1, 1, "一"), (2, 2, "二")]

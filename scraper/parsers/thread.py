@@ -24,6 +24,8 @@ from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 
 POST_NODES = "//div[@id='postlist']/div[starts-with(@id, 'post_')]"
+# Themes that wrap the list differently still keep div#post_PID around table#pidPID.
+POST_NODES_ANYWHERE = "//div[starts-with(@id, 'post_')][table[starts-with(@id, 'pid')]]"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
 _SCRIPT_IDS = re.compile(r"fid\s*=\s*parseInt\('(\d+)'\)\s*,\s*tid\s*=\s*parseInt\('(\d+)'\)")
 _FID_IN_HREF = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
@@ -48,7 +50,12 @@ LOCKED_STATES: tuple[tuple[re.Pattern, str], ...] = (
 
 def is_thread_page(sel: Selector) -> bool:
     """Whether the page carries a Discuz! X post list."""
-    return bool(sel.xpath(POST_NODES))
+    return bool(post_nodes(sel))
+
+
+def post_nodes(sel: Selector):
+    """The post containers of an X thread page (``div#post_PID``), by the stable ids."""
+    return sel.xpath(POST_NODES) or sel.xpath(POST_NODES_ANYWHERE)
 
 
 def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
@@ -67,7 +74,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
                                                 " | //div[@id='postlist']/following-sibling::div//div[contains(concat(' ', @class, ' '), ' pg ')]")
     users: dict[int, User] = {}
     previous_floor: int | None = None
-    for index, node in enumerate(sel.xpath(POST_NODES)):
+    for node in post_nodes(sel):
         m = _NUMERIC_POST_ID.match(node.attrib.get("id", ""))
         if not m:
             continue
