@@ -49,7 +49,8 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
 
     from .crawl import EXIT_LOCKED, run_crawl
 
-    settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)]}
+    settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
+                "DZ_PROGRESS": sys.stderr.isatty() and not verbose}
     if delay is not None:
         settings["DOWNLOAD_DELAY"] = delay
         settings["AUTOTHROTTLE_START_DELAY"] = delay

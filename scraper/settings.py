@@ -50,4 +50,8 @@ DZ_KEEP_PAGES = "failed"  # keep raw bodies of pages that could not be read; "al
 DZ_FULL = False  # walk every list page and fetch every thread, even when the archive says it is unchanged
 DZ_COOKIES = None  # a cookies.txt (Netscape format) to crawl as a logged-in member
 
+DZ_PROGRESS = False  # a status line on stderr (the CLI sets it when stderr is a terminal)
+
+EXTENSIONS = {"scraper.progress.Progress": 500}
+
 FEED_EXPORT_ENCODING = "utf-8"
