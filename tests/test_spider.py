@@ -74,3 +74,15 @@ def test_legacy_thread_pages_lead_to_legacy_urls_and_no_profile_pages(tmp_path):
     assert (page.kind, page.version, page.pages) == ("viewthread", "7.2", 3)
     assert [r.url for r in requests] == ["http://bbs.old.test/viewthread.php?tid=77&page=2",
                                          "http://bbs.old.test/viewthread.php?tid=77&page=3"]
+
+
+def test_each_page_is_fetched_once_however_it_is_spelled():
+    from scraper.fingerprint import DiscuzRequestFingerprinter
+
+    fingerprint = DiscuzRequestFingerprinter().fingerprint
+    same = ["http://bbs.example.test/forum.php?mod=viewthread&tid=2&extra=page%3D1",
+            "http://bbs.example.test/forum.php?tid=2&mod=viewthread&page=1&fromuid=9#pid13"]
+    assert fingerprint(Request(same[0])) == fingerprint(Request(same[1]))
+    assert fingerprint(Request("http://bbs.example.test/thread-2-3-1.html")) == \
+        fingerprint(Request("http://bbs.example.test/thread-2-3-7.html"))
+    assert fingerprint(Request(same[0])) != fingerprint(Request(same[0] + "&page=2"))
