@@ -21,6 +21,8 @@ from parsel import Selector, SelectorList
 
 from scraper.demo_site import DEFAULT_HOST, EXTCREDITS, build_demo_site
 
+from .conftest import SITE_A
+
 NOW = datetime(2026, 11, 25, 3, 55, 10, tzinfo=timezone.utc)
 TZ8 = timezone(timedelta(hours=8))
 BASE = f"http://{DEFAULT_HOST}/"
@@ -30,7 +32,7 @@ FLOOR_NAMES = {"楼主": 1, "沙发": 2, "板凳": 3, "地板": 4}
 NO_PERMISSION = "抱歉，您尚未登录，没有权限访问该版块"
 NO_THREAD = "抱歉，指定的主题不存在或已被删除或正在被审核"
 # Real capture used only to check that the same selectors match both sites.
-REAL_CAPTURE = Path("/work/shared/fixtures/discuz-x34-utf8-a")
+REAL_CAPTURE = SITE_A
 
 POST_FIELDS = {"pid", "tid", "fid", "position", "first", "author", "authorid", "dateline",
                "status", "visible_to_guest", "invisible", "status_note", "message_bbcode"}
