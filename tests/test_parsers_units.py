@@ -346,3 +346,15 @@ def test_posts_found_by_their_ids_when_a_theme_wraps_the_post_list():
         '</div><div id="postlistreply">', '</div></div><div id="postlistreply">')
     page = parse(html)
     assert [(p.pid, p.floor, p.content_text) for p in page.posts] == [(1, 1, "一"), (2, 2, "二")]
+
+
+@pytest.mark.parametrize("note, device, location", [
+    ('<span class="xg1">来自手机</span>', "手机", None),
+    ('<span class="pipe">|</span><span class="xg1">来自 <a href="#">Android客户端</a></span>', "Android客户端", None),
+    ('<span class="xg1">IP属地: 四川</span>', None, "四川"),
+    ("", None, None),
+])
+def test_device_and_location_notes_beside_the_post_time(note, device, location):
+    html = thread_page(post_node(1, "楼主", "x")).replace("</em></div></div></div>", f"</em>{note}</div></div></div>", 1)
+    post = parse(html).posts[0]
+    assert (post.device, post.location) == (device, location)

@@ -34,7 +34,7 @@ _TID_IN_HREF = re.compile(r"(?:[?&;]tid=|thread-)(\d+)")
 FLOOR_NAMES = {"楼主": 1, "樓主": 1, "沙发": 2, "沙發": 2, "板凳": 3, "地板": 4, "地下室": 5}
 _FLOOR_DIGITS = re.compile(r"(\d+)")
 _VIEWS_REPLIES = re.compile(r"(?:查看|查看数|閱讀|阅读)\s*[:：]?\s*([\d,]+).*?(?:回复|回復|回帖)\s*[:：]?\s*([\d,]+)")
-_DEVICE = re.compile(r"来自\s*[:：]?\s*(\S+?(?:客户端|手机|移动端|App|APP|版|网页)\S*)")
+_DEVICE = re.compile(r"来自\s*[:：]?\s*(\S*?(?:客户端|手机|移动端|App|APP|版|网页)\S*)")
 _LOCATION = re.compile(r"(?:IP\s*属地|IP属地|发布于|來自)\s*[:：]\s*(\S+)")
 
 LOCKED_STATES: tuple[tuple[re.Pattern, str], ...] = (
