@@ -59,6 +59,9 @@ def parse(html: str | bytes, url: str = "http://bbs.test/forum.php?mod=viewthrea
     ("发表于 2024/10/1 9:05", None, datetime(2024, 10, 1, 9, 5, tzinfo=CST)),
     ("2024年10月1日 09:00", None, datetime(2024, 10, 1, 9, 0, tzinfo=CST)),
     ("2024-10-1", None, datetime(2024, 10, 1, 0, 0, tzinfo=CST)),
+    ("2024-10-1 03:20 PM", None, datetime(2024, 10, 1, 15, 20, tzinfo=CST)),  # timeformat h:i A
+    ("2024-10-1 12:05 AM", None, datetime(2024, 10, 1, 0, 5, tzinfo=CST)),
+    ("2024-10-1 下午 3:20", None, datetime(2024, 10, 1, 15, 20, tzinfo=CST)),
     ("10-1 09:00", None, datetime(2026, 10, 1, 9, 0, tzinfo=CST)),  # dateformat n-j: this year
     ("12-30 09:00", None, datetime(2025, 12, 30, 9, 0, tzinfo=CST)),  # ...unless that is in the future
     ("3 天前", "2026-11-22 10:53:53", datetime(2026, 11, 22, 10, 53, 53, tzinfo=CST)),

@@ -20,7 +20,7 @@ _SPACES = re.compile(r"[\s\u00a0\u3000]+")
 # 2024-10-1 09:00:00 / 2024/10/01 9:00 / 2024年10月1日 09:00 / 2024.10.1
 _ABSOLUTE = re.compile(
     r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+    r"(?:\s*(?:上午|下午|晚上)?\s*(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 )
 # n-j H:i (dateformat without a year)
 _NO_YEAR = re.compile(
@@ -33,6 +33,7 @@ _HALF_HOUR_AGO = re.compile(r"半小时前")
 _HOURS_AGO = re.compile(r"(\d+)\s*小时前")
 _DAY_WORD = re.compile(r"(今天|昨天|前天)\s*(\d{1,2}):(\d{2})")
 _DAYS_AGO = re.compile(r"(\d+)\s*天前")
+_MERIDIEM = re.compile(r"\b[AaPp][Mm]\b|上午|下午|晚上")
 _TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 _DAY_OFFSETS = {"今天": 0, "昨天": 1, "前天": 2}
@@ -72,7 +73,7 @@ def parse_absolute(text: str, tz: tzinfo = DEFAULT_TZ, now: datetime | None = No
     m = _ABSOLUTE.search(text)
     if m:
         parts = {k: int(v) if v else 0 for k, v in m.groupdict().items()}
-        return _build(parts["y"], parts["m"], parts["d"], parts["H"], parts["M"], parts["S"], tz)
+        return _build(parts["y"], parts["m"], parts["d"], _24h(parts["H"], text), parts["M"], parts["S"], tz)
     m = _NO_YEAR.search(text)
     if m and now is not None:
         # ``n-j``: the year is the crawl's, unless that lands in the future (then last year).
@@ -132,6 +133,16 @@ def parse_discuz_time(text: str | None, title: str | None = None, *, now: dateti
         if dt is not None:
             return dt
     return parse_absolute(text, tz, now)
+
+
+def _24h(hour: int, text: str) -> int:
+    """A 12-hour ``timeformat`` (``h:i A``): 03:20 PM / 下午 3:20 is 15:20, 12:05 AM is 00:05."""
+    m = _MERIDIEM.search(text)
+    if not m or hour > 12:
+        return hour
+    if m.group(0).upper() in ("PM", "下午", "晚上"):
+        return hour % 12 + 12
+    return hour % 12
 
 
 def _build(y: int, m: int, d: int, hh: int, mm: int, ss: int, tz: tzinfo) -> datetime | None:
