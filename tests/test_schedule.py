@@ -118,3 +118,14 @@ def test_members_only_forum_is_archived_with_a_members_cookies(tmp_path):
     assert conn.execute("SELECT tid, fid, title FROM threads").fetchall() == [(27, 43, "站务：会员守则")]
     assert conn.execute("SELECT floor, author, posted_at FROM posts").fetchall() == [
         (1, "admin", "2024-01-01T10:00:00+08:00")]
+
+
+def test_the_readme_config_example_is_valid(tmp_path):
+    import re
+
+    from .conftest import ROOT
+
+    example = re.search(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
+    jobs = load_config(write(tmp_path / "dzarchive.toml", example))
+    assert [job.url for job in jobs] == ["http://bbs.example.com/forum.php", "http://bbs.other.example/forum-2-1.html"]
+    assert jobs[1].database == str(tmp_path / "data" / "other.db")
