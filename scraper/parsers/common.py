@@ -148,3 +148,11 @@ def classify_message(text: str) -> str:
         if pattern.search(text):
             return status
     return STATUS_UNKNOWN
+
+
+def type_prefix(elements) -> str | None:
+    """The thread type/sort shown before a title (``[盐都杂谈]``), from its link or ``em``; ``None`` if empty."""
+    if not elements:
+        return None
+    text = tidy_text(elements[0].xpath("string()").get()).strip("[]")
+    return f"[{text}]" if text else None

@@ -13,7 +13,7 @@ from parsel import Selector
 
 from ..items import Forum, ParsedPage, Thread
 from ..urls import classify, uid_from_href
-from .common import page_count
+from .common import page_count, type_prefix
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .index import forum_row_counts
@@ -120,9 +120,7 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
     if title:
         thread.title = tidy_text(title[0].xpath("string()").get()) or None
     prefix = row.xpath(".//th/em/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')] | .//th/em[not(a)]")
-    if prefix:
-        text = tidy_text(prefix[0].xpath("string()").get()).strip("[]")
-        thread.type_prefix = f"[{text}]" if text else None
+    thread.type_prefix = type_prefix(prefix)
     thread.is_digest = bool(row.xpath(".//img[contains(@src, 'digest_') or @alt='digest']"))
     # Guests see the "new" folder icon even on closed threads, so only a lock icon says anything.
     thread.is_closed = True if row.xpath(".//td[contains(@class,'icn')]//img[contains(@src, 'folder_lock')]"

@@ -37,13 +37,13 @@ from ..items import (
     STATUS_OK, STATUS_PASSWORD, Attachment, Forum, ParsedPage, Post, Thread, User,
 )
 from ..urls import classify, uid_from_href
-from .common import classify_message, detect_version
-from .content import clean_message, image_url, is_smilie, tidy_text
+from .common import classify_message, detect_version, type_prefix
+from .content import image_url, is_smilie, tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 from .forum import list_rows
-from .thread import LOCKED_STATES, add_media, fill_floors_backwards, post_floor, read_post_time
+from .thread import LOCKED_STATES, fill_floors_backwards, post_floor, read_message, read_post_time
 
 FAMILY_X = "x"
 FAMILY_LEGACY = "7.x"
@@ -212,12 +212,12 @@ def _thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
     tid = tid_from_url or tid
 
     title = None
-    type_prefix = None
+    prefix = None
     heading = sel.xpath("//div[@id='threadtitle']/h1")
     if heading:
         prefix_link = heading[0].xpath(".//a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
         if prefix_link:
-            type_prefix = "[" + tidy_text(prefix_link[0].xpath("string()").get()).strip("[]") + "]"
+            prefix = type_prefix(prefix_link)
             title = tidy_text("".join(heading[0].xpath(
                 ".//text()[not(ancestor::a[contains(@href, 'typeid=') or contains(@href, 'sortid=')])]").getall()))
         else:
@@ -226,7 +226,7 @@ def _thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
         # Later pages have no div#threadtitle: the breadcrumb ends with "» subject" as plain text.
         tail = sel.xpath("//div[@id='nav']/text()[last()]").get() or ""
         title = tidy_text(tail).lstrip("»› ").strip()
-    return Thread(tid=tid, fid=fid, title=title or None, type_prefix=type_prefix, forum_name=forum_name, url=url,
+    return Thread(tid=tid, fid=fid, title=title or None, type_prefix=prefix, forum_name=forum_name, url=url,
                   status=STATUS_OK)
 
 
@@ -253,13 +253,7 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
 
     message_el = node.xpath(f".//td[@id='postmessage_{pid}']")
     if message_el:
-        msg = clean_message(message_el[0].root, url)
-        post.content_text, post.content_html = msg.text, msg.html
-        post.edited_note, post.edited_by = msg.edited_note, msg.edited_by
-        if msg.edited_at_text:
-            post.edited_at = parse_discuz_time(msg.edited_at_text, now=now, tz=tz)
-        post.quotes = msg.quotes
-        add_media(attachments, pid, msg)
+        read_message(message_el[0], post, attachments, url, now=now, tz=tz)
     for listing in node.xpath(f".//div[{_has_class('postattachlist')}]"):
         _attachment_list(listing, pid, url, attachments)
     post.status = _post_status(node, has_message=bool(message_el))
@@ -384,9 +378,7 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
     if title:
         thread.title = tidy_text(title[0].xpath("string()").get()) or None
     prefix = row.xpath(".//th//em/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
-    if prefix:
-        text = tidy_text(prefix[0].xpath("string()").get()).strip("[]")
-        thread.type_prefix = f"[{text}]" if text else None
+    thread.type_prefix = type_prefix(prefix)
     thread.is_digest = bool(row.xpath(".//img[contains(@src, 'digest_')]"))
     # A lock folder icon is the only sign of a closed thread; without it the row does not say.
     thread.is_closed = True if row.xpath(".//img[contains(@src, 'folder_lock')]") else None

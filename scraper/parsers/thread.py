@@ -17,7 +17,7 @@ from ..items import (
     POST_PAID, POST_PASSWORD, Attachment, ParsedPage, Post, Thread, User,
 )
 from ..urls import classify, uid_from_href
-from .common import page_count
+from .common import page_count, type_prefix
 from .content import clean_message, tidy_text
 from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time
 from .numbers import parse_int
@@ -131,9 +131,6 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     # span#thread_subject on X2.5+, a#thread_subject on X2 and some themes.
     title = tidy_text(sel.xpath("string(//*[@id='thread_subject'])").get()) or None
     prefix_link = sel.xpath("//h1[contains(concat(' ', @class, ' '), ' ts ')]/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
-    type_prefix = None
-    if prefix_link:
-        type_prefix = "[" + tidy_text(prefix_link[0].xpath("string()").get()).strip("[]") + "]"
     counts = sel.xpath("//div[@id='postlist']//div[contains(concat(' ', @class, ' '), ' hm ')]//span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()").getall()
     views = parse_int(counts[0]) if len(counts) > 0 else None
     replies = parse_int(counts[1]) if len(counts) > 1 else None
@@ -146,7 +143,7 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     closed = bool(sel.xpath("//div[@id='postlist']//img[contains(@src, 'locked.gif') or @alt='关闭']"
                             " | //div[@id='postlist']//img[contains(@src, 'locked.png')]"))
     return Thread(
-        tid=tid, fid=fid, title=title, type_prefix=type_prefix, views=views, replies=replies,
+        tid=tid, fid=fid, title=title, type_prefix=type_prefix(prefix_link), views=views, replies=replies,
         is_closed=closed, forum_name=forum_name, url=url, status="ok",
     )
 
@@ -184,18 +181,24 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
 
     message_el = node.xpath(f".//td[@id='postmessage_{pid}'] | .//div[@id='postmessage_{pid}']")
     if message_el:
-        msg = clean_message(message_el[0].root, url)
-        post.content_text, post.content_html = msg.text, msg.html
-        post.edited_note, post.edited_by = msg.edited_note, msg.edited_by
-        if msg.edited_at_text:
-            post.edited_at = parse_discuz_time(msg.edited_at_text, now=now, tz=tz)
-        post.quotes = msg.quotes
-        add_media(attachments, pid, msg)
+        read_message(message_el[0], post, attachments, url, now=now, tz=tz)
     # Attachments not inlined in the message are listed in div.pattl below it.
     for listing in node.xpath(".//div[contains(concat(' ', @class, ' '), ' pattl ')]"):
         add_media(attachments, pid, clean_message(listing.root, url))
     post.status = _post_status(node, has_message=bool(message_el))
     return post, attachments
+
+
+def read_message(message_el: Selector, post: Post, attachments: list[Attachment], url: str, *,
+                 now: datetime | None, tz: tzinfo) -> None:
+    """Fill ``post`` from its message element (text, HTML, edit note, quotes) and collect its media."""
+    msg = clean_message(message_el.root, url)
+    post.content_text, post.content_html = msg.text, msg.html
+    post.edited_note, post.edited_by = msg.edited_note, msg.edited_by
+    if msg.edited_at_text:
+        post.edited_at = parse_discuz_time(msg.edited_at_text, now=now, tz=tz)
+    post.quotes = msg.quotes
+    add_media(attachments, post.pid, msg)
 
 
 def add_media(attachments: list[Attachment], pid: int, msg) -> None:
