@@ -12,7 +12,6 @@ from .records import PageRecord
 
 # ParsedPage fields that are not archive columns of the table they map to.
 _THREAD_DROP = {"created_at_text", "last_post_at_text", "forum_name"}
-_POST_DROP = set()
 _USER_DROP = {"registered_at_text", "last_login_text"}
 
 
@@ -73,7 +72,7 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
         threads.append(row)
     posts, quotes = [], []
     for p in page.posts:
-        row = {k: _clean(v) for k, v in vars(p).items() if k not in _POST_DROP}
+        row = {k: _clean(v) for k, v in vars(p).items()}
         row["posted_at"] = iso(p.posted_at, zone)
         row["edited_at"] = iso(p.edited_at, zone)
         row["quotes"] = _json([vars(q) for q in p.quotes])

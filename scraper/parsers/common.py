@@ -117,9 +117,9 @@ def page_count(sel: Selector, scope: str = "//div[@class='pg' or contains(concat
     return best
 
 
-def current_page(sel: Selector, default: int = 1) -> int:
-    """The page the pager marks as current (``strong``), else ``default``."""
-    text = sel.xpath("//div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
+def current_page(sel: Selector, default: int = 1, scope: str = "/") -> int:
+    """The page the pager under ``scope`` (an XPath) marks as current (``strong``), else ``default``."""
+    text = sel.xpath(f"{scope.rstrip('/')}//div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
     return int(text) if text and text.strip().isdigit() else default
 
 

@@ -13,7 +13,7 @@ from parsel import Selector
 
 from ..items import Forum, ParsedPage, Thread
 from ..urls import classify, uid_from_href
-from .common import page_count, type_prefix
+from .common import current_page, page_count, type_prefix
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .index import forum_row_counts
@@ -38,7 +38,7 @@ def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz
     page = ParsedPage(url=url, kind="forumdisplay", fetched_at=fetched_at)
     forum, parents = _forum_from_breadcrumb(sel, target.fid)
     page.fid = forum.fid if forum else target.fid
-    page.page = _current_page(sel, target.page)
+    page.page = current_page(sel, target.page, "//span[@id='fd_page_top']")
     page.pages = page_count(sel, "//span[@id='fd_page_top']//div[contains(concat(' ', @class, ' '), ' pg ')]"
                                  " | //span[@id='fd_page_bottom']//div[contains(concat(' ', @class, ' '), ' pg ')]"
                                  " | //div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]")
@@ -78,11 +78,6 @@ def list_rows(rows, fid: int | None, parse_row) -> list[Thread]:
             thread.fid = fid
         threads.append(thread)
     return threads
-
-
-def _current_page(sel: Selector, default: int) -> int:
-    text = sel.xpath("//span[@id='fd_page_top']//div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
-    return int(text) if text and text.strip().isdigit() else default
 
 
 def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None) -> tuple[Forum | None, list[Forum]]:

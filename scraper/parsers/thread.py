@@ -17,7 +17,7 @@ from ..items import (
     POST_PAID, POST_PASSWORD, Attachment, ParsedPage, Post, Thread, User,
 )
 from ..urls import classify, uid_from_href
-from .common import page_count, type_prefix
+from .common import current_page, page_count, type_prefix
 from .content import clean_message, tidy_text
 from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time
 from .numbers import parse_int
@@ -69,7 +69,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     thread = _parse_thread_header(sel, url, target.tid)
     page.tid = thread.tid
     page.fid = thread.fid
-    page.page = _current_page(sel, target.page)
+    page.page = current_page(sel, target.page, "//div[@id='pgt']")
     page.pages = thread.pages = page_count(sel, "//div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]"
                                                 " | //div[@id='postlist']/following-sibling::div//div[contains(concat(' ', @class, ' '), ' pg ')]")
     users: dict[int, User] = {}
@@ -103,11 +103,6 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     page.users = list(users.values())
     page.threads = [thread]
     return page
-
-
-def _current_page(sel: Selector, default: int) -> int:
-    text = sel.xpath("//div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
-    return int(text) if text and text.strip().isdigit() else default
 
 
 def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
