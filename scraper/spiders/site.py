@@ -22,6 +22,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
+from pipelines.normalise import iso
 from pipelines.records import FetchError
 from scraper.items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_FLOOD, ParsedPage,
@@ -148,9 +149,8 @@ class SiteSpider(scrapy.Spider):
                 # A one-forum crawl skips global stickies from other forums; a site crawl takes all.
                 if thread.fid != page.fid and self.scope == KIND_FORUMDISPLAY:
                     continue
-                listed = {"replies": thread.replies,
-                          "last_post_at": thread.last_post_at.astimezone(self.tz).isoformat()
-                          if thread.last_post_at else None}
+                # In the archive's own form (pipelines.normalise.iso), as the watermarks are stored.
+                listed = {"replies": thread.replies, "last_post_at": iso(thread.last_post_at, self.tz)}
                 if self.incremental and self.archive_state.thread_unchanged(thread.tid, **listed):
                     continue
                 if not thread.is_sticky:
@@ -177,8 +177,7 @@ class SiteSpider(scrapy.Spider):
     def _forum_unchanged(self, forum) -> bool:
         """Incremental: the index's thread/post counts and last post for the forum match the archive."""
         return self.incremental and self.archive_state.forum_unchanged(
-            forum.fid, forum.threads, forum.posts,
-            forum.last_post_at.astimezone(self.tz).isoformat() if forum.last_post_at else None)
+            forum.fid, forum.threads, forum.posts, iso(forum.last_post_at, self.tz))
 
     def _list_pages(self, page: ParsedPage, changed: int, legacy: bool):
         """The forum's other list pages: all of them, or (incremental) the next one while pages still change.
