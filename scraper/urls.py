@@ -21,6 +21,10 @@ _THREAD_STATIC = re.compile(r"(?:^|/)thread-(?P<tid>\d+)-(?P<page>\d+)-(?P<prev>
 _FORUM_STATIC = re.compile(r"(?:^|/)forum-(?P<fid>\w+)-(?P<page>\d+)\.html$")
 _SPACE_STATIC = re.compile(r"(?:^|/)space-uid-(?P<uid>\d+)\.html$")
 _UID_IN_HREF = re.compile(r"(?:[?&;]uid=|space-uid-|space\.php\?uid=)(\d+)")
+# Ids in links of either URL style (dynamic ``fid=2``, rewritten ``forum-2-1.html``, ``thread-7-1-1.html``).
+FID_IN_HREF = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
+TID_IN_HREF = re.compile(r"(?:[?&;]tid=|thread-)(\d+)")
+GID_IN_HREF = re.compile(r"[?&;]gid=(\d+)")
 
 
 @dataclass(frozen=True)

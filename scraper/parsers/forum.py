@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from parsel import Selector
 
 from ..items import Forum, ParsedPage, Thread
-from ..urls import classify, uid_from_href
+from ..urls import FID_IN_HREF, GID_IN_HREF, classify, uid_from_href
 from .common import current_page, page_count, type_prefix
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
@@ -21,8 +21,6 @@ from .numbers import parse_int
 
 THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 _ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
-_FID = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
-_GID = re.compile(r"[?&;]gid=(\d+)")
 _SCRIPT_FID = re.compile(r"fid\s*=\s*parseInt\('(\d+)'\)")
 
 
@@ -46,7 +44,7 @@ def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz
     if forum:
         page.forums.append(forum)
     for link in sel.xpath("//div[starts-with(@id, 'subforum_')]//td//h2/a[contains(@href, 'fid=') or contains(@href, 'forum-')]"):
-        m = _FID.search(link.attrib.get("href", ""))
+        m = FID_IN_HREF.search(link.attrib.get("href", ""))
         if not m or int(m.group(1)) == page.fid:
             continue
         sub = Forum(fid=int(m.group(1)), name=tidy_text(link.xpath("string()").get()) or None,
@@ -86,8 +84,8 @@ def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None) -> tuple[For
     for a in sel.xpath("//div[@id='pt']//a"):
         href = a.attrib.get("href", "")
         name = tidy_text(a.xpath("string()").get()) or None
-        gm = _GID.search(href)
-        fm = _FID.search(href)
+        gm = GID_IN_HREF.search(href)
+        fm = FID_IN_HREF.search(href)
         if gm and "forum.php" in href:
             chain.append(Forum(fid=int(gm.group(1)), name=name, type="group"))
         elif fm and ("forumdisplay" in href or re.search(r"forum-\d+-\d+\.html", href)):

@@ -7,12 +7,11 @@ from datetime import datetime, tzinfo
 from parsel import Selector
 
 from ..items import Forum, ParsedPage
+from ..urls import FID_IN_HREF
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .numbers import parse_int
 
-_FID = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
-_GID = re.compile(r"[?&;]gid=(\d+)")
 _CATEGORY_ID = re.compile(r"^category_(\d+)$")
 _FORUM_LINK = "contains(@href, 'forumdisplay') or contains(@href, 'forum-')"
 
@@ -60,7 +59,7 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
             links = cell.xpath(f".//h2/a[{_FORUM_LINK}] | .//dt/a[{_FORUM_LINK}]")
             if not links:
                 continue
-            fm = _FID.search(links[0].attrib.get("href", ""))
+            fm = FID_IN_HREF.search(links[0].attrib.get("href", ""))
             if not fm:
                 continue
             fid = int(fm.group(1))
@@ -73,7 +72,7 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
                 page.forums.append(forum_row_counts(row[0], forum, now=now, tz=tz) if row else forum)
             # "子版块:" links listed under a forum on the index.
             for sub in cell.xpath(f".//p//a[{_FORUM_LINK}]"):
-                sm = _FID.search(sub.attrib.get("href", ""))
+                sm = FID_IN_HREF.search(sub.attrib.get("href", ""))
                 if sm and int(sm.group(1)) not in seen:
                     seen.add(int(sm.group(1)))
                     page.forums.append(Forum(fid=int(sm.group(1)), name=tidy_text(sub.xpath("string()").get()) or None,
@@ -91,7 +90,7 @@ def parse_forum_links(sel: Selector, url: str, *, fetched_at: datetime | None = 
     seen: set[int] = set()
     main = sel.xpath("//div[@id='ct'] | //div[@id='wp']") or sel.xpath("//body")
     for link in main[0].xpath(f".//a[{_FORUM_LINK}]"):
-        m = _FID.search(link.attrib.get("href", ""))
+        m = FID_IN_HREF.search(link.attrib.get("href", ""))
         name = tidy_text(link.xpath("string()").get())
         if m and name and int(m.group(1)) not in seen:
             seen.add(int(m.group(1)))

@@ -36,7 +36,7 @@ from ..items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_SPECIAL, KIND_VIEWTHREAD, POST_HIDE_PARTIAL, POST_OK, STATUS_LOGIN_REQUIRED,
     STATUS_OK, STATUS_PASSWORD, Attachment, Forum, ParsedPage, Post, Thread, User,
 )
-from ..urls import classify, uid_from_href
+from ..urls import FID_IN_HREF, GID_IN_HREF, TID_IN_HREF, classify, uid_from_href
 from .common import classify_message, detect_version, type_prefix
 from .content import image_url, is_smilie, tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
@@ -70,9 +70,6 @@ _NAV_LINKS = "//div[@id='nav']//a"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
 _MAXPAGE = re.compile(r"\bvar\s+maxpage\s*=\s*(\d+)")
 _DIGITS = re.compile(r"\d+")
-_FID = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
-_TID = re.compile(r"(?:[?&;]tid=|thread-)(\d+)")
-_GID = re.compile(r"[?&;]gid=(\d+)")
 _AID = re.compile(r"(?:^aid|[?&;]aid=)(\d+)")
 _CATEGORY_ID = re.compile(r"^category_(\d+)$")
 _SUMMARY_FID = re.compile(r"^forum_(\d+)$")
@@ -198,17 +195,17 @@ def _thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
     forum_name = None
     for a in sel.xpath(_NAV_LINKS):
         href = a.attrib.get("href", "")
-        fm = _FID.search(href)
+        fm = FID_IN_HREF.search(href)
         if fm and ("forumdisplay" in href or "forum-" in href):
             fid, forum_name = int(fm.group(1)), tidy_text(a.xpath("string()").get()) or forum_name
     # The reply/new-post buttons carry both ids: post.php?action=reply&fid=F&tid=T.
     for href in sel.xpath("//a[contains(@href, 'post.php?action=reply')]/@href"
                           " | //a[contains(@href, 'viewthread.php?action=printable')]/@href").getall():
         href = href.replace("&amp;", "&")
-        if fid is None and _FID.search(href):
-            fid = int(_FID.search(href).group(1))
-        if tid is None and _TID.search(href):
-            tid = int(_TID.search(href).group(1))
+        if fid is None and FID_IN_HREF.search(href):
+            fid = int(FID_IN_HREF.search(href).group(1))
+        if tid is None and TID_IN_HREF.search(href):
+            tid = int(TID_IN_HREF.search(href).group(1))
     tid = tid_from_url or tid
 
     title = None
@@ -342,7 +339,7 @@ def parse_legacy_forum_page(sel: Selector, url: str, *, now: datetime | None = N
     for a in sel.xpath(_NAV_LINKS):
         href = a.attrib.get("href", "")
         name = tidy_text(a.xpath("string()").get()) or None
-        gm, fm = _GID.search(href), _FID.search(href)
+        gm, fm = GID_IN_HREF.search(href), FID_IN_HREF.search(href)
         if gm and ("index.php" in href or "forum.php" in href or href.startswith("?")):
             chain.append(Forum(fid=int(gm.group(1)), name=name, type="group"))
         elif fm and ("forumdisplay" in href or "forum-" in href) and int(fm.group(1)) != fid:
@@ -361,7 +358,7 @@ def parse_legacy_forum_page(sel: Selector, url: str, *, now: datetime | None = N
         page.forums.append(Forum(fid=fid, name=name, parent_fid=parent.fid if parent else None,
                                  type="sub" if parent is not None and parent.type != "group" else "forum"))
         for link in sel.xpath(f"//div[@id='subforum']//h2/a[{_FORUM_HREF}]"):
-            m = _FID.search(link.attrib.get("href", ""))
+            m = FID_IN_HREF.search(link.attrib.get("href", ""))
             if m and int(m.group(1)) != fid and all(f.fid != int(m.group(1)) for f in page.forums):
                 page.forums.append(Forum(fid=int(m.group(1)), name=tidy_text(link.xpath("string()").get()) or None,
                                          parent_fid=fid, type="sub"))
@@ -428,7 +425,7 @@ def parse_legacy_index_page(sel: Selector, url: str, *, fetched_at: datetime | N
             seen.add(gid)
             page.forums.append(Forum(fid=gid, name=name or None, type="group"))
         for link in table.xpath(f".//h2/a[{_FORUM_HREF}]"):
-            fm = _FID.search(link.attrib.get("href", ""))
+            fm = FID_IN_HREF.search(link.attrib.get("href", ""))
             if not fm:
                 continue
             fid = int(fm.group(1))
@@ -446,7 +443,7 @@ def parse_legacy_index_page(sel: Selector, url: str, *, fetched_at: datetime | N
                                          parent_fid=gid, type="forum", description=description))
             # "子版块: <a href=forumdisplay.php?fid=N><u>name</u></a>" under the forum's name.
             for sub in (cell[0].xpath(f".//p//a[{_FORUM_HREF}]") if cell else []):
-                sm = _FID.search(sub.attrib.get("href", ""))
+                sm = FID_IN_HREF.search(sub.attrib.get("href", ""))
                 if sm and int(sm.group(1)) not in seen:
                     seen.add(int(sm.group(1)))
                     page.forums.append(Forum(fid=int(sm.group(1)), name=tidy_text(sub.xpath("string()").get()) or None,

@@ -16,7 +16,7 @@ from ..items import (
     POST_BANNED_AUTHOR, POST_BANNED_SINGLE, POST_DELETED_FLOOR, POST_HIDDEN_REPLY, POST_HIDE_PARTIAL, POST_OK,
     POST_PAID, POST_PASSWORD, Attachment, ParsedPage, Post, Thread, User,
 )
-from ..urls import classify, uid_from_href
+from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
 from .common import current_page, page_count, type_prefix
 from .content import clean_message, tidy_text
 from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time
@@ -28,8 +28,6 @@ POST_NODES = "//div[@id='postlist']/div[starts-with(@id, 'post_')]"
 POST_NODES_ANYWHERE = "//div[starts-with(@id, 'post_')][table[starts-with(@id, 'pid')]]"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
 _SCRIPT_IDS = re.compile(r"fid\s*=\s*parseInt\('(\d+)'\)\s*,\s*tid\s*=\s*parseInt\('(\d+)'\)")
-_FID_IN_HREF = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
-_TID_IN_HREF = re.compile(r"(?:[?&;]tid=|thread-)(\d+)")
 # The default ``custominfo.postno`` names of the first floors; sites may rename them.
 FLOOR_NAMES = {"楼主": 1, "樓主": 1, "沙发": 2, "沙發": 2, "板凳": 3, "地板": 4, "地下室": 5}
 _FLOOR_DIGITS = re.compile(r"(\d+)")
@@ -114,13 +112,13 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     forum_name = None
     for a in crumbs:
         href = a.attrib.get("href", "")
-        fm = _FID_IN_HREF.search(href)
+        fm = FID_IN_HREF.search(href)
         if fm and ("forumdisplay" in href or re.search(r"forum-\d+-\d+\.html", href)):
             forum_name = tidy_text(a.xpath("string()").get()) or forum_name
             if fid is None:
                 fid = int(fm.group(1))
         if tid is None:
-            tm = _TID_IN_HREF.search(href)
+            tm = TID_IN_HREF.search(href)
             if tm and ("viewthread" in href or "thread-" in href):
                 tid = int(tm.group(1))
     # span#thread_subject on X2.5+, a#thread_subject on X2 and some themes.
