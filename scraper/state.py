@@ -20,6 +20,12 @@ class ThreadState:
     resume_page: int  # first page to fetch to bring the thread up to date
     complete: bool  # pages 1..last archived page are all there (no page lost to a kill)
 
+    def unchanged(self, replies: int | None, last_post_at: str | None) -> bool:
+        """Whether a list row's reply count and last-post time equal what the archive synced."""
+        if not self.complete or self.synced_replies is None or replies is None:
+            return False
+        return self.synced_replies == replies and _minute(self.synced_last_post_at) == _minute(last_post_at)
+
 
 def _minute(iso: str | None) -> str | None:
     """``2026-11-25T11:33:53+08:00`` -> ``2026-11-25T11:33`` (list pages show minutes only)."""
@@ -63,9 +69,7 @@ class ArchiveState:
     def thread_unchanged(self, tid: int, replies: int | None, last_post_at: str | None) -> bool:
         """Whether a list row's reply count and last-post time equal what the archive synced."""
         state = self.thread(tid)
-        if state is None or not state.complete or state.synced_replies is None or replies is None:
-            return False
-        return state.synced_replies == replies and _minute(state.synced_last_post_at) == _minute(last_post_at)
+        return state is not None and state.unchanged(replies, last_post_at)
 
     def forum_unchanged(self, fid: int, threads: int | None, posts: int | None, last_post_at: str | None) -> bool:
         """Whether the index's figures for a forum equal what the archive holds of it.

@@ -151,11 +151,11 @@ class SiteSpider(scrapy.Spider):
                     continue
                 # In the archive's own form (pipelines.normalise.iso), as the watermarks are stored.
                 listed = {"replies": thread.replies, "last_post_at": iso(thread.last_post_at, self.tz)}
-                if self.incremental and self.archive_state.thread_unchanged(thread.tid, **listed):
+                known = self.archive_state.thread(thread.tid) if self.incremental else None
+                if known is not None and known.unchanged(**listed):
                     continue
                 if not thread.is_sticky:
                     changed += 1
-                known = self.archive_state.thread(thread.tid) if self.incremental else None
                 start = known.resume_page if known else 1
                 yield self._request(thread_url(self.root, thread.tid, start, legacy=legacy), PRIORITY_THREAD,
                                     onward=known is not None, listed=listed)
