@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines.archive import Archive  # noqa: E402
+from archive import Archive  # noqa: E402
 from pipelines.normalise import normalise_page  # noqa: E402
 from pipelines.validate import validate_record  # noqa: E402
 from scraper import research  # noqa: E402

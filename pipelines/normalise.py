@@ -8,7 +8,7 @@ from scraper.items import KIND_FORUMDISPLAY, KIND_SPECIAL, KIND_VIEWTHREAD, STAT
 from scraper.parsers.dates import parse_tz
 from scraper.urls import classify, forum_url, site_root, thread_url
 
-from .records import PageRecord
+from archive.records import PageRecord
 
 # ParsedPage fields that are not archive columns of the table they map to.
 _THREAD_DROP = {"created_at_text", "last_post_at_text", "forum_name"}

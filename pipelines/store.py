@@ -5,8 +5,8 @@ import logging
 
 from scrapy import signals
 
-from .archive import Archive, ArchiveLock
-from .records import FetchError, PageRecord
+from archive import Archive, ArchiveLock
+from archive.records import FetchError, PageRecord
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import schemas
 
-from .records import PageRecord
+from archive.records import PageRecord
 
 
 def validate_record(record: PageRecord) -> PageRecord:

@@ -45,7 +45,7 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
     forum.php?mod=forumdisplay&fid=2) or a thread page (thread-7-1-1.html,
     forum.php?mod=viewthread&tid=7): the crawl covers what it points at.
     """
-    from pipelines.archive import ArchiveLocked
+    from archive import ArchiveLocked
 
     from .crawl import EXIT_LOCKED, run_crawl
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from pipelines.archive import Archive, ArchiveLock
+from archive import Archive, ArchiveLock
 
 EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
@@ -72,7 +72,7 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
     """Crawl ``url`` into ``db`` (blocking; once per process, as Scrapy's reactor cannot restart).
 
     Incremental when ``db`` already holds the site, unless ``full``. Holds the archive's lock for
-    the whole run (raises :class:`~pipelines.archive.ArchiveLocked` if another crawl has it).
+    the whole run (raises :class:`~archive.ArchiveLocked` if another crawl has it).
     After a graceful stop (Ctrl-C, SIGTERM) Scrapy's job state in ``DB.jobdir`` (pending requests
     and those already seen) lets the same call continue exactly where it stopped. After a hard
     kill that state may be half-written and is discarded: the archive, committed page by page,

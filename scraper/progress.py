@@ -7,7 +7,7 @@ import time
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from pipelines.records import PageRecord
+from archive.records import PageRecord
 
 
 class Progress:

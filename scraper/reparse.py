@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipelines.archive import Archive
+from archive import Archive
 from pipelines.normalise import normalise_page
 from pipelines.validate import validate_record
 from scraper.parsers import parse_page

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from pipelines.archive import ArchiveLock
+from archive import ArchiveLock
 from scraper.replay import ReplayServer
 
 from .conftest import SITE_A, SITE_A2, requires_fixtures

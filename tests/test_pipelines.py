@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import schemas
-from pipelines.archive import Archive
+from archive import Archive
 from pipelines.normalise import NormalisePipeline, normalise_page
-from pipelines.records import FetchError
+from archive.records import FetchError
 from pipelines.validate import validate_record
 from scraper.items import ParsedPage, Post, Thread, User, UserStats
 from scraper.parsers import parse_page

@@ -7,7 +7,7 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from pipelines.records import PageRecord
+from archive.records import PageRecord
 from scraper.progress import Progress
 from scraper.spiders.site import SiteSpider
 

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import schemas
-from pipelines.archive import Archive
+from archive import Archive
 from pipelines.normalise import normalise_page
 from pipelines.validate import validate_record
 from scraper import research

@@ -1,8 +1,8 @@
 """What the spider learns from the archive (scraper/state.py): watermarks, gaps, forum figures."""
 from __future__ import annotations
 
-from pipelines.archive import Archive
-from scraper.state import ArchiveState
+from archive import Archive
+from archive.state import ArchiveState
 
 
 def archive_with(tmp_path, *, pages=(1, 2, 3), replies=25, last="2026-11-25T11:33:00+08:00"):

@@ -32,20 +32,21 @@ order; each post carries ``attachments``, ``revisions`` and ``user`` (the ``user
 the user's latest ``user_stats`` row). A ``--flat`` line is one post with ``fid`` and ``thread_title``.
 
 Modules: :mod:`.common` (opening an archive, the filters shared by search and export, exported columns),
-:mod:`.fulltext` (search indexes, views, :func:`search`), :mod:`.export` (JSONL export and import),
+:mod:`.fulltext` (:func:`search`; the indexes and views are :mod:`archive.fulltext`), :mod:`.export` (JSONL export and import),
 :mod:`.sql` (read-only :func:`query`, :func:`stats`), :mod:`.schema` (export JSON Schema, Datasette
 metadata; ``python -m scraper.research export-schema``). Everything public is importable from here.
 """
 from __future__ import annotations
+
+from archive.fulltext import (FTS_INDEXES, TRIGRAM_MIN_CHARS, TRIGRAM_SQLITE, VIEW_DESCRIPTIONS, VIEWS, ensure_search,
+                              has_trigram, rebuild_search, search_ready)
 
 from .common import (EXPORTED_TABLES, Selection, archive_zone, exported_columns, open_archive, search_terms,
                      time_bound)
 from .export import (AUTHOR_CACHE_SIZE, GZIP_LEVEL, IMPORT_BATCH, WRITE_BUFFER, ExportResult, export_jsonl,
                      import_jsonl, iter_posts, iter_threads)
 from .export import _ENCODE as _ENCODE
-from .fulltext import (DEFAULT_LIMIT, FTS_INDEXES, HIGHLIGHT, SEARCH_COLUMNS, SNIPPET_CHARS, SNIPPET_LEAD,
-                       TRIGRAM_MIN_CHARS, TRIGRAM_SQLITE, VIEW_DESCRIPTIONS, VIEWS, ensure_search, has_trigram,
-                       rebuild_search, search, search_ready, snippet)
+from .fulltext import DEFAULT_LIMIT, HIGHLIGHT, SEARCH_COLUMNS, SNIPPET_CHARS, SNIPPET_LEAD, search, snippet
 from .fulltext import _text_match as _text_match
 from .schema import EXPORT_SCHEMA_PATH, ISO_TIME_PATTERN, datasette_metadata, export_schema
 from .sql import (FORUM_STATS_COLUMNS, MONTH_STATS_COLUMNS, READ_PRAGMAS, QueryError, QueryResult, ReadOnlyError,

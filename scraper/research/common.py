@@ -1,11 +1,11 @@
-"""What several parts of :mod:`scraper.research` share: opening an archive (:func:`open_archive`), the
+"""What several parts of :mod:`scraper.research` share: opening an archive (:func:`open_archive`, from
+:mod:`archive.access`), the
 filters a search or an export applies (:class:`Selection`, :func:`search_terms`, :func:`time_bound`,
 :func:`archive_zone`) and which tables and columns an export carries (:func:`exported_columns`)."""
 from __future__ import annotations
 
 import re
 import shlex
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 import schemas
+from archive.access import open_archive
 
 # -- export ---------------------------------------------------------------------------------------
 # Archive tables an export carries (and ``import_jsonl`` rebuilds). ``quotes`` rows are rebuilt from
@@ -31,23 +32,6 @@ _DATE_PREFIX = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 # =================================================================================================
 # Opening
 # =================================================================================================
-def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Database:
-    """Open an existing archive file; ``readonly`` opens it with ``mode=ro`` (nothing can write).
-
-    Raises FileNotFoundError when there is no file (SQLite would otherwise create an empty one).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no archive at {path}")
-    if readonly:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        conn.execute("PRAGMA query_only = ON")
-    else:
-        conn = sqlite3.connect(str(path))
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return sqlite_utils.Database(conn)
-
-
 def _database(db: sqlite_utils.Database | str | Path, readonly: bool = True) -> sqlite_utils.Database:
     return db if isinstance(db, sqlite_utils.Database) else open_archive(db, readonly=readonly)
 

@@ -20,10 +20,11 @@ from typing import IO, Any, Iterable, Iterator
 import sqlite_utils
 
 import schemas
+from archive.fulltext import ensure_search
 
 from .common import (EXPORTED_TABLES, Selection, _database, _thread_where, archive_zone, exported_columns,
                      search_terms, time_bound)
-from .fulltext import _text_match, ensure_search
+from .fulltext import _text_match
 
 # -- export ---------------------------------------------------------------------------------------
 # An author's row and figures are looked up once and kept while they keep posting: a bounded cache,
@@ -570,7 +571,7 @@ def import_jsonl(archive_path: str | Path, source: str | Path | IO[bytes]) -> di
     In: the archive to create or update, and a path, ``-`` or binary stream of JSONL. Out: rows written
     per table. Rows merge as in a crawl (a null never erases a value); search indexes follow by trigger.
     """
-    from pipelines.archive import Archive
+    from archive import Archive
 
     archive = Archive(archive_path)
     ensure_search(archive.db)

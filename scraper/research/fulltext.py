@@ -1,7 +1,6 @@
-"""Chinese full-text search over an archive: the trigram FTS5 indexes on ``posts.content_text`` and
-``threads.title`` with their sync triggers and the views (:func:`ensure_search`, :func:`rebuild_search`,
-:func:`search_ready`), matching query terms (index for 3+ characters, ``LIKE`` for shorter ones), and
-:func:`search` with its :func:`snippet`."""
+"""Chinese full-text search over an archive: matching query terms against the archive's trigram indexes
+(:mod:`archive.fulltext`; the index for 3+ characters, ``LIKE`` for shorter ones), and :func:`search` with its
+:func:`snippet`."""
 from __future__ import annotations
 
 import re
@@ -11,147 +10,17 @@ from typing import Iterable
 
 import sqlite_utils
 
+from archive.fulltext import TRIGRAM_MIN_CHARS, _fts_ready, has_trigram
+
 from .common import Selection, _database, _thread_where, archive_zone, search_terms, time_bound
 
 # -- search ---------------------------------------------------------------------------------------
-# The trigram tokenizer indexes every run of 3 characters: shorter terms cannot be looked up in it.
-TRIGRAM_MIN_CHARS = 3
-TRIGRAM_SQLITE = (3, 34, 0)
-# (FTS table, content table, its integer key = rowid, indexed column)
-FTS_INDEXES = (
-    ("posts_fts", "posts", "pid", "content_text"),
-    ("threads_fts", "threads", "tid", "title"),
-)
 HIGHLIGHT = ("«", "»")  # marks around a matched term in snippets; rare in Chinese forum text
 SNIPPET_CHARS = 72  # length of a search snippet, in characters
 SNIPPET_LEAD = 18  # characters of context kept before the first match
 DEFAULT_LIMIT = 20
 _LIKE_ESCAPE = re.compile(r"([\\%_])")
 _SPACES = re.compile(r"\s+")
-
-# -- views ----------------------------------------------------------------------------------------
-VIEWS = {
-    "user_latest_stats": """SELECT s.* FROM user_stats s
-WHERE s.id = (SELECT s2.id FROM user_stats s2 WHERE s2.uid = s.uid ORDER BY s2.seen_at DESC, s2.id DESC LIMIT 1)""",
-    "thread_summary": """SELECT t.tid, t.fid, f.name AS forum, t.type_prefix, t.title, t.author_uid, t.author,
-       t.created_at, t.views, t.replies, t.status,
-       count(p.pid) AS posts, count(DISTINCT p.author_uid) AS posters,
-       min(p.posted_at) AS first_post_at, max(p.posted_at) AS last_post_at, t.url
-FROM threads t
-LEFT JOIN forums f ON f.fid = t.fid
-LEFT JOIN posts p ON p.tid = t.tid
-GROUP BY t.tid""",
-    "user_activity": """SELECT u.uid, u.username, u.group_title, u.registered_at,
-       count(p.pid) AS posts, coalesce(sum(p.is_first), 0) AS threads_started,
-       count(DISTINCT p.tid) AS threads, count(DISTINCT t.fid) AS forums,
-       min(p.posted_at) AS first_post_at, max(p.posted_at) AS last_post_at,
-       s.credits, s.posts AS posts_shown, s.seen_at AS figures_seen_at
-FROM users u
-LEFT JOIN posts p ON p.author_uid = u.uid
-LEFT JOIN threads t ON t.tid = p.tid
-LEFT JOIN user_latest_stats s ON s.uid = u.uid
-GROUP BY u.uid""",
-    "posts_per_month": """SELECT substr(p.posted_at, 1, 7) AS month, t.fid, f.name AS forum, count(*) AS posts,
-       count(DISTINCT p.tid) AS threads, count(DISTINCT p.author_uid) AS posters
-FROM posts p
-LEFT JOIN threads t ON t.tid = p.tid
-LEFT JOIN forums f ON f.fid = t.fid
-WHERE p.posted_at IS NOT NULL
-GROUP BY month, t.fid""",
-}
-VIEW_DESCRIPTIONS = {
-    "user_latest_stats": ("Each user's latest user_stats row: their figures as last seen.", {}),
-    "thread_summary": ("One row per thread with its forum name and what the archive holds of it.", {
-        "forum": "Forum name", "posts": "Posts archived (replies is the count the forum showed)",
-        "posters": "Distinct authors among the archived posts", "first_post_at": "Earliest archived post",
-        "last_post_at": "Latest archived post"}),
-    "user_activity": ("One row per user: archived posts, threads and forums, active period, latest figures.", {
-        "posts": "Posts archived", "threads_started": "Opening posts archived", "threads": "Threads posted in",
-        "forums": "Forums posted in", "first_post_at": "Earliest archived post",
-        "last_post_at": "Latest archived post", "credits": "Credits (积分) as last seen",
-        "posts_shown": "Posts figure shown beside their posts, as last seen",
-        "figures_seen_at": "When those figures were seen"}),
-    "posts_per_month": ("Posts per month (of posted_at) and forum.", {
-        "month": "YYYY-MM", "forum": "Forum name", "posts": "Posts archived", "threads": "Threads posted in",
-        "posters": "Distinct authors"}),
-}
-
-
-def has_trigram() -> bool:
-    """Whether this SQLite has FTS5's trigram tokenizer (3.34+)."""
-    return sqlite3.sqlite_version_info >= TRIGRAM_SQLITE
-
-
-# =================================================================================================
-# Search indexes and views
-# =================================================================================================
-def _fts_sql(fts: str, table: str, key: str, column: str) -> dict[str, tuple[str, str]]:
-    """name -> (type, CREATE statement) for one external-content trigram index and its triggers."""
-    insert = f"INSERT INTO [{fts}] (rowid, [{column}]) VALUES (new.[{key}], new.[{column}]);"
-    delete = f"INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', old.[{key}], old.[{column}]);"
-    return {
-        fts: ("table", f"CREATE VIRTUAL TABLE [{fts}] USING FTS5 ([{column}], tokenize='trigram', "
-                       f"content=[{table}], content_rowid=[{key}])"),
-        f"{fts}_ai": ("trigger", f"CREATE TRIGGER [{fts}_ai] AFTER INSERT ON [{table}] BEGIN\n  {insert}\nEND"),
-        f"{fts}_ad": ("trigger", f"CREATE TRIGGER [{fts}_ad] AFTER DELETE ON [{table}] BEGIN\n  {delete}\nEND"),
-        # Re-crawls update every row they see (last_seen): re-index only when the text changed.
-        f"{fts}_au": ("trigger", f"CREATE TRIGGER [{fts}_au] AFTER UPDATE ON [{table}]"
-                                 f" WHEN old.[{column}] IS NOT new.[{column}] BEGIN\n  {delete}\n  {insert}\nEND"),
-    }
-
-
-def ensure_search(db: sqlite_utils.Database) -> None:
-    """Create (or repair) the trigram search indexes, their sync triggers and the views, idempotently.
-
-    In: an archive whose tables exist. Out: nothing; the database has ``posts_fts`` and ``threads_fts``
-    (filled from ``posts``/``threads`` when empty), triggers keeping them in sync, and the views
-    ``thread_summary``, ``user_activity``, ``posts_per_month``, ``user_latest_stats``. When everything is
-    in place it costs one read of ``sqlite_master`` and two one-row reads. Without trigram support
-    (SQLite < 3.34) only the views are made and search falls back to scanning.
-    """
-    conn = db.conn
-    master = {name: (kind, sql) for kind, name, sql in
-              conn.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view', 'trigger')")}
-    with conn:
-        if has_trigram():
-            for fts, table, key, column in FTS_INDEXES:
-                if table not in master:
-                    continue
-                wanted = _fts_sql(fts, table, key, column)
-                stale = [name for name, spec in wanted.items() if master.get(name) != spec]
-                if stale:
-                    # Drop and rebuild the lot: a half-made index cannot be trusted to match its table.
-                    for name, (kind, _) in wanted.items():
-                        if name in master:
-                            conn.execute(f"DROP {'TABLE' if kind == 'table' else 'TRIGGER'} IF EXISTS [{name}]")
-                    for _, sql in wanted.values():
-                        conn.execute(sql)
-                    conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")
-                elif (conn.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone()
-                      and not conn.execute(f"SELECT 1 FROM [{fts}_docsize] LIMIT 1").fetchone()):
-                    conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")
-        if "posts" in master and "threads" in master:
-            for name, body in VIEWS.items():
-                sql = f"CREATE VIEW [{name}] AS {body}"
-                if master.get(name) != ("view", sql):
-                    conn.execute(f"DROP VIEW IF EXISTS [{name}]")
-                    conn.execute(sql)
-
-
-def rebuild_search(db: sqlite_utils.Database) -> None:
-    """Re-fill both search indexes from their tables (after a bulk load with triggers off, say)."""
-    with db.conn:
-        for fts, *_ in FTS_INDEXES:
-            db.conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")
-
-
-def _fts_ready(conn: sqlite3.Connection, fts: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [fts]).fetchone() is not None
-
-
-def search_ready(db: sqlite_utils.Database) -> bool:
-    """Whether the archive has its search indexes (always False where SQLite lacks trigram)."""
-    return has_trigram() and all(_fts_ready(db.conn, fts) for fts, *_ in FTS_INDEXES)
 
 
 # =================================================================================================

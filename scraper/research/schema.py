@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import schemas
+from archive.fulltext import FTS_INDEXES, VIEW_DESCRIPTIONS
 
 from .common import exported_columns
-from .fulltext import FTS_INDEXES, VIEW_DESCRIPTIONS
 
 ISO_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 _TIME_COLUMNS = {"first_seen", "last_seen", "seen_from", "seen_until"}

@@ -23,12 +23,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
 from pipelines.normalise import iso
-from pipelines.records import FetchError
+from archive.records import FetchError
 from scraper.items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_FLOOD, ParsedPage,
 )
 from scraper.parsers import parse_page, parse_tz
-from scraper.state import ArchiveState
+from archive.state import ArchiveState
 from scraper.urls import classify, forum_url, profile_url, site_root, thread_url
 
 PRIORITY_INDEX = 0

@@ -1,6 +1,6 @@
 """The SQLite archive: schema, idempotent writes, crawl bookkeeping. A Python API as much as a pipeline backend.
 
->>> from pipelines.archive import Archive
+>>> from archive import Archive
 >>> archive = Archive("data/archive.db")
 >>> archive.counts()
 {'forums': 4, 'threads': 26, 'posts': 135, 'users': 15, ...}
@@ -23,8 +23,8 @@ from pathlib import Path
 import sqlite_utils
 
 import schemas
-from scraper.research import ensure_search
 
+from .fulltext import ensure_search
 from .records import FetchError, PageRecord
 
 STAT_FIGURES = ("threads", "posts", "replies", "credits", "digests", "followers", "online_hours", "extcredits",
