@@ -1,5 +1,5 @@
 """``dzarchive export | import-jsonl | search | query | stats | datasette-metadata``: thin commands over
-:mod:`scraper.research`. ``register(cli)`` adds them to the main ``dzarchive`` group.
+:mod:`research`. ``register(cli)`` adds them to the main ``dzarchive`` group.
 
 Every command that prints rows takes the same output switches: ``--table`` (default, aligned text),
 ``--csv``, ``--tsv``, ``--json`` (JSON Lines: one object per line; ``--nl`` is the same, as in sqlite-utils).
@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 import click
 
-from . import research
+import research
 
 DEFAULT_DB = "data/archive.db"
 FORMATS = ("table", "csv", "tsv", "json")

@@ -20,9 +20,9 @@ import schemas
 from archive import Archive
 from pipelines.normalise import normalise_page
 from pipelines.validate import validate_record
-from scraper import research
+import research
 from scraper.parsers import parse_page
-from scraper.research import fulltext
+from research import text_search
 from scraper.research_cli import register
 
 from .conftest import SITE_A, SITE_A2, captured_pages, requires_fixtures
@@ -263,14 +263,14 @@ def test_search_finds_words_deep_inside_a_long_post(db):
 
 def test_two_character_words_use_the_scan_and_three_use_the_index(db, monkeypatch):
     scans = []
-    original = fulltext._text_match
+    original = text_search._text_match
 
     def spy(conn, terms, fts, key_sql, text_sql):
         sql, params = original(conn, terms, fts, key_sql, text_sql)
         scans.append(sql)
         return sql, params
 
-    monkeypatch.setattr(fulltext, "_text_match", spy)  # where search() looks it up
+    monkeypatch.setattr(text_search, "_text_match", spy)  # where search() looks it up
     research.search(db, "法院")
     assert scans and all("MATCH" not in s and "LIKE" in s for s in scans)
     scans.clear()
@@ -280,7 +280,7 @@ def test_two_character_words_use_the_scan_and_three_use_the_index(db, monkeypatc
 
 def test_search_without_the_index_gives_the_same_answers(db, monkeypatch):
     with_index = {q: research.search(db, q, limit=None) for q in ("奥特曼", "博物馆", "法院 平台")}
-    monkeypatch.setattr(fulltext, "has_trigram", lambda: False)
+    monkeypatch.setattr(text_search, "has_trigram", lambda: False)
     assert {q: research.search(db, q, limit=None) for q in with_index} == with_index
 
 
@@ -343,7 +343,7 @@ def test_the_schema_rejects_what_it_should(db, validate):
 
 def test_schema_file_is_generated_from_the_archive_schema():
     shipped = json.loads(research.EXPORT_SCHEMA_PATH.read_text(encoding="utf-8"))
-    assert shipped == research.export_schema(), "regenerate: python -m scraper.research export-schema > " \
+    assert shipped == research.export_schema(), "regenerate: python -m research export-schema > " \
                                                 "schemas/export.schema.json"
     defs = shipped["$defs"]
     for name, table in (("thread_line", "threads"), ("post", "posts"), ("forum", "forums"), ("user", "users")):

@@ -2,7 +2,7 @@
 statistics, views and Datasette metadata. Every ``dzarchive export | import-jsonl | search | query | stats |
 datasette-metadata`` command is a thin wrapper over a function here.
 
->>> from scraper import research
+>>> import research
 >>> db = research.open_archive("data/archive.db", readonly=True)
 >>> [(hit["tid"], hit["floor"], hit["snippet"][:24]) for hit in research.search(db, "奥特曼", limit=3)]
 [(1, 1, '…训练。 图源:杭州互联网法院 原告系«奥特曼»')]
@@ -32,9 +32,9 @@ order; each post carries ``attachments``, ``revisions`` and ``user`` (the ``user
 the user's latest ``user_stats`` row). A ``--flat`` line is one post with ``fid`` and ``thread_title``.
 
 Modules: :mod:`.common` (opening an archive, the filters shared by search and export, exported columns),
-:mod:`.fulltext` (:func:`search`; the indexes and views are :mod:`archive.fulltext`), :mod:`.export` (JSONL export and import),
+:mod:`.text_search` (:func:`search`; the indexes and views are :mod:`archive.fulltext`), :mod:`.export` (JSONL export and import),
 :mod:`.sql` (read-only :func:`query`, :func:`stats`), :mod:`.schema` (export JSON Schema, Datasette
-metadata; ``python -m scraper.research export-schema``). Everything public is importable from here.
+metadata; ``python -m research export-schema``). Everything public is importable from here.
 """
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ from .common import (EXPORTED_TABLES, Selection, archive_zone, exported_columns,
 from .export import (AUTHOR_CACHE_SIZE, GZIP_LEVEL, IMPORT_BATCH, WRITE_BUFFER, ExportResult, export_jsonl,
                      import_jsonl, iter_posts, iter_threads)
 from .export import _ENCODE as _ENCODE
-from .fulltext import DEFAULT_LIMIT, HIGHLIGHT, SEARCH_COLUMNS, SNIPPET_CHARS, SNIPPET_LEAD, search, snippet
-from .fulltext import _text_match as _text_match
+from .text_search import DEFAULT_LIMIT, HIGHLIGHT, SEARCH_COLUMNS, SNIPPET_CHARS, SNIPPET_LEAD, search, snippet
+from .text_search import _text_match as _text_match
 from .schema import EXPORT_SCHEMA_PATH, ISO_TIME_PATTERN, datasette_metadata, export_schema
 from .sql import (FORUM_STATS_COLUMNS, MONTH_STATS_COLUMNS, READ_PRAGMAS, QueryError, QueryResult, ReadOnlyError,
                   jsonable, query, stats)

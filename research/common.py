@@ -1,4 +1,4 @@
-"""What several parts of :mod:`scraper.research` share: opening an archive (:func:`open_archive`, from
+"""What several parts of :mod:`research` share: opening an archive (:func:`open_archive`, from
 :mod:`archive.access`), the
 filters a search or an export applies (:class:`Selection`, :func:`search_terms`, :func:`time_bound`,
 :func:`archive_zone`) and which tables and columns an export carries (:func:`exported_columns`)."""
@@ -50,7 +50,7 @@ def search_terms(query: str) -> list[str]:
 
 def archive_zone(db: sqlite_utils.Database) -> tzinfo:
     """The forum's time zone as the archive records it (latest crawl's ``--tz``, else a stored time's offset)."""
-    from ..parsers.dates import parse_tz
+    from scraper.parsers.dates import parse_tz
 
     conn = db.conn
     row = conn.execute("SELECT timezone FROM crawls WHERE timezone IS NOT NULL ORDER BY id DESC LIMIT 1").fetchone()

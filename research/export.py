@@ -1,5 +1,5 @@
 """JSONL export and import: :func:`export_jsonl` (and the dicts it writes, :func:`iter_threads` and
-:func:`iter_posts`, for a :class:`~scraper.research.common.Selection`) and :func:`import_jsonl`, which
+:func:`iter_posts`, for a :class:`~research.common.Selection`) and :func:`import_jsonl`, which
 rebuilds or adds to an archive from such a file."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from archive.fulltext import ensure_search
 
 from .common import (EXPORTED_TABLES, Selection, _database, _thread_where, archive_zone, exported_columns,
                      search_terms, time_bound)
-from .fulltext import _text_match
+from .text_search import _text_match
 
 # -- export ---------------------------------------------------------------------------------------
 # An author's row and figures are looked up once and kept while they keep posting: a bounded cache,
