@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scraper.replay import ReplayServer  # noqa: E402
+from testbed.replay import ReplayServer  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 START = "http://bbs.example.test/forum.php"

@@ -134,8 +134,8 @@ def reparse(db, all_pages, timezone_name):
 def demo(db, serve):
     """Generate a small sample Discuz! forum, serve it on loopback, and archive it."""
     from .crawl import run_crawl
-    from .demo_site import build_demo_site
-    from .replay import ReplayServer
+    from testbed.demo_site import build_demo_site
+    from testbed.replay import ReplayServer
 
     with tempfile.TemporaryDirectory(prefix="dzarchive-demo-") as tmp:
         site = build_demo_site(Path(tmp) / "site")

@@ -1,4 +1,4 @@
-"""Tests for the generated demo forum (scraper.demo_site).
+"""Tests for the generated demo forum (testbed.demo_site).
 
 The capture must look like the real X3.4 captures: a valid manifest, pages
 whose content agrees with expected.json, relative dates that resolve against
@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import pytest
 from parsel import Selector, SelectorList
 
-from scraper.demo_site import DEFAULT_HOST, EXTCREDITS, build_demo_site
+from testbed.demo_site import DEFAULT_HOST, EXTCREDITS, build_demo_site
 
 from .conftest import SITE_A
 

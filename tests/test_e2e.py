@@ -14,7 +14,7 @@ from datetime import datetime
 
 import pytest
 
-from scraper.replay import ReplayServer
+from testbed.replay import ReplayServer
 
 from .conftest import SITE_A, expected, requires_fixtures
 from .ground_truth import EXTCREDIT_NAMES, bbcode_text
@@ -202,7 +202,7 @@ def test_special_pages_are_recorded_not_parsed_as_content(tmp_path, replay):
 
 
 def test_demo_archives_the_generated_forum(tmp_path):
-    from scraper.demo_site import build_demo_site
+    from testbed.demo_site import build_demo_site
 
     db = tmp_path / "demo.db"
     result = run_cli("demo", "--db", str(db), cwd=tmp_path)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from archive import ArchiveLock
-from scraper.replay import ReplayServer
+from testbed.replay import ReplayServer
 
 from .conftest import SITE_A, SITE_A2, requires_fixtures
 from .test_e2e import fast, order_independent, run_cli, snapshot

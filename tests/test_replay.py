@@ -1,4 +1,4 @@
-"""Tests for scraper.replay: the loopback server that replays a captured Discuz! site."""
+"""Tests for testbed.replay: the loopback server that replays a captured Discuz! site."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scraper.replay import Capture, ReplayServer
+from testbed.replay import Capture, ReplayServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures"
@@ -334,7 +334,7 @@ def test_requests_log_records_path_query_of_proxy_requests():
 
 def test_main_serves_until_interrupted():
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scraper.replay", str(SITE_A), "--port", "0"],
+        [sys.executable, "-m", "testbed.replay", str(SITE_A), "--port", "0"],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

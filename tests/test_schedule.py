@@ -8,7 +8,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from scraper.config import ConfigError, load_config
-from scraper.replay import ReplayServer
+from testbed.replay import ReplayServer
 from scraper.spiders.site import SiteSpider
 
 from .conftest import SITE_A, requires_fixtures

@@ -21,7 +21,7 @@ Anything else gets a small HTML 404. The server also works as a plain HTTP proxy
 (``http_proxy=http://127.0.0.1:PORT``): absolute request URIs such as
 ``GET http://bbs.example.test/forum.php HTTP/1.1`` are routed by their path + query.
 
-Command line: ``python -m scraper.replay FOLDER [--port N]``.
+Command line: ``python -m testbed.replay FOLDER [--port N]``.
 """
 
 from __future__ import annotations
@@ -434,11 +434,11 @@ class ReplayServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve a capture folder until Ctrl-C: ``python -m scraper.replay FOLDER [--port N]``.
+    """Serve a capture folder until Ctrl-C: ``python -m testbed.replay FOLDER [--port N]``.
 
     Prints the server URL on the first line of stdout.
     """
-    parser = argparse.ArgumentParser(prog="python -m scraper.replay", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m testbed.replay", description=main.__doc__)
     parser.add_argument("folder", help="capture folder holding manifest.json")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: any free port)")

@@ -1430,7 +1430,7 @@ def _expected(site: _Site) -> dict:
 
 README = """# dzarchive demo capture (generated)
 
-A small invented Discuz! X3.4 forum written by `scraper.demo_site.build_demo_site`, in the same layout as the
+A small invented Discuz! X3.4 forum written by `testbed.demo_site.build_demo_site`, in the same layout as the
 real captures: `manifest.json` (url, file, status, content type, `Date` header), `pages/` and `expected.json`.
 Relative dates on the pages (`3&nbsp;天前`, `昨天&nbsp;…`, `21&nbsp;分钟前`) are relative to the `Date` header.
 
