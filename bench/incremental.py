@@ -29,7 +29,7 @@ def crawl(server: ReplayServer, db: Path, *extra: str) -> tuple[list[str], float
     env.update(http_proxy=server.url, no_proxy="127.0.0.1,localhost")
     before = len(server.requests)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "scraper.cli", "crawl", START, "--db", str(db), "-s", "DOWNLOAD_DELAY=0",
+    subprocess.run([sys.executable, "-m", "dzarchive", "crawl", START, "--db", str(db), "-s", "DOWNLOAD_DELAY=0",
                     "-s", "AUTOTHROTTLE_ENABLED=False", *extra], env=env, check=True, capture_output=True)
     return server.requests[before:], time.perf_counter() - started
 

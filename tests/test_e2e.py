@@ -31,7 +31,7 @@ def run_cli(*args: str, proxy: str | None = None, cwd=None) -> subprocess.Comple
     if proxy:
         env["http_proxy"] = proxy
         env["no_proxy"] = "127.0.0.1,localhost"  # loopback addresses are reached directly
-    return subprocess.run([sys.executable, "-m", "scraper.cli", *args], env=env, cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "dzarchive", *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=300)
 
 

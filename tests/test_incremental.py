@@ -117,7 +117,7 @@ def uninterrupted(tmp_path_factory):
 def test_kill_and_resume_ends_identical_to_an_uninterrupted_crawl(tmp_path, uninterrupted, kill_after):
     db = tmp_path / "archive.db"
     with ReplayServer(SITE_A) as server:
-        env_cmd = [sys.executable, "-m", "scraper.cli", *fast("crawl", START, "--db", str(db))]
+        env_cmd = [sys.executable, "-m", "dzarchive", *fast("crawl", START, "--db", str(db))]
         process = subprocess.Popen(env_cmd, env={"PATH": "/usr/bin:/bin", "http_proxy": server.url},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -149,7 +149,7 @@ def test_second_crawl_on_the_same_archive_refuses(tmp_path):
 def test_ctrl_c_then_the_same_command_continues_where_it_stopped(tmp_path, uninterrupted):
     db = tmp_path / "archive.db"
     with ReplayServer(SITE_A) as server:
-        cmd = [sys.executable, "-m", "scraper.cli", "crawl", START, "--db", str(db), "--delay", "0.05"]
+        cmd = [sys.executable, "-m", "dzarchive", "crawl", START, "--db", str(db), "--delay", "0.05"]
         env = {"PATH": "/usr/bin:/bin", "http_proxy": server.url}
         process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         deadline = time.monotonic() + 60

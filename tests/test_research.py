@@ -23,7 +23,7 @@ from pipelines.validate import validate_record
 import research
 from scraper.parsers import parse_page
 from research import text_search
-from scraper.research_cli import register
+from dzarchive.research_commands import register
 
 from .conftest import SITE_A, SITE_A2, captured_pages, requires_fixtures
 

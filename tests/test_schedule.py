@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from scrapy.utils.test import get_crawler
 
-from scraper.config import ConfigError, load_config
+from dzarchive.config import ConfigError, load_config
 from testbed.replay import ReplayServer
 from scraper.spiders.site import SiteSpider
 

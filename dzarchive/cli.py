@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from .items import to_dict
-from .research_cli import register as register_research_commands
+from scraper.items import to_dict
+from .research_commands import register as register_research_commands
 
 DEFAULT_DB = "data/archive.db"
 
@@ -47,7 +47,7 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
     """
     from archive import ArchiveLocked
 
-    from .crawl import EXIT_LOCKED, run_crawl
+    from scraper.crawl import EXIT_LOCKED, run_crawl
 
     settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
                 "DZ_PROGRESS": sys.stderr.isatty() and not verbose}
@@ -90,7 +90,7 @@ def run(config_path):
     failures = 0
     for job in jobs:
         click.echo(f"== {job.url} -> {job.database}")
-        done = subprocess.run([sys.executable, "-m", "scraper.cli", *job.crawl_args()])
+        done = subprocess.run([sys.executable, "-m", "dzarchive", *job.crawl_args()])
         failures += done.returncode != 0
     if failures:
         click.echo(f"{failures} of {len(jobs)} site(s) failed", err=True)
@@ -106,7 +106,7 @@ def run(config_path):
 @click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
 def parse(page, url, content_type, date_header, timezone_name):
     """Run the parsers on one saved PAGE (or - for stdin) and print what they extract as JSON."""
-    from .parsers import parse_page
+    from scraper.parsers import parse_page
 
     parsed = parse_page(url, page.read(), content_type=content_type, date_header=date_header, tz=timezone_name)
     click.echo(json.dumps(to_dict(parsed), ensure_ascii=False, indent=2))
@@ -120,7 +120,7 @@ def parse(page, url, content_type, date_header, timezone_name):
 @click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
 def reparse(db, all_pages, timezone_name):
     """Parse the pages kept in the archive again (after a parser fix) and archive what they yield."""
-    from .reparse import reparse as run_reparse
+    from scraper.reparse import reparse as run_reparse
 
     if not Path(db).exists():
         raise click.ClickException(f"no archive at {db}")
@@ -133,7 +133,7 @@ def reparse(db, all_pages, timezone_name):
 @click.option("--serve", is_flag=True, help="Keep serving the sample forum after the crawl (Ctrl-C to stop).")
 def demo(db, serve):
     """Generate a small sample Discuz! forum, serve it on loopback, and archive it."""
-    from .crawl import run_crawl
+    from scraper.crawl import run_crawl
     from testbed.demo_site import build_demo_site
     from testbed.replay import ReplayServer
 

@@ -1,0 +1,10 @@
+"""The ``dzarchive`` command line, one package: thin click commands over the Python API of the other packages.
+
+- :mod:`dzarchive.cli`: the ``dzarchive`` group and the crawling commands (``crawl``, ``run``, ``parse``, ``reparse``,
+  ``demo``) over :mod:`scraper`, :mod:`archive` and :mod:`testbed`.
+- :mod:`dzarchive.research_commands`: the researchers' commands (``export``, ``import-jsonl``, ``search``, ``query``,
+  ``stats``, ``datasette-metadata``) over :mod:`research`, with the output switches they share.
+- :mod:`dzarchive.config`: ``dzarchive.toml``, the sites a scheduled ``dzarchive run`` archives.
+
+``python -m dzarchive`` is the same as the ``dzarchive`` command.
+"""

@@ -1,0 +1,4 @@
+"""``python -m dzarchive``: the ``dzarchive`` command."""
+from .cli import main
+
+main()
