@@ -26,6 +26,7 @@ import schemas
 
 from .fulltext import ensure_search
 from .records import FetchError, PageRecord
+from .state import ArchiveState, site_host
 
 STAT_FIGURES = ("threads", "posts", "replies", "credits", "digests", "followers", "online_hours", "extcredits",
                 "approx")
@@ -37,7 +38,14 @@ _EXISTS_STATES = {"no_permission", "login_required", "password"}
 _PRECISION_COLUMNS = {("users", "registered_at"), ("threads", "created_at")}
 
 
+# A page's URL is the first link the site was seen to show for it: later pages may link it in another
+# spelling (a pager's page=1 link), which must not make a re-crawl rewrite the row.
+_FIRST_SEEN_COLUMNS = {("forums", "url"), ("threads", "url"), ("users", "url")}
+
+
 def _assignment(table: str, column: str) -> str:
+    if (table, column) in _FIRST_SEEN_COLUMNS:
+        return f"[{column}] = coalesce([{column}], excluded.[{column}])"
     if (table, column) in _PRECISION_COLUMNS:
         return (f"[{column}] = CASE WHEN length(excluded.[{column}]) >= length(coalesce([{column}], ''))"
                 f" THEN excluded.[{column}] ELSE [{column}] END")
@@ -50,6 +58,10 @@ def utc_now() -> str:
 
 class ArchiveLocked(RuntimeError):
     """Another crawl is writing to this archive."""
+
+
+class OtherSite(RuntimeError):
+    """The archive holds another site: one archive, one site (their ids would collide)."""
 
 
 class ArchiveLock:
@@ -150,6 +162,7 @@ class Archive:
         Runs still marked ``running`` were killed (only one crawl holds the archive's lock at a
         time): they are marked ``interrupted``.
         """
+        self.claim_site(start_url)
         with self.db.conn:
             self.db.conn.execute("UPDATE crawls SET status = 'interrupted' WHERE status = 'running'")
             cursor = self.db.conn.execute(
@@ -157,15 +170,33 @@ class Archive:
                 " VALUES (?, ?, 'running', 0, 0, 0, ?)", (utc_now(), start_url, timezone_name))
         return cursor.lastrowid
 
-    def finish_crawl(self, crawl_id: int, status: str, *, pages: int, items: int, version: str | None = None) -> dict:
+    def claim_site(self, url: str) -> str:
+        """Record that this archive holds the site of ``url``; raise :class:`OtherSite` if it holds another.
+
+        Returns the site's host. The first crawl names the site; older archives without a ``site``
+        row are named by their first crawl's start URL.
+        """
+        host = site_host(url)
+        held = ArchiveState.of_connection(self.db.conn).site_host()
+        if held and held != host:
+            raise OtherSite(f"{self.path} holds the site {held}, not {host}: one archive holds one site "
+                            f"(give this crawl its own, e.g. --db data/{host}.db)")
+        if not held or not self.db.execute("SELECT 1 FROM site LIMIT 1").fetchone():
+            with self.db.conn:
+                self.db.conn.execute("INSERT OR IGNORE INTO site (host, url, first_seen) VALUES (?, ?, ?)",
+                                     (held or host, url, utc_now()))
+        return host
+
+    def finish_crawl(self, crawl_id: int, status: str, *, pages: int, items: int, version: str | None = None,
+                     robots_forbidden: int = 0) -> dict:
         """Close a crawl run with its final status and counts; returns the crawl row."""
         errors = self.db.execute(
             "SELECT count(*) FROM errors WHERE crawl_id = ? AND kind != 'special'", [crawl_id]).fetchone()[0]
         with self.db.conn:
             self.db.conn.execute(
                 "UPDATE crawls SET finished_at = ?, status = ?, pages = ?, items = ?, errors = ?,"
-                " site_version = coalesce(?, site_version) WHERE id = ?",
-                (utc_now(), status, pages, items, errors, version, crawl_id))
+                " site_version = coalesce(?, site_version), robots_forbidden = ? WHERE id = ?",
+                (utc_now(), status, pages, items, errors, version, robots_forbidden, crawl_id))
         return self.crawl(crawl_id)
 
     def crawl(self, crawl_id: int) -> dict:

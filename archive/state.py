@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -19,12 +20,22 @@ class ThreadState:
     synced_last_post_at: str | None  # latest post time (to the minute) on that last page
     resume_page: int  # first page to fetch to bring the thread up to date
     complete: bool  # pages 1..last archived page are all there (no page lost to a kill)
+    resume_url: str | None = None  # the URL that page was archived from (the site's own link), if archived
 
     def unchanged(self, replies: int | None, last_post_at: str | None) -> bool:
         """Whether a list row's reply count and last-post time equal what the archive synced."""
         if not self.complete or self.synced_replies is None or replies is None:
             return False
         return self.synced_replies == replies and _minute(self.synced_last_post_at) == _minute(last_post_at)
+
+
+def site_host(url: str) -> str:
+    """The site a URL belongs to, as an archive records it: its host, lower case, without ``www.``.
+
+    ``http://www.bbs.example`` and ``https://bbs.example/`` are one site (forums redirect between them).
+    """
+    host = (urlsplit(url if "//" in url else "//" + url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
 
 
 def _minute(iso: str | None) -> str | None:
@@ -43,6 +54,13 @@ class ArchiveState:
                 self.conn.close()
                 self.conn = None
 
+    @classmethod
+    def of_connection(cls, conn: sqlite3.Connection) -> "ArchiveState":
+        """The same reads over a connection the caller already has open (and keeps: do not close it)."""
+        state = cls(None)
+        state.conn = conn
+        return state
+
     def _has_table(self, name: str) -> bool:
         return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [name]).fetchone() is not None
 
@@ -57,14 +75,16 @@ class ArchiveState:
         """The archived state of thread ``tid``, or ``None`` when none of its pages is archived."""
         if self.conn is None:
             return None
-        pages = [r[0] for r in self.conn.execute("SELECT page FROM thread_pages WHERE tid = ? ORDER BY page", [tid])]
-        if not pages:
+        rows = self.conn.execute("SELECT page, url FROM thread_pages WHERE tid = ? ORDER BY page", [tid]).fetchall()
+        if not rows:
             return None
+        pages = [r[0] for r in rows]
         row = self.conn.execute("SELECT synced_replies, synced_last_post_at FROM threads WHERE tid = ?", [tid]).fetchone()
         # The first gap (a page lost to a kill) or else the last page, which may have grown.
         gap = next((n for n, page in enumerate(pages, 1) if page != n), None)
         resume = gap if gap is not None else pages[-1]
-        return ThreadState(row[0] if row else None, row[1] if row else None, resume, gap is None)
+        url = None if gap is not None else rows[-1][1]
+        return ThreadState(row[0] if row else None, row[1] if row else None, resume, gap is None, url)
 
     def thread_unchanged(self, tid: int, replies: int | None, last_post_at: str | None) -> bool:
         """Whether a list row's reply count and last-post time equal what the archive synced."""
@@ -136,12 +156,35 @@ class ArchiveState:
                                 " ORDER BY id DESC LIMIT 1").fetchone()
         return bool(row and row[0][:1].isdigit())
 
-    def users_without_profile(self) -> list[int]:
-        """Archived users whose profile page was never archived (a crawl was stopped before it)."""
+    def users_without_profile(self) -> list[tuple[int, str]]:
+        """(uid, profile URL) of archived users whose profile page was never archived (a crawl stopped first)."""
         if self.conn is None:
             return []
-        return [r[0] for r in self.conn.execute(
-            "SELECT uid FROM users WHERE uid NOT IN (SELECT uid FROM user_stats WHERE source = 'profile') ORDER BY uid")]
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT uid, url FROM users WHERE url IS NOT NULL"
+            " AND uid NOT IN (SELECT uid FROM user_stats WHERE source = 'profile') ORDER BY uid")]
+
+    def page_urls(self, limit: int = 20) -> list[tuple[str, int, int, str]]:
+        """(kind, id, page, URL) of a few archived pages past the first: the site's own spellings, to learn from."""
+        if self.conn is None:
+            return []
+        threads = self.conn.execute("SELECT 'viewthread', tid, page, url FROM thread_pages"
+                                    " WHERE page > 1 AND url IS NOT NULL ORDER BY fetched_at DESC LIMIT ?", [limit])
+        forums = self.conn.execute("SELECT 'forumdisplay', fid, page, url FROM forum_pages"
+                                   " WHERE page > 1 AND url IS NOT NULL ORDER BY fetched_at DESC LIMIT ?", [limit])
+        return [tuple(r) for r in threads.fetchall() + forums.fetchall()]
+
+    def site_host(self) -> str | None:
+        """The host of the site this archive holds (``site`` table; older archives: their first crawl)."""
+        if self.conn is None:
+            return None
+        if self._has_table("site"):
+            row = self.conn.execute("SELECT host FROM site LIMIT 1").fetchone()
+            if row:
+                return row[0]
+        row = self.conn.execute("SELECT start_url FROM crawls ORDER BY id LIMIT 1").fetchone() \
+            if self._has_table("crawls") else None
+        return site_host(row[0]) if row and row[0] else None
 
     def close(self) -> None:
         if self.conn is not None:

@@ -46,8 +46,9 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
     forum.php?mod=viewthread&tid=7): the crawl covers what it points at.
     """
     from archive import ArchiveLocked
+    from archive.db import OtherSite
 
-    from scraper.crawl import EXIT_LOCKED, run_crawl
+    from scraper.crawl import EXIT_LOCKED, EXIT_OTHER_SITE, run_crawl
 
     settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
                 "DZ_PROGRESS": sys.stderr.isatty() and not verbose}
@@ -67,6 +68,9 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
     except ArchiveLocked as exc:
         click.echo(f"dzarchive: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+    except OtherSite as exc:
+        click.echo(f"dzarchive: {exc}", err=True)
+        sys.exit(EXIT_OTHER_SITE)
     click.echo(result.summary())
     sys.exit(result.exit_code)
 

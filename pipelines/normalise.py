@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone, tzinfo
 
 from scraper.items import KIND_FORUMDISPLAY, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_OK, STATUS_UNKNOWN, ParsedPage
 from scraper.parsers.dates import parse_tz
-from scraper.urls import classify, forum_url, site_root, thread_url
+from scraper.urls import classify
 
 from archive.records import PageRecord
 
@@ -53,22 +53,17 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
     seen = _utc(page.fetched_at)
     record = PageRecord(url=page.url, kind=page.kind, status=page.status, fetched_at=seen,
                         http_status=page.http_status, message=page.message, version=page.version)
-    root = site_root(page.url)
+    # URLs are the links the pages showed (a page that did not show one leaves the archived one alone).
     forums = []
     for f in page.forums:
         row = {k: _clean(v) for k, v in vars(f).items()}
         row["last_post_at"] = iso(f.last_post_at, zone)
-        if f.type != "group":
-            row["url"] = row.get("url") or forum_url(root, f.fid)
-        else:
-            row["url"] = row.get("url") or f"{root}forum.php?gid={f.fid}"
         forums.append(row)
     threads = []
     for t in page.threads:
         row = {k: _clean(v) for k, v in vars(t).items() if k not in _THREAD_DROP}
         row["created_at"] = iso(t.created_at, zone)
         row["last_post_at"] = iso(t.last_post_at, zone)
-        row["url"] = thread_url(root, t.tid)
         threads.append(row)
     posts, quotes = [], []
     for p in page.posts:
@@ -98,11 +93,13 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
     states = {}
     if page.kind == KIND_SPECIAL:
         # The state of a thread or forum we could not read; the store decides whether it makes a row.
+        # Which thread or forum: what the link that led here said (the crawler fills it in), else the URL.
         target = classify(page.url)
-        if target.tid:
-            states["threads"] = [{"tid": target.tid, "status": page.status, "url": thread_url(root, target.tid)}]
-        elif target.fid:
-            states["forums"] = [{"fid": target.fid, "status": page.status, "url": forum_url(root, target.fid)}]
+        tid, fid = page.tid or target.tid, page.fid or target.fid
+        if tid:
+            states["threads"] = [{"tid": tid, "status": page.status, "url": page.url}]
+        elif fid:
+            states["forums"] = [{"fid": fid, "status": page.status, "url": page.url}]
         if page.status == STATUS_UNKNOWN:
             record.errors.append(("unparsed", page.message or "page not recognised"))
             record.keep_body = True
@@ -113,7 +110,7 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
 
     thread_pages, forum_pages = [], []
     if page.kind == KIND_VIEWTHREAD and page.tid and page.page:
-        thread_pages.append({"tid": page.tid, "page": page.page, "fetched_at": seen})
+        thread_pages.append({"tid": page.tid, "page": page.page, "fetched_at": seen, "url": page.url})
         floors = [p.floor for p in page.posts if p.floor is not None]
         record.thread_view = {"tid": page.tid, "page": page.page, "last": page.page >= (page.pages or 1),
                               "pids": [p.pid for p in page.posts], "floors": floors}
@@ -128,7 +125,7 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
             threads[0]["synced_replies"] = listed.get("replies", replies)
             threads[0]["synced_last_post_at"] = listed.get("last_post_at") or iso(latest, zone)
     elif page.kind == KIND_FORUMDISPLAY and page.fid and page.page:
-        forum_pages.append({"fid": page.fid, "page": page.page, "fetched_at": seen})
+        forum_pages.append({"fid": page.fid, "page": page.page, "fetched_at": seen, "url": page.url})
         for row in forums:
             if row["fid"] == page.fid:
                 row["pages"] = page.pages

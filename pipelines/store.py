@@ -71,13 +71,17 @@ class StorePipeline:
     def spider_closed(self, spider, reason):
         if self.archive is None:
             return
-        pages = 0
-        if self.crawler is not None and self.crawler.stats is not None:
-            pages = self.crawler.stats.get_value("response_received_count", 0)
+        stats = self.crawler.stats if self.crawler is not None and self.crawler.stats is not None else None
+        pages = stats.get_value("response_received_count", 0) if stats else 0
+        followed = stats.get_value("dzarchive/links_followed", 0) if stats else 0
+        forbidden = stats.get_value("dzarchive/robots_forbidden", 0) if stats else 0
         status = _CLOSE_STATUS.get(reason, "failed")
-        if status == "finished" and self.pages_ok == 0:
-            status = "failed"  # nothing readable was archived: the site, URL or network is wrong
-        row = self.archive.finish_crawl(self.crawl_id, status, pages=pages, items=self.items, version=self.version)
+        if status == "finished" and (self.pages_ok == 0 or (self.pages_ok == 1 and followed)):
+            # Nothing readable was archived, or nothing past a start page that led elsewhere: the site,
+            # URL, robots.txt or network is wrong, whatever Scrapy says of the run.
+            status = "failed"
+        row = self.archive.finish_crawl(self.crawl_id, status, pages=pages, items=self.items, version=self.version,
+                                        robots_forbidden=forbidden)
         if self.crawler is not None and self.crawler.stats is not None:
             self.crawler.stats.set_value("dzarchive/crawl", row)
         self.archive.close()

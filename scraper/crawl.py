@@ -9,9 +9,11 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive import Archive, ArchiveLock
+from archive import Archive, ArchiveLock, ArchiveState
+from archive.db import OtherSite
+from archive.state import site_host
 
-EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 3, 130
+EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 
 
 @dataclass
@@ -39,6 +41,9 @@ class CrawlResult:
             f"  archive {self.db}: {n.get('forums', 0)} forums, {n.get('threads', 0)} threads, "
             f"{n.get('posts', 0)} posts, {n.get('users', 0)} users, {n.get('user_stats', 0)} user-stat rows",
         ]
+        if c.get("robots_forbidden"):
+            lines.append(f"  robots.txt kept the crawl from {c['robots_forbidden']} page(s) (no spelling of them it allows);"
+                         " see the site's /robots.txt")
         if c.get("errors"):
             lines.append(f"  see: dzarchive query \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\""
                          f" --db {self.db}")
@@ -72,7 +77,8 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
     """Crawl ``url`` into ``db`` (blocking; once per process, as Scrapy's reactor cannot restart).
 
     Incremental when ``db`` already holds the site, unless ``full``. Holds the archive's lock for
-    the whole run (raises :class:`~archive.ArchiveLocked` if another crawl has it).
+    the whole run (raises :class:`~archive.ArchiveLocked` if another crawl has it), and refuses an archive
+    of another site (raises :class:`~archive.db.OtherSite`, having written nothing).
     After a graceful stop (Ctrl-C, SIGTERM) Scrapy's job state in ``DB.jobdir`` (pending requests
     and those already seen) lets the same call continue exactly where it stopped. After a hard
     kill that state may be half-written and is discarded: the archive, committed page by page,
@@ -86,6 +92,10 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
     overrides = {"DZ_LOCK_HELD": True, "DZ_FULL": full, "JOBDIR": str(jobdir), **(settings or {})}
     saved_proxy = os.environ.get("http_proxy")
     with ArchiveLock(db):
+        held = ArchiveState(db).site_host() if Path(db).exists() else None
+        if held and held != site_host(url):
+            raise OtherSite(f"{db} holds the site {held}, not {site_host(url)}: one archive holds one site"
+                            f" (give this crawl its own, e.g. --db data/{site_host(url)}.db); nothing was written")
         stopped_cleanly = jobdir / STOPPED_CLEANLY
         if jobdir.exists() and not stopped_cleanly.exists():
             # The last run died without shutting down (kill -9, power cut): its job state may be

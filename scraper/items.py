@@ -133,6 +133,7 @@ class User:
     registered_at: datetime | None = None
     registered_at_text: str | None = None
     last_login_text: str | None = None
+    url: str | None = None  # the link to their profile the page shows (a profile link beats the space's front page)
 
 
 @dataclass
@@ -162,6 +163,24 @@ class UserStats:
 
 
 @dataclass
+class Link:
+    """A link the page shows to another Discuz page, with what the page's markup says it leads to.
+
+    ``url`` is absolute and spelled as the site spells it. ``id`` is the fid, tid or uid the link
+    leads to, and ``page`` the page number; ``id`` is ``None`` when only the link's place in the
+    markup says what it is (a forum row's title link under a rewrite rule nothing here knows yet).
+    ``rank`` orders spellings of the same page: lower is the better source (a profile link with
+    ``do=profile`` beats the space's front page, which may show a feed instead).
+    """
+
+    kind: str  # forumdisplay | viewthread | profile
+    url: str
+    id: int | None = None
+    page: int = 1
+    rank: int = 0
+
+
+@dataclass
 class ParsedPage:
     """Everything one page yielded. Exactly one of these comes out of every fetched page."""
 
@@ -184,6 +203,7 @@ class ParsedPage:
     users: list[User] = field(default_factory=list)
     user_stats: list[UserStats] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)  # where the page leads (forums, threads, pages, profiles)
     content_type: str | None = None
     date_header: str | None = None
     # Set by the crawler, not the parsers: the bytes as served (so unreadable pages can be kept), and

@@ -4,7 +4,10 @@ Discuz serves the same page under many spellings: dynamic (``forum.php?mod=viewt
 rewritten (``thread-7-2-1.html``, whose third number is only the forum list page to go back to),
 7.x (``viewthread.php?tid=7&page=2``), and with ``extra=``/``fromuid=``/``highlight=`` noise.
 ``classify()`` reads them all; ``canonical()`` writes back one form so that a crawl fetches each
-page once.
+page once. Rewrite rules are an admin setting, so a site may spell its pages in a way none of the
+default rules knows (``t-7-2.html``, ``/thread/7/2``): :class:`SiteUrls` learns such a site's own
+patterns from pages whose ids their markup states, and reads (or, where no link shows a page,
+writes) URLs in the site's spelling.
 """
 from __future__ import annotations
 
@@ -16,11 +19,16 @@ from .items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_VIEWTHREAD
 
 # Query parameters Discuz ignores when rendering a page (navigation breadcrumbs, highlighting).
 IGNORED_PARAMS = frozenset({"extra", "fromuid", "highlight", "from", "frommage"})
+# Parameters that make a thread or list URL show something else than the page itself: one author's
+# posts (只看该作者), another order, one post, a printable copy, a filtered or re-sorted list.
+VIEW_FILTER_PARAMS = frozenset({"authorid", "ordertype", "viewpid", "action", "filter", "orderby", "specialtype",
+                                "typeid", "sortid", "dateline", "digest", "mobile", "archiver", "inajax"})
 
 _THREAD_STATIC = re.compile(r"(?:^|/)thread-(?P<tid>\d+)-(?P<page>\d+)-(?P<prev>\d+)\.html$")
 _FORUM_STATIC = re.compile(r"(?:^|/)forum-(?P<fid>\w+)-(?P<page>\d+)\.html$")
 _SPACE_STATIC = re.compile(r"(?:^|/)space-uid-(?P<uid>\d+)\.html$")
-_UID_IN_HREF = re.compile(r"(?:[?&;]uid=|space-uid-|space\.php\?uid=)(\d+)")
+# ``uid=5``, ``space-uid-5.html``, 7.x ``space.php?uid=5``, and rewrite rules that keep the word (``/uid/5``).
+_UID_IN_HREF = re.compile(r"(?:(?<![a-z])uid[=/_-]|space\.php\?uid=)(\d+)", re.IGNORECASE)
 # Ids in links of either URL style (dynamic ``fid=2``, rewritten ``forum-2-1.html``, ``thread-7-1-1.html``).
 FID_IN_HREF = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
 TID_IN_HREF = re.compile(r"(?:[?&;]tid=|thread-)(\d+)")
@@ -63,6 +71,9 @@ def classify(url: str) -> Target:
     if m:
         return Target(KIND_PROFILE, uid=int(m.group("uid")))
     mod = q.get("mod", "")
+    if VIEW_FILTER_PARAMS.intersection(q) and (mod in ("viewthread", "forumdisplay") or name in (
+            "viewthread.php", "forumdisplay.php")):
+        return Target("other")
     if name == "forum.php" or name == "":
         if mod == "viewthread" and _int(q.get("tid")):
             return Target(KIND_VIEWTHREAD, tid=_int(q.get("tid")), page=page)
@@ -142,3 +153,83 @@ def same_site(url: str, root: str) -> bool:
     """Whether ``url`` is on the forum rooted at ``root`` (same host, under the same folder)."""
     a, b = urlsplit(url), urlsplit(root)
     return a.netloc.lower() == b.netloc.lower() and a.path.startswith(b.path.rsplit("/", 1)[0] + "/")
+
+
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+class SiteUrls:
+    """One site's own URL spellings, learned from its pages.
+
+    Discuz writes links through its rewrite rules (``rewriteoutput()``), which an admin may change
+    (``forum-{fid}-{page}.html`` becomes ``f{fid}p{page}.html``, say), so no fixed pattern reads
+    every site. A page's markup states what it is (the ``tid``/``fid`` script variables, the
+    pager's current page), so a fetched page whose identity is known teaches the pattern behind
+    its own URL: :meth:`learn` turns ``http://host/bbs/t-7-2.html`` for thread 7 page 2 into
+    ``t-{id}-{page}.html``. :meth:`identify` then reads links no default rule knows, and
+    :meth:`url_for` writes the URL of a page no link shows (resuming a thread at its last archived
+    page), always in a spelling the site itself used for another page of the same kind.
+
+    Only unambiguous examples teach: the id and the page number must each appear exactly once
+    among the URL's numbers (page 1 of thread 1 teaches nothing). Other numbers stay literal
+    (``thread-{id}-{page}-1.html`` keeps the list page it came from).
+    """
+
+    def __init__(self):
+        self._templates: dict[str, list[tuple[str, re.Pattern]]] = {}
+
+    def learn(self, kind: str, ident: int | None, page: int | None, url: str) -> None:
+        """Learn the pattern behind ``url``, the address of page ``page`` of ``kind`` ``ident``."""
+        if kind not in (KIND_VIEWTHREAD, KIND_FORUMDISPLAY) or not ident or not page or page < 2 or ident == page:
+            return
+        parts = urlsplit(url.replace("&amp;", "&"))
+        local = parts.path + ("?" + parts.query if parts.query else "")
+        runs = _DIGIT_RUN.findall(local)
+        if runs.count(str(ident)) != 1 or runs.count(str(page)) != 1:
+            return
+        template, pattern, pos = [], [], 0
+        for m in _DIGIT_RUN.finditer(local):
+            literal = local[pos:m.start()]
+            template.append(literal.replace("{", "{{").replace("}", "}}"))
+            pattern.append(re.escape(literal))
+            if m.group() == str(ident):
+                template.append("{id}")
+                pattern.append(r"(?P<id>\d+)")
+            elif m.group() == str(page):
+                template.append("{page}")
+                pattern.append(r"(?P<page>\d+)")
+            else:
+                template.append(m.group())
+                pattern.append(r"\d+")
+            pos = m.end()
+        template.append(local[pos:].replace("{", "{{").replace("}", "}}"))
+        pattern.append(re.escape(local[pos:]))
+        text = "".join(template)
+        known = self._templates.setdefault(kind, [])
+        if all(t != text for t, _ in known):
+            known.append((text, re.compile("^" + "".join(pattern) + "$")))
+
+    def identify(self, url: str) -> Target:
+        """What ``url`` leads to: a default Discuz spelling, else one of the site's learned patterns."""
+        target = classify(url)
+        if target.kind != "other":
+            return target
+        parts = urlsplit(url.replace("&amp;", "&"))
+        local = parts.path + ("?" + parts.query if parts.query else "")
+        for kind, templates in self._templates.items():
+            for _, pattern in templates:
+                m = pattern.match(local)
+                if m:
+                    ident, page = int(m.group("id")), int(m.group("page"))
+                    if kind == KIND_VIEWTHREAD:
+                        return Target(kind, tid=ident, page=page)
+                    return Target(kind, fid=ident, page=page)
+        return target
+
+    def urls_for(self, kind: str, ident: int, page: int, base: str) -> list[str]:
+        """The URL of page ``page`` of ``kind`` ``ident`` in each spelling learned, first learned first."""
+        return [urljoin(base, template.format(id=ident, page=page)) for template, _ in self._templates.get(kind, [])]
+
+    def known(self, kind: str) -> list[str]:
+        """The learned templates of ``kind`` (``t-{id}-{page}.html``), first learned first."""
+        return [t for t, _ in self._templates.get(kind, [])]

@@ -61,11 +61,15 @@ def order_independent(tables: dict) -> dict:
     """What two crawls of the same pages must agree on whatever order the pages came in.
 
     Besides views, a user_stats row's ``seen_at`` is the Date of the first page that showed those
-    figures, and pages arrive in a different order from run to run.
+    figures, and pages arrive in a different order from run to run. So does a post's ``url``: a page
+    is fetched by the first of the site's links to it that the crawl meets (page 3 of a thread is
+    ``…&extra=page%3D1&page=3`` from page 1's pager and ``…&extra=&page=3`` from page 2's).
     """
     tables = without_views(tables)
     stats = [{k: v for k, v in row.items() if k != "seen_at"} for row in tables["user_stats"]]
-    return dict(tables, user_stats=sorted(stats, key=lambda r: json.dumps(r, sort_keys=True, default=str)))
+    posts = [{k: v for k, v in row.items() if k != "url"} for row in tables["posts"]]
+    return dict(tables, user_stats=sorted(stats, key=lambda r: json.dumps(r, sort_keys=True, default=str)),
+                posts=sorted(posts, key=lambda r: json.dumps(r, sort_keys=True, default=str)))
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,9 @@ def essentials(page) -> dict:
     data = to_dict(page)
     for post in data["posts"]:
         post.pop("url")
-    for key in ("charset", "date_header", "content_type", "fetched_at", "url"):
+    # Where the page leads may change with decoration (a commenter's space link); the spider follows
+    # only the posters' profiles, and those are what ``users`` holds.
+    for key in ("charset", "date_header", "content_type", "fetched_at", "url", "links"):
         data.pop(key)
     for thread in data["threads"]:
         thread.pop("url")

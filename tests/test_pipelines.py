@@ -23,7 +23,7 @@ FETCHED = datetime(2026, 11, 25, 3, 55, 10, tzinfo=timezone.utc)
 def thread_page(content: str = "原文", credits: int = 10, views: int = 5, sticky=None) -> ParsedPage:
     page = ParsedPage(url="http://b.test/forum.php?mod=viewthread&tid=7", kind="viewthread", fetched_at=FETCHED)
     page.threads = [Thread(tid=7, fid=2, title="标题", views=views, replies=0, is_sticky=sticky,
-                           created_at=datetime(2024, 10, 1, 9, tzinfo=CST))]
+                           created_at=datetime(2024, 10, 1, 9, tzinfo=CST), url="http://b.test/thread-7-1-1.html")]
     page.posts = [Post(pid=70, tid=7, floor=1, is_first=True, author="甲", author_uid=5, content_text=content,
                        content_html=f"<b>{content}</b>", posted_at=datetime(2024, 10, 1, 1, tzinfo=timezone.utc))]
     page.users = [User(uid=5, username="甲")]
@@ -37,7 +37,8 @@ def test_normalise_writes_iso_times_in_the_forum_zone_and_json():
     post = record.rows["posts"][0]
     assert post["posted_at"] == "2024-10-01T09:00:00+08:00"
     assert record.rows["threads"][0]["created_at"] == "2024-10-01T09:00:00+08:00"
-    assert record.rows["threads"][0]["url"] == "http://b.test/forum.php?mod=viewthread&tid=7"
+    # The link the site showed, not a spelling of our own.
+    assert record.rows["threads"][0]["url"] == "http://b.test/thread-7-1-1.html"
     assert post["is_first"] == 1
     stats = record.rows["user_stats"][0]
     assert stats["seen_at"] == "2026-11-25T11:55:10+08:00"

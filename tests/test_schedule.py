@@ -9,6 +9,7 @@ from scrapy.utils.test import get_crawler
 
 from dzarchive.config import ConfigError, load_config
 from testbed.replay import ReplayServer
+from scraper.items import Link
 from scraper.spiders.site import SiteSpider
 
 from .conftest import SITE_A, requires_fixtures
@@ -92,7 +93,8 @@ def test_cookies_file_logs_the_crawl_in_as_a_member(tmp_path):
     spider = SiteSpider.from_crawler(crawler, start_url="http://bbs.example.test/forum.php")
     start = next(iter(spider.start_requests()))
     assert start.cookies == {"xY3z_2132_auth": "secret-auth", "xY3z_2132_saltkey": "salt"}
-    assert spider._request("http://bbs.example.test/forum.php?mod=forumdisplay&fid=43", 10).cookies == start.cookies
+    forum = Link("forumdisplay", "http://bbs.example.test/forum.php?mod=forumdisplay&fid=43", 43)
+    assert spider._request(forum, 10).cookies == start.cookies
 
 
 @requires_fixtures

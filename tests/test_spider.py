@@ -62,18 +62,41 @@ def test_first_crawl_walks_index_forums_threads_pages_and_profiles(tmp_path):
         f"http://bbs.example.test/home.php?mod=space&uid={uid}&do=profile" for uid in (2, 3, 9)}
 
 
-def test_legacy_thread_pages_lead_to_legacy_urls_and_no_profile_pages(tmp_path):
+LEGACY_PAGER = ('<div class="pages"><em>&nbsp;25&nbsp;</em><strong>1</strong>'
+                '<a href="viewthread.php?tid=77&amp;extra=page%3D1&amp;page=2">2</a>'
+                '<a href="viewthread.php?tid=77&amp;extra=page%3D1&amp;page=3">3</a>'
+                '<a href="viewthread.php?tid=77&amp;extra=page%3D1&amp;page=2" class="next">&rsaquo;&rsaquo;</a></div>')
+
+
+def test_legacy_thread_pages_lead_to_their_pager_links_and_profiles(tmp_path):
     from .test_parsers_legacy import legacy_thread_page, three_posts
 
     spider = spider_for("http://bbs.old.test/index.php", tmp_path)
     url = "http://bbs.old.test/viewthread.php?tid=77"
-    body = legacy_thread_page(*three_posts(), maxpage=3).encode("utf-8")
+    body = legacy_thread_page(*three_posts(), pager=LEGACY_PAGER, maxpage=3).encode("utf-8")
     out = list(spider.parse(respond(url, body)))
     page = next(o for o in out if isinstance(o, ParsedPage))
-    requests = [o for o in out if isinstance(o, Request)]
+    requests = [o.url for o in out if isinstance(o, Request)]
     assert (page.kind, page.version, page.pages) == ("viewthread", "7.2", 3)
-    assert [r.url for r in requests] == ["http://bbs.old.test/viewthread.php?tid=77&page=2",
-                                         "http://bbs.old.test/viewthread.php?tid=77&page=3"]
+    # The pager's own spelling (with its extra=), each page once although page 2 is linked twice.
+    assert [r for r in requests if "viewthread" in r] == [
+        "http://bbs.old.test/viewthread.php?tid=77&extra=page%3D1&page=2",
+        "http://bbs.old.test/viewthread.php?tid=77&extra=page%3D1&page=3"]
+    # 7.x profiles (space.php) are read now, so the posters' profile links are followed too.
+    assert [r for r in requests if "space.php" in r] == ["http://bbs.old.test/space.php?uid=21",
+                                                         "http://bbs.old.test/space.php?uid=37"]
+
+
+def test_a_thread_whose_theme_hides_its_pager_gets_its_pages_in_the_sites_own_pattern(tmp_path):
+    from .test_parsers_legacy import legacy_thread_page, three_posts
+
+    spider = spider_for("http://bbs.old.test/index.php", tmp_path)
+    # An earlier page of another thread linked page 2 as t-5-2.html: that is how this site spells pages.
+    spider.urls.learn("viewthread", 5, 2, "http://bbs.old.test/t-5-2.html")
+    body = legacy_thread_page(*three_posts(), maxpage=3).encode("utf-8")  # thread 88 (its markup says), 3 pages
+    out = list(spider.parse(respond("http://bbs.old.test/t-88-1.html", body)))
+    assert [o.url for o in out if isinstance(o, Request) and "t-" in o.url] == [
+        "http://bbs.old.test/t-88-2.html", "http://bbs.old.test/t-88-3.html"]
 
 
 def test_each_page_is_fetched_once_however_it_is_spelled():

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone, tzinfo
 
-from ..items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_SPECIAL, STATUS_UNKNOWN, ParsedPage, User
+from ..items import (KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_UNKNOWN,
+                     ParsedPage, User)
 from ..urls import classify
 from .common import decode_body, detect_version, make_selector, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
 from .index import is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
+from .links import page_links
 from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
 from .thread import is_thread_page, parse_thread_page
@@ -74,6 +76,11 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     except Exception as exc:  # a parser bug must not lose the page: report it as unreadable
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {exc}")
+    try:
+        page.links = page_links(sel, page)
+    except Exception:  # noqa: BLE001 - the page's items are kept; only where it leads is lost
+        page.links = []
+    _link_items(page)
     return _finish(page, http_status, content_type, date_header, charset,
                    version or ("7.x" if family == FAMILY_LEGACY else None), zone, now)
 
@@ -107,6 +114,24 @@ def _parse_x_family(sel, url: str, raw_text: str, *, now: datetime, tz: tzinfo,
     if is_index_page(sel):
         return parse_index_page(sel, url, fetched_at=fetched_at, now=now, tz=tz)
     return None
+
+
+def _link_items(page: ParsedPage) -> None:
+    """Give forums, threads and users the URL the page links them by (their first page, their profile)."""
+    first: dict[tuple[str, int], str] = {}
+    for link in sorted(page.links, key=lambda link: link.rank):
+        if link.id is not None and link.page == 1:
+            first.setdefault((link.kind, link.id), link.url)
+    own = {KIND_FORUMDISPLAY: page.fid, KIND_VIEWTHREAD: page.tid}.get(page.kind)
+    if own is not None and page.page == 1:
+        first.setdefault((page.kind, own), page.url)
+    for forum in page.forums:
+        if forum.type != "group":
+            forum.url = forum.url or first.get((KIND_FORUMDISPLAY, forum.fid))
+    for thread in page.threads:
+        thread.url = first.get((KIND_VIEWTHREAD, thread.tid)) or (thread.url if page.kind != KIND_VIEWTHREAD else None)
+    for user in page.users:
+        user.url = user.url or first.get((KIND_PROFILE, user.uid))
 
 
 def _resolve_registered(user: User, zone: tzinfo, now: datetime) -> None:

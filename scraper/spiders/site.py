@@ -1,11 +1,22 @@
-"""The ``site`` spider: walks a Discuz! forum from an index, forum list or thread URL.
+"""The ``site`` spider: walks a Discuz! forum by the links its pages show, from any page of it.
 
 It only decides what to fetch next. Every response goes through :func:`scraper.parsers.parse_page`;
-the parsed page becomes the item, and its forums, threads, page counts and posters become the
-next requests:
+the parsed page becomes the item, and the links it shows (``ParsedPage.links``) become the next
+requests, spelled as the site spells them:
 
-    index -> every forum and sub-forum -> every list page -> every thread -> every thread page
-                                                                          -> each poster's profile
+    index -> its forum links -> each list page's thread links and pager links -> each thread page's
+    pager links -> each poster's profile link
+
+Nothing is requested that no page linked, with one exception, said where it happens: an
+incremental re-crawl resumes a thread at its last archived page, which the list does not link. That
+URL is the one the page was archived from last time (the site's own link), else one written in a
+pattern the site's own links showed (:class:`scraper.urls.SiteUrls`).
+
+A page is known by what it is (kind, id, page number), read from the markup around its link and
+checked against the page itself when it arrives, not by its URL: one page is requested once
+whichever spelling led to it (a rewritten list link, the dynamic in-thread pager, a redirect).
+When robots.txt forbids the spelling a link used, another spelling seen for the same page is tried
+before the page is counted as forbidden.
 
 Priorities make a crawl finish the threads it has opened before it opens more list pages, so a
 crawl that is stopped half-way has whole threads rather than many half threads.
@@ -19,17 +30,19 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
-from pipelines.normalise import iso
 from archive.records import FetchError
+from archive.state import ArchiveState
+from pipelines.normalise import iso
 from scraper.items import (
-    KIND_FORUMDISPLAY, KIND_INDEX, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_FLOOD, ParsedPage,
+    KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_FLOOD, Link,
+    ParsedPage,
 )
 from scraper.parsers import parse_page, parse_tz
-from archive.state import ArchiveState
-from scraper.urls import classify, forum_url, profile_url, site_root, thread_url
+from scraper.urls import SiteUrls, classify
 
 PRIORITY_INDEX = 0
 PRIORITY_FORUM = 10
@@ -37,6 +50,8 @@ PRIORITY_PROFILE = 15
 PRIORITY_THREAD = 20
 PRIORITY_THREAD_PAGE = 30
 RETRY_STATES = (STATUS_FLOOD, STATUS_ANTITHEFT)
+
+Identity = tuple  # (kind, id, page): what a page is, whatever its URL
 
 
 def load_cookies(path: str | None, host: str) -> dict[str, str]:
@@ -48,11 +63,18 @@ def load_cookies(path: str | None, host: str) -> dict[str, str]:
     return {c.name: c.value for c in jar if host == c.domain.lstrip(".") or host.endswith("." + c.domain.lstrip("."))}
 
 
-class SiteSpider(scrapy.Spider):
-    """Archive a Discuz! site, one forum, or one thread, depending on ``start_url``.
+def site_domain(host: str) -> str:
+    """The domain a crawl stays in: the host without ``www.``, so that ``www.`` and bare-host redirects
+    and forums bound to a sub-domain of it (Discuz's 域名绑定) stay in the crawl."""
+    host = (host or "").lower()
+    return host[4:] if host.startswith("www.") else host
 
-    Arguments (``-a name=value``): ``start_url`` (required), ``profiles`` (``1``/``0``: fetch
-    posters' profile pages; default from the ``DZ_PROFILES`` setting).
+
+class SiteSpider(scrapy.Spider):
+    """Archive a Discuz! site, one forum, or one thread, depending on what ``start_url`` shows.
+
+    Arguments (``-a name=value``): ``start_url`` (required; any page of the site, in any spelling),
+    ``profiles`` (``1``/``0``: fetch posters' profile pages; default from the ``DZ_PROFILES`` setting).
     """
 
     name = "site"
@@ -64,11 +86,19 @@ class SiteSpider(scrapy.Spider):
         if not urlsplit(start_url).scheme:
             start_url = "http://" + start_url
         self.start_url = start_url
-        self.root = site_root(start_url)
-        self.allowed_domains = [urlsplit(start_url).hostname]
-        self.scope = classify(start_url).kind  # index / forumdisplay / viewthread (other -> index)
+        self.allowed_domains = [site_domain(urlsplit(start_url).hostname)]
+        # What the crawl covers: the whole site, or one forum (and its sub-forums) or one thread, as the
+        # start page turns out to be. Until it arrives, the URL's reading stands in.
+        target = classify(start_url)
+        self.scope = target.kind if target.kind in (KIND_FORUMDISPLAY, KIND_VIEWTHREAD) else KIND_INDEX
+        self.scope_ids: set[int] = set(filter(None, [target.fid if self.scope == KIND_FORUMDISPLAY else target.tid]))
         self._profiles_arg = profiles
         self.crawl_id = None
+        self.urls = SiteUrls()
+        self.requested: dict[Identity, list[str]] = {}  # page -> the spellings requested for it, in order
+        self.spellings: dict[Identity, list[str]] = {}  # page -> every spelling a page linked it by
+        self.archived: set[Identity] = set()  # pages archived by this crawl
+        self.robots_forbidden: set[Identity | str] = set()
         # Set from the crawler's settings in from_crawler(); these are the values without one.
         self.cookies: dict[str, str] = {}
         self.incremental = False
@@ -87,7 +117,10 @@ class SiteSpider(scrapy.Spider):
         spider.archive_state = ArchiveState(crawler.settings.get("DZ_DB"))
         spider.incremental = not crawler.settings.getbool("DZ_FULL", False) and not spider.archive_state.empty
         crawler.signals.connect(spider.archive_state.close, signal=signals.spider_closed)
-        spider.cookies = load_cookies(crawler.settings.get("DZ_COOKIES"), spider.allowed_domains[0])
+        spider.cookies = load_cookies(crawler.settings.get("DZ_COOKIES"), urlsplit(spider.start_url).hostname)
+        # The site's own spellings, as earlier crawls archived them: how resumed pages are spelled.
+        for kind, ident, page, url in spider.archive_state.page_urls():
+            spider.urls.learn(kind, ident, page, url)
         return spider
 
     async def start(self):
@@ -96,11 +129,14 @@ class SiteSpider(scrapy.Spider):
 
     def start_requests(self):
         yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error, cookies=self.cookies,
-                             priority=PRIORITY_THREAD if self.scope == KIND_VIEWTHREAD else PRIORITY_INDEX)
-        if self.fetch_profiles and self.incremental and not self.archive_state.legacy_site():
+                             priority=PRIORITY_THREAD if self.scope == KIND_VIEWTHREAD else PRIORITY_INDEX,
+                             meta={"start": True})
+        if self.fetch_profiles and self.incremental:
             # Profiles a stopped crawl did not reach: later runs would otherwise never ask for them.
-            for uid in self.archive_state.users_without_profile():
-                yield self._request(profile_url(self.root, uid), PRIORITY_PROFILE)
+            for uid, url in self.archive_state.users_without_profile():
+                request = self._request(Link(KIND_PROFILE, url, uid), PRIORITY_PROFILE)
+                if request is not None:
+                    yield request
 
     # -- responses --------------------------------------------------------------------------
     def parse(self, response, **kwargs):
@@ -117,10 +153,61 @@ class SiteSpider(scrapy.Spider):
                 self._slow_down(response)
                 yield retry
                 return
+        wanted = response.meta.get("identity")
+        if page.kind == KIND_SPECIAL and wanted:
+            # An error page does not say which thread or forum it stands for; the link that led here did.
+            kind, ident, number = wanted
+            page.tid = page.tid or (ident if kind == KIND_VIEWTHREAD else None)
+            page.fid = page.fid or (ident if kind == KIND_FORUMDISPLAY else None)
+            page.page = page.page or number
+        identity = self._identity(page) or wanted
+        if response.meta.get("start"):
+            self._set_scope(page)
+        self._learn(page, response.url)
+        if identity is not None:
+            if identity in self.archived:
+                return  # another spelling of a page this crawl archived already (a redirect, say)
+            self.archived.add(identity)
         page.raw_body = response.body
         page.listed = response.meta.get("listed")
         yield page
         yield from self.follow(page, response.meta)
+
+    def _identity(self, page: ParsedPage) -> Identity | None:
+        """What the page is, by its own markup."""
+        if page.kind == KIND_VIEWTHREAD and page.tid:
+            return (KIND_VIEWTHREAD, page.tid, page.page or 1)
+        if page.kind == KIND_FORUMDISPLAY and page.fid:
+            return (KIND_FORUMDISPLAY, page.fid, page.page or 1)
+        if page.kind == KIND_PROFILE and page.uid and page.user_stats:
+            return (KIND_PROFILE, page.uid, "figures")
+        return None
+
+    def _set_scope(self, page: ParsedPage) -> None:
+        """The start page says what the crawl covers: the site, one forum (with its sub-forums) or one thread."""
+        if page.kind == KIND_VIEWTHREAD and page.tid:
+            self.scope, self.scope_ids = KIND_VIEWTHREAD, {page.tid}
+        elif page.kind == KIND_FORUMDISPLAY and page.fid:
+            self.scope, self.scope_ids = KIND_FORUMDISPLAY, {page.fid}
+        elif page.kind != KIND_SPECIAL:
+            self.scope, self.scope_ids = KIND_INDEX, set()
+
+    def _learn(self, page: ParsedPage, url: str) -> None:
+        """Learn the site's spellings from the page's own URL and from every link whose target it knows."""
+        identity = self._identity(page)
+        if identity is not None and identity[0] != KIND_PROFILE:
+            self.urls.learn(identity[0], identity[1], identity[2], url)
+        for link in page.links:
+            if link.id is None:
+                target = self.urls.identify(link.url)
+                if target.kind == link.kind:
+                    link.id, link.page = target.fid if link.kind == KIND_FORUMDISPLAY else target.tid, target.page
+            if link.id is not None:
+                self.urls.learn(link.kind, link.id, link.page, link.url)
+                number = link.rank if link.kind == KIND_PROFILE else link.page
+                spellings = self.spellings.setdefault((link.kind, link.id, number), [])
+                if link.url not in spellings:
+                    spellings.append(link.url)
 
     def _slow_down(self, response) -> None:
         """Double the delay of the site's download slot (at most a minute), as a server asking us to wait wants."""
@@ -132,81 +219,162 @@ class SiteSpider(scrapy.Spider):
         if slot is not None:
             slot.delay = min(max(slot.delay * 2, 1.0), 60.0)
 
+    # -- what to fetch next ------------------------------------------------------------------
     def follow(self, page: ParsedPage, response_meta: dict | None = None):
         """The requests a parsed page leads to, within the crawl's scope (and, incremental, what changed)."""
         response_meta = response_meta or {}
-        legacy = bool(page.version and page.version[:1].isdigit())
-        if page.kind == KIND_INDEX and self.scope not in (KIND_FORUMDISPLAY, KIND_VIEWTHREAD):
-            for forum in page.forums:
-                if forum.type != "group" and not self._forum_unchanged(forum):
-                    yield self._request(forum_url(self.root, forum.fid, legacy=legacy), PRIORITY_FORUM)
+        links = _by_target(page.links)
+        if page.kind == KIND_INDEX and self.scope == KIND_INDEX:
+            figures = {f.fid: f for f in page.forums}
+            for link in links.get(KIND_FORUMDISPLAY, ()):
+                if link.page == 1 and not self._forum_unchanged(figures.get(link.id)):
+                    yield from self._emit(link, PRIORITY_FORUM)
         elif page.kind == KIND_FORUMDISPLAY and self.scope != KIND_VIEWTHREAD:
-            for forum in page.forums:
-                if forum.parent_fid == page.fid and forum.type == "sub" and not self._forum_unchanged(forum):
-                    yield self._request(forum_url(self.root, forum.fid, legacy=legacy), PRIORITY_FORUM)
-            changed = 0
-            for thread in page.threads:
-                # A one-forum crawl skips global stickies from other forums; a site crawl takes all.
-                if thread.fid != page.fid and self.scope == KIND_FORUMDISPLAY:
-                    continue
-                # In the archive's own form (pipelines.normalise.iso), as the watermarks are stored.
-                listed = {"replies": thread.replies, "last_post_at": iso(thread.last_post_at, self.tz)}
-                known = self.archive_state.thread(thread.tid) if self.incremental else None
-                if known is not None and known.unchanged(**listed):
-                    continue
-                if not thread.is_sticky:
-                    changed += 1
-                start = known.resume_page if known else 1
-                yield self._request(thread_url(self.root, thread.tid, start, legacy=legacy), PRIORITY_THREAD,
-                                    onward=known is not None, listed=listed)
-            yield from self._list_pages(page, changed, legacy)
+            yield from self._follow_list(page, links)
         elif page.kind == KIND_VIEWTHREAD:
-            # Bringing a known thread up to date needs only the pages after the one fetched.
-            onward = response_meta.get("onward", False)
-            for n in range(page.page + 1 if onward else 1, (page.pages or 1) + 1):
-                if n != page.page:
-                    yield self._request(thread_url(self.root, page.tid, n, legacy=legacy), PRIORITY_THREAD_PAGE,
-                                        listed=page.listed)
-            # 7.x profile pages (space.php) are not parsed: their figures come with the posts.
-            if self.fetch_profiles and not legacy:
-                for user in page.users:
-                    # A re-crawl sees known users' figures beside their posts; it needs only new users' profiles.
-                    if not (self.incremental and self.archive_state.has_profile(user.uid)):
-                        yield self._request(profile_url(self.root, user.uid, legacy=legacy), PRIORITY_PROFILE)
+            yield from self._follow_thread(page, links, onward=response_meta.get("onward", False))
+        elif page.kind == KIND_SPECIAL and response_meta.get("start") and self.scope == KIND_INDEX:
+            # A start page no reader knows (a portal, a theme's home page): the forums it links to.
+            for link in links.get(KIND_FORUMDISPLAY, ()):
+                if link.page == 1:
+                    yield from self._emit(link, PRIORITY_FORUM)
+        elif page.kind == KIND_PROFILE and not page.user_stats and self.fetch_profiles:
+            # A space front page that shows a feed: its profile link shows the figures.
+            for link in links.get(KIND_PROFILE, ()):
+                if link.id == page.uid and link.rank == 0:
+                    yield from self._emit(link, PRIORITY_PROFILE)
+
+    def _follow_list(self, page: ParsedPage, links: dict[str, list[Link]]):
+        figures = {f.fid: f for f in page.forums}
+        for link in links.get(KIND_FORUMDISPLAY, ()):
+            if link.id == page.fid or link.page != 1:
+                continue
+            forum = figures.get(link.id)
+            sub = forum is not None and forum.parent_fid == page.fid and forum.type == "sub"
+            # A forum crawl takes the forum's sub-forums; a site crawl takes every forum a page links
+            # (sub-forums and forums the index does not list).
+            if self.scope == KIND_FORUMDISPLAY and not sub:
+                continue
+            if sub and self.scope == KIND_FORUMDISPLAY:
+                self.scope_ids.add(link.id)
+            if not self._forum_unchanged(forum if sub else None):
+                yield from self._emit(link, PRIORITY_FORUM)
+        thread_links = {}
+        for link in links.get(KIND_VIEWTHREAD, ()):
+            thread_links.setdefault(link.id, {}).setdefault(link.page, link)
+        changed = 0
+        for thread in page.threads:
+            # A one-forum crawl skips global stickies from other forums; a site crawl takes all.
+            if self.scope == KIND_FORUMDISPLAY and thread.fid not in self.scope_ids:
+                continue
+            shown = thread_links.get(thread.tid, {})
+            # In the archive's own form (pipelines.normalise.iso), as the watermarks are stored.
+            listed = {"replies": thread.replies, "last_post_at": iso(thread.last_post_at, self.tz)}
+            known = self.archive_state.thread(thread.tid) if self.incremental else None
+            if known is not None and known.unchanged(**listed):
+                continue
+            if not thread.is_sticky:
+                changed += 1
+            if known is None or known.resume_page == 1:
+                # The row's own link; a theme that shows none still has the site's pattern.
+                link = shown.get(1) or self._derived(KIND_VIEWTHREAD, thread.tid, 1, None, page.url)
+                onward = known is not None
+            else:
+                # Resuming at the last archived page: a link the list shows (multi-page rows link their
+                # pages), else the URL it was archived from, else one in the site's own pattern.
+                link = shown.get(known.resume_page) or self._derived(KIND_VIEWTHREAD, thread.tid, known.resume_page,
+                                                                     known.resume_url, page.url)
+                onward = True
+                if link is None:  # no spelling of that page is known: walk from the first page
+                    link, onward = shown.get(1), False
+            if link is not None:
+                yield from self._emit(link, PRIORITY_THREAD, onward=onward, listed=listed)
+        yield from self._list_pages(page, links.get(KIND_FORUMDISPLAY, ()), changed)
+
+    def _list_pages(self, page: ParsedPage, forum_links: list[Link], changed: int):
+        """The forum's other list pages its pager links: all of them, or (incremental) the next one while
+        pages still change.
+
+        Discuz sorts lists by last post, so the first page holding only unchanged threads ends the
+        walk. A forum the archive does not hold completely (a crawl was stopped in it) is walked in full.
+        """
+        pages = [link for link in forum_links if link.id == page.fid and link.page != page.page]
+        if self.incremental and self.archive_state.forum_complete(page.fid):
+            following = (page.page or 1) + 1
+            pages = [link for link in pages if link.page == following] if changed else []
+        for link in pages:
+            yield from self._emit(link, PRIORITY_FORUM - link.page / 10000)
+
+    def _follow_thread(self, page: ParsedPage, links: dict[str, list[Link]], *, onward: bool):
+        # Bringing a known thread up to date needs only the pages after the one fetched.
+        pages = [link for link in links.get(KIND_VIEWTHREAD, ()) if link.id == page.tid and link.page != page.page]
+        if not any(link.page > (page.page or 1) for link in pages) and (page.pages or 1) > (page.page or 1):
+            # The page counts more pages but its theme shows no link to them: the site's own pattern.
+            pages += filter(None, (self._derived(KIND_VIEWTHREAD, page.tid, n, None, page.url)
+                                   for n in range((page.page or 1) + 1, page.pages + 1)))
+        for link in pages:
+            if not onward or link.page > (page.page or 1):
+                yield from self._emit(link, PRIORITY_THREAD_PAGE, onward=onward, listed=page.listed)
+        if not self.fetch_profiles:
+            return
+        best: dict[int, Link] = {}
+        for link in links.get(KIND_PROFILE, ()):
+            if link.id is not None and (link.id not in best or link.rank < best[link.id].rank):
+                best[link.id] = link
+        for user in page.users:
+            # A re-crawl sees known users' figures beside their posts; it needs only new users' profiles.
+            link = best.get(user.uid)
+            if link is not None and not (self.incremental and self.archive_state.has_profile(user.uid)):
+                yield from self._emit(link, PRIORITY_PROFILE)
+
+    def _derived(self, kind: str, ident: int, number: int, archived_url: str | None, base: str) -> Link | None:
+        """A page no link on this page shows: its archived URL, else the site's own pattern (SiteUrls)."""
+        spellings = ([archived_url] if archived_url else []) + self.spellings.get((kind, ident, number), [])
+        spellings += self.urls.urls_for(kind, ident, number, base)
+        return Link(kind, spellings[0], ident, number) if spellings else None
 
     def _forum_unchanged(self, forum) -> bool:
         """Incremental: the index's thread/post counts and last post for the forum match the archive."""
-        return self.incremental and self.archive_state.forum_unchanged(
+        return forum is not None and self.incremental and self.archive_state.forum_unchanged(
             forum.fid, forum.threads, forum.posts, iso(forum.last_post_at, self.tz))
 
-    def _list_pages(self, page: ParsedPage, changed: int, legacy: bool):
-        """The forum's other list pages: all of them, or (incremental) the next one while pages still change.
+    def _emit(self, link: Link, priority: float, **meta):
+        request = self._request(link, priority, **meta)
+        if request is not None:
+            stats = getattr(getattr(self, "crawler", None), "stats", None)
+            if stats is not None:
+                stats.inc_value("dzarchive/links_followed")
+            yield request
 
-        Discuz sorts lists by last post, so the first page holding only unchanged threads ends the
-        walk. A forum the archive does not hold completely (a crawl was stopped in it) is walked
-        in full.
-        """
-        last = page.pages or 1
-        if not self.incremental or not self.archive_state.forum_complete(page.fid):
-            pages = [n for n in range(1, last + 1) if n != page.page]
-        else:
-            pages = [page.page + 1] if changed and page.page < last else []
-        for n in pages:
-            yield self._request(forum_url(self.root, page.fid, n, legacy=legacy), PRIORITY_FORUM - n / 10000)
-
-    def _request(self, url: str, priority: float, *, onward: bool = False, listed: dict | None = None
-                 ) -> scrapy.Request:
-        meta = {}
+    def _request(self, link: Link, priority: float, *, onward: bool = False, listed: dict | None = None,
+                 url: str | None = None) -> scrapy.Request | None:
+        """A request for the page ``link`` leads to, or ``None`` when this crawl requested that page already."""
+        # A profile's two spellings are two pages (the space's front page may show a feed, not figures).
+        number = link.rank if link.kind == KIND_PROFILE else link.page
+        identity = (link.kind, link.id, number) if link.id is not None else None
+        key = identity or link.url
+        if key in self.requested and url is None:
+            return None
+        self.requested.setdefault(key, []).append(url or link.url)
+        meta = {"identity": identity, "link": link}
         if onward:
             meta["onward"] = True
         if listed:
             meta["listed"] = listed
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, priority=int(priority), meta=meta,
-                              cookies=self.cookies)
+        return scrapy.Request(url or link.url, callback=self.parse, errback=self.on_error, priority=int(priority),
+                              meta=meta, cookies=self.cookies)
 
     def on_error(self, failure):
-        """A request that produced no page: record it, so the crawl summary and ``errors`` table show it."""
+        """A request that produced no page: try another spelling if robots.txt forbade this one, else record it."""
         request = failure.request
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            retry = self._other_spelling(request)
+            if retry is not None:
+                yield retry
+                return
+            self.robots_forbidden.add(request.meta.get("identity") or request.url)
+            self.crawler.stats.set_value("dzarchive/robots_forbidden", len(self.robots_forbidden))
+            return
         if failure.check(HttpError):
             response = failure.value.response
             yield FetchError(request.url, "http", f"HTTP {response.status}")
@@ -214,3 +382,24 @@ class SiteSpider(scrapy.Spider):
             yield FetchError(request.url, "fetch", f"{type(failure.value).__name__}: {failure.value}")
         else:
             yield FetchError(request.url, "fetch", f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    def _other_spelling(self, request) -> scrapy.Request | None:
+        identity, link = request.meta.get("identity"), request.meta.get("link")
+        if identity is None or link is None:
+            return None
+        tried = self.requested.get(identity, [])
+        candidates = self.spellings.get(identity, []) + self.urls.urls_for(identity[0], identity[1], identity[2],
+                                                                          request.url)
+        fresh = next((url for url in candidates if url not in tried), None)
+        if fresh is None:
+            return None
+        return self._request(link, request.priority, onward=request.meta.get("onward", False),
+                             listed=request.meta.get("listed"), url=fresh)
+
+
+def _by_target(links: list[Link]) -> dict[str, list[Link]]:
+    """Links by kind, the better spelling (lower rank) of each page first."""
+    out: dict[str, list[Link]] = {}
+    for link in sorted(links, key=lambda link: link.rank):
+        out.setdefault(link.kind, []).append(link)
+    return out

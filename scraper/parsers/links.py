@@ -1,0 +1,121 @@
+"""Where a page leads: the links it shows to forums, threads, their other pages and posters' profiles.
+
+A crawler that follows these requests each page in the site's own spelling, whatever its rewrite
+rules, instead of building URLs of its own. What a link leads to is read first from the markup
+around it, which states ids whatever the URLs look like:
+
+- a pager (``div.pg`` in X, ``div.pages`` in 7.x and earlier) belongs to the page's own thread or
+  forum, and each of its links names its page number in its text (``2``, ``... 57``) or its role
+  (``a.prev``, ``a.nxt``);
+- a thread row (``tbody#normalthread_TID``) gives the tid of its title link and of the page links
+  after it (``span.tps``);
+- a forum row of the index (``div#category_GID`` ``h2 a``) is a forum link even when its URL is in a
+  spelling no default rule reads (its list page states its fid when fetched).
+
+Every other link is read by its URL, with the default Discuz rules (:func:`scraper.urls.classify`).
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from ..items import KIND_FORUMDISPLAY, KIND_PROFILE, KIND_VIEWTHREAD, Link, ParsedPage
+from ..urls import classify
+
+_FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
+# Cheap test before the URL is parsed: words every default spelling of a followed page contains.
+_MAYBE_PAGE = re.compile(r"thread|forum|space|uid|tid|fid", re.IGNORECASE)
+_NOT_A_PAGE = re.compile(r"^(?:javascript:|mailto:|#)", re.IGNORECASE)
+_ANCHORS = "//a[@href]"
+_PAGERS = ("//div[contains(concat(' ', normalize-space(@class), ' '), ' pg ')]"
+           " | //div[contains(concat(' ', normalize-space(@class), ' '), ' pages ')]")
+_THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
+_ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
+_FORUM_ROW_LINKS = ("//div[starts-with(@id, 'category_')]//h2/a | //div[starts-with(@id, 'category_')]//dt/a"
+                    " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forum_block ')]//h2/a"
+                    " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
+_PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
+_CLASSES = {"prev": -1, "nxt": 1, "next": 1}
+
+
+def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
+    """Every link ``page`` shows to a forum list page, a thread page or a profile, each URL once.
+
+    In: the page's selector and what its parser read from it (kind, ids, page number). Out: links
+    with absolute URLs as the site spells them, markup-identified ones first.
+    """
+    base = urljoin(page.url, sel.xpath("//base/@href").get() or "")
+    links: list[Link] = []
+    seen: set[str] = set()
+
+    def add(kind: str, href: str | None, ident: int | None, number: int = 1, rank: int = 0) -> None:
+        if not href or _NOT_A_PAGE.match(href.strip()):
+            return
+        url = urljoin(base, href.strip())
+        if url in seen or not url.startswith(("http://", "https://")):
+            return
+        seen.add(url)
+        links.append(Link(kind=kind, url=url, id=ident, page=number, rank=rank))
+
+    own_id = page.tid if page.kind == KIND_VIEWTHREAD else page.fid if page.kind == KIND_FORUMDISPLAY else None
+    if own_id is not None:
+        for href, number in _pager_links(sel, page.page or 1):
+            target = classify(urljoin(base, href))
+            if target.kind == "other" or (target.kind == page.kind and (target.tid or target.fid) == own_id):
+                add(page.kind, href, own_id, number)
+    if page.kind == KIND_FORUMDISPLAY:
+        for row in sel.xpath(_THREAD_ROWS):
+            m = _ROW_TID.match(row.attrib.get("id", ""))
+            if not m:
+                continue
+            tid = int(m.group(1))
+            for a in row.xpath(".//th//a[@href]"):
+                text = (a.xpath("string()").get() or "").strip()
+                target = classify(urljoin(base, a.attrib["href"]))
+                number = _page_number(text)
+                if target.kind == KIND_VIEWTHREAD and target.tid == tid:
+                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, target.page)
+                elif target.kind == "other" and number is not None and a.xpath("ancestor::span[@class='tps']"):
+                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, number)
+                elif target.kind == "other" and text and number is None and "xst" in a.attrib.get("class", ""):
+                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, 1)
+    if page.kind == "index":
+        for a in sel.xpath(_FORUM_ROW_LINKS):
+            href = a.attrib.get("href", "")
+            if classify(urljoin(base, href)).kind == "other" and "gid=" not in href:
+                add(KIND_FORUMDISPLAY, href, None)
+    for a in sel.xpath(_ANCHORS):
+        href = a.attrib["href"]
+        if not _MAYBE_PAGE.search(href):
+            continue
+        target = classify(urljoin(base, href))
+        if target.kind not in _FOLLOWED_KINDS:
+            continue
+        if target.kind == KIND_PROFILE:
+            add(KIND_PROFILE, href, target.uid, 1, rank=0 if "do=profile" in href or "viewpro" in href else 1)
+        else:
+            add(target.kind, href, target.tid if target.kind == KIND_VIEWTHREAD else target.fid, target.page)
+    return links
+
+
+def _page_number(text: str) -> int | None:
+    m = _PAGE_NUMBER.match(text.replace("\xa0", " ").strip())
+    return int(m.group(1)) if m else None
+
+
+def _pager_links(sel: Selector, current: int) -> list[tuple[str, int]]:
+    """(href, page number) of every link of the page's pagers."""
+    found = []
+    for pager in sel.xpath(_PAGERS):
+        # 7.x+ pagers mark the current page as <strong>; X pagers also carry it in the jump box.
+        shown = (pager.xpath("./strong/text()").get() or "").strip()
+        here = int(shown) if shown.isdigit() else current
+        for a in pager.xpath(".//a[@href]"):
+            classes = a.attrib.get("class", "").split()
+            step = next((_CLASSES[c] for c in classes if c in _CLASSES), None)
+            number = here + step if step is not None else _page_number(a.xpath("string()").get() or "")
+            if number is not None and number >= 1:
+                found.append((a.attrib["href"], number))
+    return found
