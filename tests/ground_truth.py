@@ -65,7 +65,8 @@ _BBCODE_BLOCK_DROPS = (
     re.compile(r"\[i=s\][^\[]*?编辑\s*\[/i\]\n*", re.S),  # the edit note has its own field
 )
 _BBCODE_IMG = re.compile(r"\[img(?:=[^\]]*)?\].*?\[/img\]", re.S)
-_BBCODE_TAG = re.compile(r"\[/?[a-z]+(?:=[^\]]*)?\]", re.I)
+# ``[*]`` is a list item: Discuz renders it as ``<li>``, one line of text.
+_BBCODE_TAG = re.compile(r"\[/?[a-z]+(?:=[^\]]*)?\]|\[\*\]", re.I)
 
 
 def bbcode_text(message: str) -> str:
