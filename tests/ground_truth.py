@@ -109,7 +109,8 @@ def _iso(value) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def compare_capture(folder: Path, pages: list[ParsedPage] | None = None, facts: CaptureFacts | None = None) -> Comparison:
+def compare_capture(folder: Path, pages: list[ParsedPage] | None = None,
+                    facts: CaptureFacts | None = None) -> Comparison:
     """Parse ``folder`` (or use ``pages``) and compare threads, posts, users and forums with expected.json.
 
     ``facts`` (default :func:`capture_facts`) says how the capture's pages relate to its database.
@@ -207,7 +208,8 @@ def compare_capture(folder: Path, pages: list[ParsedPage] | None = None, facts: 
     for want in truth["users"]:
         uid = want["uid"]
         if uid not in posters:
-            cmp.check("user.unshown_not_parsed", uid, uid in users or uid in stats_by_uid or uid in profile_stats, False)
+            invented = uid in users or uid in stats_by_uid or uid in profile_stats
+            cmp.check("user.unshown_not_parsed", uid, invented, False)
             continue
         for source, stats in (("post", stats_by_uid.get(uid)), ("profile", profile_stats.get(uid))):
             cmp.check(f"user.{source}.stats_found", uid, stats is not None, True)

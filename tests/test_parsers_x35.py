@@ -82,7 +82,8 @@ def test_x35_post_block_is_read_for_what_it_shows_only():
 
 
 def test_bbcode_list_items_read_as_lines_like_the_rendered_li():
-    assert bbcode_text("分类：\n[list]\n[*][b]攻略[/b]：路线\n[*]游记\n[/list]\n\n完") == "分类：\n\n攻略：路线\n游记\n\n完"
+    message = "分类：\n[list]\n[*][b]攻略[/b]：路线\n[*]游记\n[/list]\n\n完"
+    assert bbcode_text(message) == "分类：\n\n攻略：路线\n游记\n\n完"
     truth = next(p for p in expected(SITE_F)["posts"] if p["pid"] == 301)
     post = next(p for p in page_at("thread-7-1-1.html").posts if p.pid == 301)
     assert "[*]" in truth["message_bbcode"]
