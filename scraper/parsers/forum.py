@@ -22,6 +22,12 @@ from .numbers import parse_int
 THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 _ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
 _SCRIPT_FID = re.compile(r"fid\s*=\s*parseInt\('(\d+)'\)")
+# A sticky of this forum (displayorder 1): X3.4 ``img[src*=pin_1]``, X3.5 the icon font ``i.tpin.tpin1``.
+_FORUM_STICKY_ICON = (".//img[contains(@src, 'pin_1')]"
+                      " | .//i[contains(concat(' ', normalize-space(@class), ' '), ' tpin1 ')]")
+# X3.4 ``img[src*=digest_]``, X3.5 the badge ``<span class="tbox tdigest">精华1</span>``.
+_DIGEST_MARK = (".//img[contains(@src, 'digest_') or @alt='digest']"
+                " | .//th//span[contains(concat(' ', normalize-space(@class), ' '), ' tdigest ')]")
 
 
 def is_forum_page(sel: Selector) -> bool:
@@ -61,8 +67,8 @@ def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz
 def list_rows(rows, fid: int | None, parse_row) -> list[Thread]:
     """Threads of ``tbody#normalthread_TID``/``#stickthread_TID`` rows (both families), each tid once.
 
-    ``parse_row(row, tid)`` reads one row. Category and global stickies (``pin_2``, ``pin_3``)
-    belong to other forums; ``pin_1`` stickies and normal rows are given ``fid``.
+    ``parse_row(row, tid)`` reads one row. Category and global stickies (``pin_2``, ``pin_3``; X3.5
+    ``tpin2``, ``tpin3``) belong to other forums; ``pin_1``/``tpin1`` stickies and normal rows are given ``fid``.
     """
     threads: list[Thread] = []
     seen: set[int] = set()
@@ -72,7 +78,7 @@ def list_rows(rows, fid: int | None, parse_row) -> list[Thread]:
             continue
         seen.add(int(m.group(1)))
         thread = parse_row(row, int(m.group(1)))
-        if not thread.is_sticky or row.xpath(".//img[contains(@src, 'pin_1')]"):
+        if not thread.is_sticky or row.xpath(_FORUM_STICKY_ICON):
             thread.fid = fid
         threads.append(thread)
     return threads
@@ -114,7 +120,7 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
         thread.title = tidy_text(title[0].xpath("string()").get()) or None
     prefix = row.xpath(".//th/em/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')] | .//th/em[not(a)]")
     thread.type_prefix = type_prefix(prefix)
-    thread.is_digest = bool(row.xpath(".//img[contains(@src, 'digest_') or @alt='digest']"))
+    thread.is_digest = bool(row.xpath(_DIGEST_MARK))
     # Guests see the "new" folder icon even on closed threads, so only a lock icon says anything.
     thread.is_closed = True if row.xpath(".//td[contains(@class,'icn')]//img[contains(@src, 'folder_lock')]"
                                       " | .//th[contains(concat(' ', normalize-space(@class), ' '), ' lock ')]") else None

@@ -133,8 +133,11 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
         m = _VIEWS_REPLIES.search(header)
         if m:
             views, replies = parse_int(m.group(1)), parse_int(m.group(2))
+    # X3.4 ``img[src*=locked.gif]``; X3.5 the icon font ``<i class="fico-lock fc-s" title="关闭">`` by the title.
     closed = bool(sel.xpath("//div[@id='postlist']//img[contains(@src, 'locked.gif') or @alt='关闭']"
-                            " | //div[@id='postlist']//img[contains(@src, 'locked.png')]"))
+                            " | //div[@id='postlist']//img[contains(@src, 'locked.png')]"
+                            " | //div[@id='postlist']/table[1]"
+                            "//i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]"))
     return Thread(
         tid=tid, fid=fid, title=title, type_prefix=type_prefix(prefix_link), views=views, replies=replies,
         is_closed=closed, forum_name=forum_name, url=url, status="ok",
