@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone, tzinfo
 
-from ..items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_SPECIAL, STATUS_UNKNOWN, ParsedPage, User
+from ..items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_UNKNOWN, ParsedPage, User
 from ..urls import classify
 from .common import decode_body, detect_version, make_selector, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
@@ -22,6 +22,7 @@ from .index import is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
 from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
+from .signals import FAMILY_6X, is_6x_thread, note_missing, parse_signal_thread_page
 from .thread import is_thread_page, parse_thread_page
 
 __all__ = ["parse_page", "parse_thread_page", "parse_forum_page", "parse_index_page", "parse_profile_page",
@@ -52,6 +53,8 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     raw_text = sel.get() if len(body) < 20000 else ""
     version = detect_version(sel)
     family = detect_family(sel, version)
+    if family == FAMILY_LEGACY and is_6x_thread(sel):
+        family = FAMILY_6X
     try:
         page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at) if family == FAMILY_LEGACY else None
         if page is None:
@@ -60,6 +63,11 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
             # A version-less or mislabelled page: the 7.x readers may still know it.
             page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
             family = FAMILY_LEGACY if page is not None else family
+        if page is None:
+            # An unknown skeleton (5.5/6.x, themes): whatever posts the sturdy ids still show.
+            page = parse_signal_thread_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
+        elif page.kind == KIND_VIEWTHREAD:
+            note_missing(page)
         if page is None and classify(url).kind == KIND_INDEX:
             # A theme that rebuilt the index: its forum links are still enough to crawl on.
             page = parse_forum_links(sel, url, fetched_at=fetched_at)
@@ -74,8 +82,12 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     except Exception as exc:  # a parser bug must not lose the page: report it as unreadable
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {exc}")
-    return _finish(page, http_status, content_type, date_header, charset,
-                   version or ("7.x" if family == FAMILY_LEGACY else None), zone, now)
+    return _finish(page, http_status, content_type, date_header, charset, version or _FAMILY_VERSIONS.get(family),
+                   zone, now)
+
+
+# The version recorded for a page that states none: its template family.
+_FAMILY_VERSIONS = {FAMILY_LEGACY: "7.x", FAMILY_6X: "6.x"}
 
 
 def _finish(page: ParsedPage, http_status, content_type, date_header, charset, version, zone, now) -> ParsedPage:

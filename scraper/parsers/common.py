@@ -20,6 +20,10 @@ _CHARSET_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18
 _VERSION_IN_GENERATOR = re.compile(r"Discuz!?\s*(X?\s*[\d.]+[A-Za-z]*)", re.I)
 _PAGE_COUNT = re.compile(r"共\s*(\d+)\s*页")
 _DIGITS = re.compile(r"\d+")
+# The ids every Discuz generation sets in an inline script: X ``fid = parseInt('49'), tid = parseInt('7')``,
+# 5.5–7.x ``var fid = parseInt('35');var tid = parseInt('36567');``.
+_SCRIPT_ID = {name: re.compile(rf"\b{name}\s*=\s*(?:parseInt\(\s*)?['\"]?(\d+)['\"]?\s*\)?\s*[,;\n]")
+              for name in ("fid", "tid")}
 
 # showmessage() texts (lang_message.php) -> page state, most specific first.
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
@@ -89,6 +93,16 @@ def detect_version(sel: Selector) -> str | None:
         if m:
             return m.group(0).replace(" ", "")
     return None
+
+
+def script_ids(sel: Selector) -> tuple[int | None, int | None]:
+    """``(fid, tid)`` from the page's inline scripts (``var tid = parseInt('N')``); ``None`` where unset."""
+    scripts = "\n".join(sel.xpath("//script[not(@src)]/text()").re(r"[^\n]*\b[ft]id\s*=[^\n]*"))
+    found = []
+    for name in ("fid", "tid"):
+        m = _SCRIPT_ID[name].search(scripts + "\n")
+        found.append(int(m.group(1)) if m and int(m.group(1)) else None)
+    return found[0], found[1]
 
 
 def page_count(sel: Selector, scope: str = "//div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]") -> int:
