@@ -18,7 +18,7 @@ from ..urls import classify
 from .common import decode_body, detect_version, make_selector, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
-from .index import is_index_page, parse_forum_links, parse_index_page
+from .index import add_linked_forums, is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
 from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
@@ -68,6 +68,13 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
             page = parse_signal_thread_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
         elif page.kind == KIND_VIEWTHREAD:
             note_missing(page)
+        elif page.kind == KIND_INDEX:
+            # Themes mix stock tables with their own boxes: the links still name every forum.
+            add_linked_forums(sel, page)
+        elif page.kind == KIND_FORUMDISPLAY and not page.threads:
+            # A theme that rebuilt the rows: the thread links are still there.
+            linked = parse_thread_links(sel, url, fetched_at=fetched_at)
+            page.threads = linked.threads if linked is not None else page.threads
         if page is None and classify(url).kind == KIND_INDEX:
             # A theme that rebuilt the index: its forum links are still enough to crawl on.
             page = parse_forum_links(sel, url, fetched_at=fetched_at)
