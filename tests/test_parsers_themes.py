@@ -61,3 +61,32 @@ def test_front_page_with_only_boxes_still_yields_the_forums():
     page = parse_page(BASE, (html[:start] + html[end:]).encode("gb18030"))
     assert page.kind == "index"
     assert sorted(f.fid for f in page.forums if f.type == "forum") == [4, 5, 7, 8]
+
+
+# --- X3.2 special pages --------------------------------------------------------------------------
+
+X32_HEAD = ('<!DOCTYPE html><html><head><meta charset="utf-8" /><meta name="generator" content="Discuz! X3.2" />'
+            '<title>版主管理 - 青石论坛</title></head><body><div id="wp" class="wp"><div id="pt" class="bm cl">'
+            '<div class="z"><a href="./" class="nvhm">青石论坛</a> <em>&rsaquo;</em> <a href="forum.php?mod=modcp">版主管理</a></div></div>'
+            '<div id="ct" class="ct2_a wp cl"><div class="mn">')
+X32_TAIL = '</div></div></div><div id="ft" class="wp cl"><div id="frt"><p>Powered by <strong>Discuz!</strong> <em>X3.2</em></p></div></div></body></html>'
+
+
+def test_x32_moderator_panel_refusal_is_a_no_permission_page():
+    # forum/modcp_forum.htm for someone who moderates no forum: the panel's h1 says so, no showmessage().
+    html = X32_HEAD + '<div class="bm bw0 mdcp"><h1 class="mt cl">\n抱歉，您无此权限！\n</h1></div>' + X32_TAIL
+    page = parse_page(BASE + "forum.php?mod=modcp&action=forumeditor&fid=2", html.encode())
+    assert (page.kind, page.status, page.message, page.version) == ("special", "no_permission", "抱歉，您无此权限！", "X3.2")
+
+
+def test_x32_system_error_page_is_special():
+    # discuz_error::show_error(), e.g. for a request _xss_check() refuses.
+    html = ("<html><head><title>bbs.qingshi.test - Discuz! System Error</title></head><body><div id=\"container\">"
+            "<h1>Discuz! System Error</h1><div class='info'><li>您当前的访问请求当中含有非法字符，已经被系统拒绝</li></div>"
+            "<div class=\"info\"><p><strong>PHP Debug</strong></p><table><tr><td><ul><li>[Line: 0026]forum.php"
+            "(discuz_application-&gt;init)</li></ul></td></tr></table></div>"
+            "<div class=\"help\"><a href=\"http://bbs.qingshi.test\">bbs.qingshi.test</a> 已经将此出错信息详细记录</div>"
+            "</div></body></html>")
+    page = parse_page(BASE + "forum.php?mod=viewthread&tid=3&x=%3C", html.encode())
+    assert (page.kind, page.status, page.tid) == ("special", "system_error", 3)
+    assert page.message == "您当前的访问请求当中含有非法字符，已经被系统拒绝"

@@ -8,7 +8,7 @@ from parsel import Selector
 
 from ..items import (
     STATUS_ANTITHEFT, STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, STATUS_NO_PERMISSION,
-    STATUS_NOT_FOUND, STATUS_PASSWORD, STATUS_UNKNOWN,
+    STATUS_NOT_FOUND, STATUS_PASSWORD, STATUS_SYSTEM_ERROR, STATUS_UNKNOWN,
 )
 from .content import tidy_text
 
@@ -34,6 +34,11 @@ _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"站点.*关闭|论坛.*关闭|暂时关闭|维护"), STATUS_CLOSED_SITE),
     (re.compile(r"权限|用户组|无法进行此操作|没有权限|禁止|不允许|特定用户"), STATUS_NO_PERMISSION),
 )
+# discuz_error::show_error(): <div id="container"><h1>Discuz! System Error</h1><div class='info'><li>…</li></div>.
+_SYSTEM_ERROR = "//div[@id='container']/h1[starts-with(normalize-space(.), 'Discuz!') and contains(., 'Error')]"
+# X3.x moderator panel (forum/modcp*.htm) shown to someone who moderates nothing: "抱歉，您无此权限！" in its h1.
+_PANEL_REFUSAL = ("//div[contains(concat(' ', normalize-space(@class), ' '), ' mdcp ')]"
+                  "[contains(., '无此权限') or contains(., '無此權限')]")
 _ANTITHEFT = re.compile(r"_dsign|window\[\s*['\"]?_\w+|location\.href\s*=\s*_\w+", re.I)
 
 
@@ -138,7 +143,16 @@ def current_page(sel: Selector, default: int = 1, scope: str = "/") -> int:
 
 
 def special_status(sel: Selector, raw_text: str) -> tuple[str, str] | None:
-    """``(status, message)`` when the page is a showmessage()/anti-theft page, else ``None``."""
+    """``(status, message)`` when the page is a showmessage()/anti-theft/system-error page, else ``None``."""
+    error = sel.xpath(_SYSTEM_ERROR)
+    if error:
+        info = tidy_text(" ".join(error[0].xpath("following-sibling::div[contains(@class, 'info')][1]//li//text()"
+                                                 " | following-sibling::div[contains(@class, 'info')][1]/text()").getall()))
+        return STATUS_SYSTEM_ERROR, info or tidy_text(error[0].xpath("string()").get())
+    refusal = sel.xpath(_PANEL_REFUSAL)
+    if refusal:
+        heading = refusal[0].xpath(".//h1[contains(., '无此权限') or contains(., '無此權限')]")
+        return STATUS_NO_PERMISSION, tidy_text((heading or refusal)[0].xpath("string()").get())
     message = sel.xpath("//div[@id='messagetext']")
     if not message:
         message = sel.xpath("//div[contains(concat(' ', @class, ' '), ' alert_error ')]"
