@@ -151,3 +151,28 @@ def test_bare_time_text_in_any_dateformat(time_html, want):
     node = post_node(11, "楼主", "x", time_html=time_html).replace('<em id="authorposton11">', "<em>")
     post = parse(thread_page(node)).posts[0]
     assert (post.posted_at_text, post.posted_at) == (time_html.split(" ", 1)[1], want)
+
+
+# --- the accuracy bench's corpus mode --------------------------------------------------------------
+
+@requires_1984
+def test_corpus_mode_reports_page_and_field_rates_from_the_truth_file():
+    from bench.accuracy import CORPUS_FIELDS, corpus_report
+
+    report = corpus_report(BBS1984)
+    total = sum(len(p["posts"]) for p in _truth().values())
+    assert (report["pages"], report["recognised"], report["unrecognised"]) == (12, 12, [])
+    assert report["fields"] == {field: [total, total] for field in CORPUS_FIELDS}
+
+
+@requires_talkop
+def test_corpus_mode_counts_unrecognised_and_partial_pages(tmp_path):
+    from bench.accuracy import corpus_report
+
+    (tmp_path / "host").mkdir()
+    (tmp_path / "host" / "blank.html").write_bytes("<html><body>维护中</body></html>".encode())
+    html = re.sub(r'<em id="authorposton\d+">.*?</em>', "", _talkop_text(), flags=re.S)
+    (tmp_path / "host" / "theme.html").write_bytes(html.encode())
+    report = corpus_report(tmp_path)
+    assert (report["pages"], report["recognised"], report["partial"]) == (2, 1, 1)
+    assert report["unrecognised"] == ["host/blank.html"]
