@@ -28,8 +28,7 @@ from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
 from .common import page_count, script_ids
 from .content import tidy_text
 from .dates import DEFAULT_TZ
-from .stats import apply_user_fields, parse_stats_block
-from .thread import fill_floors_backwards, post_floor, post_status, read_message, read_post_time
+from .thread import add_author, fill_floors_backwards, post_floor, post_status, read_message, read_post_time
 
 FAMILY_6X = "6.x"
 
@@ -120,14 +119,8 @@ def parse_signal_thread_page(sel: Selector, url: str, *, now: datetime | None = 
         post.page = page.page
         page.posts.append(post)
         page.attachments.extend(attachments)
-        if post.author_uid:
-            user = users.setdefault(post.author_uid, User(uid=post.author_uid, username=post.author))
-            column = node.xpath(_AUTHOR_COLUMNS)
-            if column:
-                stats, fields = parse_stats_block(column[0].root, post.author_uid, seen_at=now)
-                apply_user_fields(user, fields)
-                if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
-                    page.user_stats.append(stats)
+        column = node.xpath(_AUTHOR_COLUMNS)
+        add_author(page, users, post, column[0] if column else None, now)
     _number_floors(page.posts, page.page)
     first = next((p for p in page.posts if p.is_first), None)
     if first is not None:

@@ -96,17 +96,28 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
             thread.created_at, thread.created_at_text = post.posted_at, post.posted_at_text
 
         pls = node.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
-        if post.author_uid:
-            user = users.setdefault(post.author_uid, User(uid=post.author_uid, username=post.author))
-            if pls:
-                stats, fields = parse_stats_block(pls[0].root, post.author_uid, seen_at=now)
-                apply_user_fields(user, fields)
-                if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
-                    page.user_stats.append(stats)
+        add_author(page, users, post, pls[0] if pls else None, now)
     fill_floors_backwards(page.posts, page.page)
     page.users = list(users.values())
     page.threads = [thread]
     return page
+
+
+def add_author(page: ParsedPage, users: dict[int, User], post: Post, column: Selector | None,
+               now: datetime | None) -> User | None:
+    """The post's author as one :class:`User` per uid, with what the author ``column`` shows.
+
+    The column's stats block goes to ``page.user_stats`` once per uid. ``None`` for posts without a uid.
+    """
+    if not post.author_uid:
+        return None
+    user = users.setdefault(post.author_uid, User(uid=post.author_uid, username=post.author))
+    if column is not None:
+        stats, fields = parse_stats_block(column.root, post.author_uid, seen_at=now)
+        apply_user_fields(user, fields)
+        if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
+            page.user_stats.append(stats)
+    return user
 
 
 def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
@@ -274,4 +285,4 @@ def post_status(node: Selector, *, has_message: bool) -> str:
 
 
 __all__ = ["parse_thread_page", "is_thread_page", "FLOOR_NAMES", "LOCKED_STATES", "post_floor", "fill_floors_backwards",
-           "add_media", "post_status", "read_post_time", "read_message"]
+           "add_media", "add_author", "post_status", "read_post_time", "read_message"]
