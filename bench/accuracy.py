@@ -2,6 +2,7 @@
 
     python bench/accuracy.py            # the table; exit code 1 if any field is below 100 %
     python bench/accuracy.py -v         # also list every mismatch
+    python bench/accuracy.py --corpus ../shared/fixtures/real   # corpus mode (below)
 
 Whole-site captures (a ``manifest.json`` and an ``expected.json`` from the forum's database) are
 compared with ``tests/ground_truth.compare_capture`` (HTML pages), and their mobile-API answers, if
@@ -10,6 +11,13 @@ page size, no per-post user stats, code blocks and edit notes dropped by the ser
 real-world pages under ``real/`` are checked against the hand-checked values transcribed in
 ``bench/real_truth.py`` (from ``real/INDEX.md`` and the capture READMEs). Mobile-API answers
 (``*.json``) are checked when a mobile-API parser is installed, else reported as not applicable.
+
+Corpus mode (``--corpus DIR``) reads every page under a folder of real pages (``*.html``, ``*.htm``,
+mobile-API ``*.json``) and reports the recognised-page rate (pages not left ``special``/``unknown``;
+``partial`` pages are counted apart) and, where a truth file in the shape of
+``real/1984bbs.com/expected.json`` (``{"pages": {file: {"url", "tid", "posts": [{"pid", "uid",
+"author", "floor", "time"}]}}}``) names the page, per-field rates of its posts. Truth files are every
+``expected.json`` of that shape under the folder, or ``--truth FILE``.
 """
 from __future__ import annotations
 
@@ -109,6 +117,27 @@ def check_real_pages(folder: Path, entries) -> dict[str, Comparison]:
         cmp = Comparison()
         check_values(page, checks, cmp)
         results[f"real/{name}"] = cmp
+    return results
+
+
+def check_corpus_pages(folder: Path) -> dict[str, Comparison]:
+    """One comparison per page a corpus truth file (``real/1984bbs.com/expected.json``) describes, post by post."""
+    results = {}
+    for path, want in corpus_truth(folder).items():
+        page = parse_page(want.get("url") or f"http://{path.parent.name}/{path.name}", path.read_bytes())
+        cmp = Comparison()
+        got = {p.pid: p for p in page.posts}
+        cmp.check("page.tid", path.name, page.tid, want.get("tid", page.tid))
+        for post in want["posts"]:
+            mine = got.get(post["pid"])
+            cmp.check("post.found", post["pid"], mine is not None, True)
+            if mine is not None:
+                cmp.check("post.uid", post["pid"], mine.author_uid, post["uid"])
+                cmp.check("post.author", post["pid"], mine.author, post["author"])
+                cmp.check("post.floor", post["pid"], mine.floor, post["floor"])
+                cmp.check("post.time", post["pid"], mine.posted_at_text, post["time"])
+                cmp.check("post.time_parsed", post["pid"], mine.posted_at is not None, True)
+        results[f"real/{path.relative_to(folder.resolve())}"] = cmp
     return results
 
 
@@ -270,6 +299,10 @@ def collect(fixtures: Path) -> tuple[dict[str, Comparison], list[str]]:
             notes += [f"real/{name}: not applicable (mobile API)" for name, _, _ in MOBILE_API_PAGES
                       if (real / name).exists()]
         checked = {name for name, _, _ in REAL_PAGES + (MOBILE_API_PAGES if HAS_MOBILE_API else [])}
+        corpus = check_corpus_pages(real)
+        results.update(corpus)
+        checked |= {name.removeprefix("real/") for name in corpus}
+        checked |= {str(path.relative_to(real)) for path in real.rglob("expected.json")}
         for path in sorted(real.rglob("*")):
             name = str(path.relative_to(real))
             if path.is_file() and path.suffix in (".html", ".htm", ".json") and name not in checked and \
@@ -308,11 +341,90 @@ def print_table(results: dict[str, Comparison], notes: list[str], verbose: bool 
     return all_ok
 
 
+CORPUS_SUFFIXES = (".html", ".htm", ".json")
+CORPUS_FIELDS = ("post.found", "post.uid", "post.author", "post.floor", "post.time")
+
+
+def corpus_truth(folder: Path, truth_file: Path | None = None) -> dict[Path, dict]:
+    """Page path -> its truth entry, from ``truth_file`` or every corpus-shaped ``expected.json`` under ``folder``."""
+    truth: dict[Path, dict] = {}
+    for path in [truth_file] if truth_file else sorted(folder.rglob("expected.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        pages = data.get("pages") if isinstance(data, dict) else None
+        if not isinstance(pages, dict):
+            continue  # a whole-site capture's database truth, not a corpus truth file
+        for name, entry in pages.items():
+            if isinstance(entry, dict) and "posts" in entry:
+                truth[(path.parent / name).resolve()] = entry
+    return truth
+
+
+def corpus_report(folder: Path, truth_file: Path | None = None) -> dict:
+    """Parse every page under ``folder``; count recognised / partial pages and per-field post matches.
+
+    Returns ``{"pages", "recognised", "partial", "unrecognised": [names], "fields": {field: [matched, total]},
+    "by_kind": {kind: count}}``.
+    """
+    truth = corpus_truth(folder, truth_file)
+    known_urls = {name: url for name, url, _ in REAL_PAGES + MOBILE_API_PAGES}
+    report = {"pages": 0, "recognised": 0, "partial": 0, "unrecognised": [], "by_kind": {},
+              "fields": {name: [0, 0] for name in CORPUS_FIELDS}}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.suffix not in CORPUS_SUFFIXES or path.name == "expected.json":
+            continue
+        name = str(path.relative_to(folder))
+        want = truth.get(path.resolve())
+        url = (want or {}).get("url") or known_urls.get(name) or f"http://{path.parent.name}/{path.name}"
+        page = parse_page(url, path.read_bytes())
+        report["pages"] += 1
+        report["by_kind"][page.kind] = report["by_kind"].get(page.kind, 0) + 1
+        if page.kind == "special" and page.status == "unknown":
+            report["unrecognised"].append(name)
+        else:
+            report["recognised"] += 1
+        report["partial"] += page.status == "partial"
+        if want is None:
+            continue
+        got = {p.pid: p for p in page.posts}
+        for post in want["posts"]:
+            mine = got.get(post["pid"])
+            checks = {"post.found": mine is not None}
+            if mine is not None:
+                checks.update({"post.uid": mine.author_uid == post["uid"], "post.author": mine.author == post["author"],
+                               "post.floor": mine.floor == post["floor"], "post.time": mine.posted_at_text == post["time"]
+                               and mine.posted_at is not None})
+            for field in CORPUS_FIELDS:
+                report["fields"][field][1] += 1
+                report["fields"][field][0] += bool(checks.get(field))
+    return report
+
+
+def print_corpus(report: dict) -> bool:
+    """Print a corpus report; return whether every page was recognised and every field matched."""
+    def pct(m: int, t: int) -> str:
+        return f"{100.0 * m / t:6.2f}%" if t else "   n/a"
+    print(f"{'pages recognised':<20} {report['recognised']:>5}/{report['pages']:<5} {pct(report['recognised'], report['pages'])}"
+          f"   (partial: {report['partial']}; by kind: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(report["by_kind"].items())) + ")")
+    for field, (matched, total) in report["fields"].items():
+        print(f"{field:<20} {matched:>5}/{total:<5} {pct(matched, total)}")
+    for name in report["unrecognised"]:
+        print(f"  unrecognised: {name}")
+    return not report["unrecognised"] and all(m == t for m, t in report["fields"].values())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="list every mismatch")
     parser.add_argument("--fixtures", type=Path, default=FIXTURES, help=f"fixture folder (default {FIXTURES})")
+    parser.add_argument("--corpus", type=Path, help="corpus mode: a folder of real pages")
+    parser.add_argument("--truth", type=Path, help="corpus mode: the truth file (default: every expected.json of that shape)")
     args = parser.parse_args(argv)
+    if args.corpus:
+        if not args.corpus.exists():
+            print(f"no corpus at {args.corpus}", file=sys.stderr)
+            return 2
+        return 0 if print_corpus(corpus_report(args.corpus, args.truth)) else 1
     if not args.fixtures.exists():
         print(f"no fixtures at {args.fixtures}", file=sys.stderr)
         return 2

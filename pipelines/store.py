@@ -57,7 +57,7 @@ class StorePipeline:
     def process_item(self, item, spider=None):
         if isinstance(item, PageRecord):
             self.items += self.archive.write(item, self.crawl_id, keep_all_pages=self.keep_all_pages)
-            if item.status == "ok":
+            if item.status in ("ok", "partial"):  # a partial page is archived for what it could read
                 self.pages_ok += 1
                 self.version = self.version or item.version
             for kind, message in item.errors:

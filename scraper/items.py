@@ -29,7 +29,11 @@ STATUS_PASSWORD = "password"
 STATUS_ANTITHEFT = "antitheft"
 STATUS_CLOSED_SITE = "closed_site"
 STATUS_FLOOD = "flood"  # 请求过快 / 刷新过于频繁
+STATUS_SYSTEM_ERROR = "system_error"  # discuz_error: "Discuz! System Error" / "Discuz! Database Error"
 STATUS_UNKNOWN = "unknown"
+# A page read from its sturdy signals only: its items are kept, ``ParsedPage.missing`` names what
+# could not be read (``posted_at``, ``floor``…).
+STATUS_PARTIAL = "partial"
 
 # Post states stored in posts.status.
 POST_OK = "ok"
@@ -206,6 +210,8 @@ class ParsedPage:
     links: list[Link] = field(default_factory=list)  # where the page leads (forums, threads, pages, profiles)
     content_type: str | None = None
     date_header: str | None = None
+    # On a ``partial`` page: the item fields the page did not let us read, e.g. ["post.posted_at"].
+    missing: list[str] = field(default_factory=list)
     # Set by the crawler, not the parsers: the bytes as served (so unreadable pages can be kept), and
     # for a thread page reached from a forum list, what the list row said (replies, last_post_at).
     raw_body: bytes | None = field(default=None, repr=False)

@@ -19,11 +19,12 @@ from ..urls import classify
 from .common import decode_body, detect_version, make_selector, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
-from .index import is_index_page, parse_forum_links, parse_index_page
+from .index import add_linked_forums, is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
 from .links import page_links
 from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
+from .signals import FAMILY_6X, is_6x_thread, note_missing, parse_signal_thread_page
 from .thread import is_thread_page, parse_thread_page
 
 __all__ = ["parse_page", "parse_thread_page", "parse_forum_page", "parse_index_page", "parse_profile_page",
@@ -54,6 +55,8 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     raw_text = sel.get() if len(body) < 20000 else ""
     version = detect_version(sel)
     family = detect_family(sel, version)
+    if family == FAMILY_LEGACY and is_6x_thread(sel):
+        family = FAMILY_6X
     try:
         page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at) if family == FAMILY_LEGACY else None
         if page is None:
@@ -62,6 +65,18 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
             # A version-less or mislabelled page: the 7.x readers may still know it.
             page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
             family = FAMILY_LEGACY if page is not None else family
+        if page is None:
+            # An unknown skeleton (5.5/6.x, themes): whatever posts the sturdy ids still show.
+            page = parse_signal_thread_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
+        elif page.kind == KIND_VIEWTHREAD:
+            note_missing(page)
+        elif page.kind == KIND_INDEX:
+            # Themes mix stock tables with their own boxes: the links still name every forum.
+            add_linked_forums(sel, page)
+        elif page.kind == KIND_FORUMDISPLAY and not page.threads:
+            # A theme that rebuilt the rows: the thread links are still there.
+            linked = parse_thread_links(sel, url, fetched_at=fetched_at)
+            page.threads = linked.threads if linked is not None else page.threads
         if page is None and classify(url).kind == KIND_INDEX:
             # A theme that rebuilt the index: its forum links are still enough to crawl on.
             page = parse_forum_links(sel, url, fetched_at=fetched_at)
@@ -81,8 +96,12 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     except Exception:  # noqa: BLE001 - the page's items are kept; only where it leads is lost
         page.links = []
     _link_items(page)
-    return _finish(page, http_status, content_type, date_header, charset,
-                   version or ("7.x" if family == FAMILY_LEGACY else None), zone, now)
+    return _finish(page, http_status, content_type, date_header, charset, version or _FAMILY_VERSIONS.get(family),
+                   zone, now)
+
+
+# The version recorded for a page that states none: its template family.
+_FAMILY_VERSIONS = {FAMILY_LEGACY: "7.x", FAMILY_6X: "6.x"}
 
 
 def _finish(page: ParsedPage, http_status, content_type, date_header, charset, version, zone, now) -> ParsedPage:

@@ -8,7 +8,7 @@ from parsel import Selector
 
 from ..items import (
     STATUS_ANTITHEFT, STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, STATUS_NO_PERMISSION,
-    STATUS_NOT_FOUND, STATUS_PASSWORD, STATUS_UNKNOWN,
+    STATUS_NOT_FOUND, STATUS_PASSWORD, STATUS_SYSTEM_ERROR, STATUS_UNKNOWN,
 )
 from .content import tidy_text
 
@@ -20,6 +20,10 @@ _CHARSET_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18
 _VERSION_IN_GENERATOR = re.compile(r"Discuz!?\s*(X?\s*[\d.]+[A-Za-z]*)", re.I)
 _PAGE_COUNT = re.compile(r"共\s*(\d+)\s*页")
 _DIGITS = re.compile(r"\d+")
+# The ids every Discuz generation sets in an inline script: X ``fid = parseInt('49'), tid = parseInt('7')``,
+# 5.5–7.x ``var fid = parseInt('35');var tid = parseInt('36567');``.
+_SCRIPT_ID = {name: re.compile(rf"\b{name}\s*=\s*(?:parseInt\(\s*)?['\"]?(\d+)['\"]?\s*\)?\s*[,;\n]")
+              for name in ("fid", "tid")}
 
 # showmessage() texts (lang_message.php) -> page state, most specific first.
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
@@ -30,6 +34,11 @@ _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"站点.*关闭|论坛.*关闭|暂时关闭|维护"), STATUS_CLOSED_SITE),
     (re.compile(r"权限|用户组|无法进行此操作|没有权限|禁止|不允许|特定用户"), STATUS_NO_PERMISSION),
 )
+# discuz_error::show_error(): <div id="container"><h1>Discuz! System Error</h1><div class='info'><li>…</li></div>.
+_SYSTEM_ERROR = "//div[@id='container']/h1[starts-with(normalize-space(.), 'Discuz!') and contains(., 'Error')]"
+# X3.x moderator panel (forum/modcp*.htm) shown to someone who moderates nothing: "抱歉，您无此权限！" in its h1.
+_PANEL_REFUSAL = ("//div[contains(concat(' ', normalize-space(@class), ' '), ' mdcp ')]"
+                  "[contains(., '无此权限') or contains(., '無此權限')]")
 _ANTITHEFT = re.compile(r"_dsign|window\[\s*['\"]?_\w+|location\.href\s*=\s*_\w+", re.I)
 
 
@@ -91,6 +100,16 @@ def detect_version(sel: Selector) -> str | None:
     return None
 
 
+def script_ids(sel: Selector) -> tuple[int | None, int | None]:
+    """``(fid, tid)`` from the page's inline scripts (``var tid = parseInt('N')``); ``None`` where unset."""
+    scripts = "\n".join(sel.xpath("//script[not(@src)]/text()").re(r"[^\n]*\b[ft]id\s*=[^\n]*"))
+    found = []
+    for name in ("fid", "tid"):
+        m = _SCRIPT_ID[name].search(scripts + "\n")
+        found.append(int(m.group(1)) if m and int(m.group(1)) else None)
+    return found[0], found[1]
+
+
 def page_count(sel: Selector, scope: str = "//div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]") -> int:
     """Number of pages from a Discuz pager; 1 when there is no pager (Discuz omits it on one page)."""
     pagers = sel.xpath(scope)
@@ -124,7 +143,16 @@ def current_page(sel: Selector, default: int = 1, scope: str = "/") -> int:
 
 
 def special_status(sel: Selector, raw_text: str) -> tuple[str, str] | None:
-    """``(status, message)`` when the page is a showmessage()/anti-theft page, else ``None``."""
+    """``(status, message)`` when the page is a showmessage()/anti-theft/system-error page, else ``None``."""
+    error = sel.xpath(_SYSTEM_ERROR)
+    if error:
+        info = tidy_text(" ".join(error[0].xpath("following-sibling::div[contains(@class, 'info')][1]//li//text()"
+                                                 " | following-sibling::div[contains(@class, 'info')][1]/text()").getall()))
+        return STATUS_SYSTEM_ERROR, info or tidy_text(error[0].xpath("string()").get())
+    refusal = sel.xpath(_PANEL_REFUSAL)
+    if refusal:
+        heading = refusal[0].xpath(".//h1[contains(., '无此权限') or contains(., '無此權限')]")
+        return STATUS_NO_PERMISSION, tidy_text((heading or refusal)[0].xpath("string()").get())
     message = sel.xpath("//div[@id='messagetext']")
     if not message:
         message = sel.xpath("//div[contains(concat(' ', @class, ' '), ' alert_error ')]"

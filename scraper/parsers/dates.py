@@ -24,7 +24,7 @@ _ABSOLUTE = re.compile(
 )
 # n-j H:i (dateformat without a year)
 _NO_YEAR = re.compile(
-    r"(?<![\d-])(?P<m>\d{1,2})\s*[-/月]\s*(?P<d>\d{1,2})\s*日?(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?(?![\d-])"
+    r"(?<![\d-])(?P<m>\d{1,2})\s*[-/月]\s*(?P<d>\d{1,2})\s*日?(?:(?:\s*(?:上午|下午|晚上)\s*|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?(?![\d-])"
 )
 _JUST_NOW = re.compile(r"刚刚")
 _SECONDS_AGO = re.compile(r"(\d+)\s*秒前")
@@ -37,6 +37,16 @@ _MERIDIEM = re.compile(r"\b[AaPp][Mm]\b|上午|下午|晚上")
 _TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 _DAY_OFFSETS = {"今天": 0, "昨天": 1, "前天": 2}
+_POSTED_PREFIXES = ("发表于", "发表时间", "发表於", "發表於", "發表時間")
+# "发表于 T" as bare text (Discuz 5.5/6.x, themes that drop em#authorpostonPID): T in any dateformat,
+# 24- or 12-hour, or relative.
+_POSTED_TIME = re.compile(
+    r"(?:发表于|發表於|发表於|发表时间|發表時間)\s*[:：]?\s*(?P<time>"
+    r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
+    r"(?:\s*(?:上午|下午|晚上)?\s*\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
+    r"|\d{1,2}\s*[-/月]\s*\d{1,2}\s*日?(?:\s*(?:上午|下午|晚上)?\s*\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
+    r"|(?:今天|昨天|前天)\s*\d{1,2}:\d{2}|刚刚|半小时前|\d+\s*(?:秒|分钟|小时|天)前)"
+)
 
 
 def parse_tz(value: str | tzinfo | None) -> tzinfo:
@@ -62,10 +72,16 @@ def clean_time_text(text: str | None) -> str:
     if not text:
         return ""
     text = _SPACES.sub(" ", text).strip()
-    for prefix in ("发表于", "发表时间", "发表於", "發表於"):
+    for prefix in _POSTED_PREFIXES:
         if text.startswith(prefix):
             text = text[len(prefix):].lstrip(" :：")
     return text
+
+
+def posted_time_text(text: str | None) -> str | None:
+    """The time in a bare ``发表于 T`` line (``1楼 发表于 2009-6-10 13:18 只看该作者`` -> ``2009-6-10 13:18``)."""
+    m = _POSTED_TIME.search(_SPACES.sub(" ", text or ""))
+    return m.group("time").strip() if m else None
 
 
 def parse_absolute(text: str, tz: tzinfo = DEFAULT_TZ, now: datetime | None = None) -> datetime | None:
@@ -79,9 +95,10 @@ def parse_absolute(text: str, tz: tzinfo = DEFAULT_TZ, now: datetime | None = No
         # ``n-j``: the year is the crawl's, unless that lands in the future (then last year).
         parts = {k: int(v) if v else 0 for k, v in m.groupdict().items()}
         local_now = now.astimezone(tz)
-        dt = _build(local_now.year, parts["m"], parts["d"], parts["H"], parts["M"], parts["S"], tz)
+        hour = _24h(parts["H"], text)
+        dt = _build(local_now.year, parts["m"], parts["d"], hour, parts["M"], parts["S"], tz)
         if dt is not None and dt > local_now + timedelta(days=1):
-            dt = _build(local_now.year - 1, parts["m"], parts["d"], parts["H"], parts["M"], parts["S"], tz)
+            dt = _build(local_now.year - 1, parts["m"], parts["d"], hour, parts["M"], parts["S"], tz)
         return dt
     try:
         dt = dateutil_parse(text, fuzzy=False)

@@ -13,7 +13,7 @@ from parsel import Selector
 
 from ..items import Forum, ParsedPage, Thread
 from ..urls import FID_IN_HREF, GID_IN_HREF, classify, uid_from_href
-from .common import current_page, page_count, type_prefix
+from .common import current_page, page_count, script_ids, type_prefix
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .index import forum_row_counts
@@ -21,7 +21,6 @@ from .numbers import parse_int
 
 THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 _ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
-_SCRIPT_FID = re.compile(r"fid\s*=\s*parseInt\('(\d+)'\)")
 # A sticky of this forum (displayorder 1): X3.4 ``img[src*=pin_1]``, X3.5 the icon font ``i.tpin.tpin1``.
 _FORUM_STICKY_ICON = (".//img[contains(@src, 'pin_1')]"
                       " | .//i[contains(concat(' ', normalize-space(@class), ' '), ' tpin1 ')]")
@@ -102,8 +101,7 @@ def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None) -> tuple[For
             child.type = "sub"
     fid = fid_from_url
     if fid is None:
-        m = _SCRIPT_FID.search(" ".join(sel.xpath("//script[not(@src)]/text()").getall()))
-        fid = int(m.group(1)) if m else (chain[-1].fid if chain and chain[-1].type != "group" else None)
+        fid = script_ids(sel)[0] or (chain[-1].fid if chain and chain[-1].type != "group" else None)
     forum = next((f for f in reversed(chain) if f.fid == fid and f.type != "group"), None)
     if forum is None and fid is not None:
         name = tidy_text(sel.xpath("string(//h1//a[contains(@href, 'fid=') or contains(@href, 'forum-')])").get()) or None

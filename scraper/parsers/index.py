@@ -7,13 +7,20 @@ from datetime import datetime, tzinfo
 from parsel import Selector
 
 from ..items import Forum, ParsedPage
-from ..urls import FID_IN_HREF
+from ..urls import FID_IN_HREF, GID_IN_HREF
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .numbers import parse_int
 
 _CATEGORY_ID = re.compile(r"^category_(\d+)$")
 _FORUM_LINK = "contains(@href, 'forumdisplay') or contains(@href, 'forum-')"
+_OUTSIDE_MENUS = ("not(ancestor::*[@id='nav' or @id='pt' or @id='menu' or @id='header' or @id='hd' or @id='ft'"
+                  " or @id='footer' or contains(@id, '_menu') or contains(@class, 'popupmenu') or contains(@class, 'p_pop')])")
+# Forum links (``forumdisplay.php?fid=``, ``forum-N-1.html``) and category links (``index.php?gid=``).
+_LINKED = (f".//a[{_FORUM_LINK} or ((contains(@href, 'index.php') or contains(@href, 'forum.php')"
+           f" or starts-with(@href, '?')) and contains(@href, 'gid='))][{_OUTSIDE_MENUS}]")
+# The category link of the nearest block around a forum link.
+_BLOCK_GID = "ancestor::*[.//a[contains(@href, 'gid=')]][1]//a[contains(@href, 'gid=')][1]/@href"
 
 
 def forum_row_counts(row: Selector, forum: Forum, *, now: datetime | None, tz: tzinfo) -> Forum:
@@ -81,18 +88,39 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
 
 
 def parse_forum_links(sel: Selector, url: str, *, fetched_at: datetime | None = None) -> ParsedPage | None:
-    """An index whose theme has no ``div#category_GID``: every forum linked from its main content.
+    """An index whose theme has no known forum table: every forum linked from its main content.
 
-    Parents are unknown (``None``); the forums' own list pages tell them. ``None`` when the page
-    links no forum at all.
+    ``None`` when the page links no forum at all. See :func:`add_linked_forums`.
     """
-    page = ParsedPage(url=url, kind="index", fetched_at=fetched_at)
-    seen: set[int] = set()
-    main = sel.xpath("//div[@id='ct'] | //div[@id='wp']") or sel.xpath("//body")
-    for link in main[0].xpath(f".//a[{_FORUM_LINK}]"):
-        m = FID_IN_HREF.search(link.attrib.get("href", ""))
-        name = tidy_text(link.xpath("string()").get())
-        if m and name and int(m.group(1)) not in seen:
-            seen.add(int(m.group(1)))
-            page.forums.append(Forum(fid=int(m.group(1)), name=name, type="forum"))
+    page = add_linked_forums(sel, ParsedPage(url=url, kind="index", fetched_at=fetched_at))
     return page if page.forums else None
+
+
+def add_linked_forums(sel: Selector, page: ParsedPage) -> ParsedPage:
+    """Add to an index page every category and forum its content links to that it does not hold yet.
+
+    Themes (7.0 ``div.forum_block`` boxes, X portal-like front pages) drop the stock tables but keep
+    the links. A forum's category is the ``gid`` link of the nearest block around it, when there is
+    one; otherwise its parent stays unknown (``None``) for its own list page to tell. Menus,
+    breadcrumbs and pop-ups are left out.
+    """
+    seen = {f.fid for f in page.forums}
+    main = sel.xpath("//div[@id='ct'] | //div[@id='wp'] | //div[@id='forumlist']") or sel.xpath("//body")
+    if not main:
+        return page
+    for link in main[0].xpath(_LINKED):
+        href = link.attrib.get("href", "")
+        name = tidy_text(link.xpath("string()").get())
+        fm, gm = FID_IN_HREF.search(href), GID_IN_HREF.search(href)
+        if not name:
+            continue
+        if fm and int(fm.group(1)) not in seen:
+            seen.add(int(fm.group(1)))
+            around = link.xpath(_BLOCK_GID)
+            gid = GID_IN_HREF.search(around[0].get()) if around else None
+            parent = int(gid.group(1)) if gid and int(gid.group(1)) in seen else None
+            page.forums.append(Forum(fid=int(fm.group(1)), name=name, type="forum", parent_fid=parent))
+        elif gm and not fm and int(gm.group(1)) not in seen:
+            seen.add(int(gm.group(1)))
+            page.forums.append(Forum(fid=int(gm.group(1)), name=name, type="group"))
+    return page

@@ -43,6 +43,7 @@ from .dates import DEFAULT_TZ, parse_discuz_time
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 from .forum import list_rows
+from .profile import is_legacy_profile_page, parse_legacy_profile_page
 from .thread import LOCKED_STATES, fill_floors_backwards, post_floor, read_message, read_post_time
 
 FAMILY_X = "x"
@@ -90,7 +91,7 @@ def detect_family(sel: Selector, version: str | None = None) -> str:
 
 def parse_legacy_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
                       fetched_at: datetime | None = None) -> ParsedPage | None:
-    """Parse a 7.x thread, forum list, index or showmessage page; ``None`` when it is none of these."""
+    """Parse a 7.x thread, forum list, index, profile or showmessage page; ``None`` when it is none of these."""
     if sel.xpath(POST_NODES):
         return parse_legacy_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
     special = legacy_special_status(sel)
@@ -102,6 +103,8 @@ def parse_legacy_page(sel: Selector, url: str, *, now: datetime | None = None, t
         return parse_legacy_forum_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
     if sel.xpath(f"//table[starts-with(@id, 'category_')]//h2/a[{_FORUM_HREF}]"):
         return parse_legacy_index_page(sel, url, fetched_at=fetched_at)
+    if is_legacy_profile_page(sel):
+        return parse_legacy_profile_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
     return None
 
 

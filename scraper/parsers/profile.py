@@ -1,7 +1,15 @@
-"""User profile pages (``home.php?mod=space&uid=N&do=profile``) -> user and their exact figures.
+"""User profile pages -> user and their exact figures.
 
 The profile shows what the stats block beside a post often rounds or leaves out: the exact
 registration time (``2010-6-10 10:00``), figures without ``万``, the group, and every extcredit.
+
+* Discuz! X (``home.php?mod=space&uid=N&do=profile``): ``div.u_profile`` with ``li > em`` labels.
+* Discuz! 7.x (``space.php?uid=N``, ``space.php?uid=N&action=viewpro``; template
+  ``viewpro_classic.htm``): ``div.itemtitle`` with ``h1`` name and ``(UID: N)``, then label lines:
+  ``ul.commonlist li`` (``注册日期: 2008-5-1``, ``帖子: 98129 篇(…)``, ``精华: 3 篇``…),
+  ``h3.blocktitle`` (``用户组: …``, ``积分: 1234``), and ``p`` lines (``在线时间: 总计 N 小时, …``,
+  the extcredits ``威望: 5 ,&nbsp;金钱: 300 …``), and ``th``/``td`` rows of the base profile.
+  Lines are read by label wherever the theme puts them.
 """
 from __future__ import annotations
 
@@ -15,13 +23,24 @@ from ..urls import classify
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .numbers import parse_figure, parse_hours
-from .stats import KNOWN_LABELS
+from .stats import KNOWN_LABELS, stats_from_pairs
 
 _UID = re.compile(r"UID\s*[:：]\s*(\d+)")
 _COUNTS = re.compile(r"(回帖数|主题数|好友数|帖子数|记录数|日志数|相册数|分享数)\s*(\d+)")
 _COUNT_FIELDS = {"回帖数": "replies", "主题数": "threads", "好友数": "friends", "帖子数": "posts"}
 _GID = re.compile(r"gid=(\d+)")
 _SKIP_LABELS = frozenset({"已用空间", "邮箱状态", "视频认证", "所在时区", "统计信息"})
+# 7.x: every "label: value" on a line; several per line in the extcredits paragraph ("威望: 5 , 金钱: 300").
+_LINE_PAIRS = re.compile(r"(?P<label>[^\d\s:：,，()（）|][^\d:：,，()（）|]{0,11}?)\s*[:：]\s*(?P<value>[^,，|]*)")
+_LEGACY_LINES = ("//*[@id='profilecontent' or contains(@class, 'itemtitle') or @id='baseprofile']"
+                 "//*[self::li or self::h3 or self::p or self::tr]"
+                 " | //div[contains(@class, 'main')]//ul[contains(@class, 'commonlist')]/li"
+                 " | //div[contains(@class, 'main')]//h3[contains(@class, 'blocktitle')]")
+_LEGACY_PROFILE = ("//div[@id='profilecontent'] | //div[contains(@class, 'itemtitle')][.//li[contains(., 'UID')]]"
+                   " | //ul[contains(@class, 'commonlist')]")
+_DATE = re.compile(r"\d{4}\s*[-/年]\s*\d{1,2}")
+_GROUP_LABELS = frozenset({"用户组", "用戶組"})
+_NOT_FIGURES = frozenset({"readperm", "uid"})
 
 
 def is_profile_page(sel: Selector) -> bool:
@@ -78,6 +97,53 @@ def parse_profile_page(sel: Selector, url: str, *, now: datetime | None = None, 
                 stats.extcredits[label] = {"value": figure.value, "unit": figure.unit}
     if stats.posts is None and stats.replies is not None and stats.threads is not None:
         stats.posts = stats.replies + stats.threads
+    page.users.append(user)
+    page.user_stats.append(stats)
+    return page
+
+
+def is_legacy_profile_page(sel: Selector) -> bool:
+    """Whether the page is a Discuz! 7.x ``space.php`` profile (``viewpro_classic.htm``) showing a UID."""
+    return bool(sel.xpath(_LEGACY_PROFILE)) and bool(_UID.search(tidy_text(sel.xpath("string(//body)").get() or "")))
+
+
+def parse_legacy_profile_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
+                              fetched_at: datetime | None = None) -> ParsedPage:
+    """Parse a 7.x profile into one :class:`User` and one :class:`UserStats` (source ``profile``), by labels."""
+    page = ParsedPage(url=url, kind="profile", fetched_at=fetched_at)
+    m = _UID.search(tidy_text(sel.xpath("string(//*[contains(@class, 'itemtitle')])").get() or "")) \
+        or _UID.search(tidy_text(sel.xpath("string(//body)").get() or ""))
+    uid = int(m.group(1)) if m else classify(url).uid
+    if uid is None:
+        return page
+    page.uid = uid
+    user = User(uid=uid, username=tidy_text(sel.xpath("string(//*[contains(@class, 'itemtitle')]/h1)").get() or "") or None)
+    pairs = []
+    seen_lines: set[str] = set()
+    for line in sel.xpath(_LEGACY_LINES):
+        text = tidy_text(line.xpath("string()").get() or "")
+        if not text or text in seen_lines or line.xpath(".//li | .//tr | .//h3"):
+            continue
+        seen_lines.add(text)
+        for pm in _LINE_PAIRS.finditer(text):
+            label, value = pm.group("label").strip(), pm.group("value").strip()
+            if not value or label in _SKIP_LABELS:
+                continue
+            if label in _GROUP_LABELS:
+                user.group_title = user.group_title or value
+                continue
+            figure = parse_figure(value)
+            # Extcredits are the figures of the credits paragraph (``p``); list lines hold dates,
+            # ranks and per-day rates as well.
+            credit = (line.root.tag == "p" and figure.value is not None and not _DATE.search(value)
+                      and KNOWN_LABELS.get(label) not in _NOT_FIGURES)
+            origin = "profile" if credit else "line"
+            pairs.append((label, figure, origin))
+    stats, fields = stats_from_pairs(pairs, uid, seen_at=now, source="profile")
+    stats.raw.pop("UID", None)
+    # 注册日期 is gmdate($dateformat): a date, resolved as one by parse_page.
+    user.registered_at_text = fields.get("registered_at_text")
+    user.last_login_text = fields.get("last_login_text")
     page.users.append(user)
     page.user_stats.append(stats)
     return page

@@ -95,16 +95,16 @@ def collect_pairs(block: etree._Element) -> list[tuple[str, Figure, str]]:
     return pairs
 
 
-def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | None = None) -> tuple[UserStats, dict]:
-    """Read one author column into :class:`UserStats` plus user fields found there.
+def stats_from_pairs(pairs: list[tuple[str, Figure, str]], uid: int, *, seen_at: datetime | None = None,
+                     source: str = "post") -> tuple[UserStats, dict]:
+    """Map ``(label, figure, origin)`` pairs to :class:`UserStats` and user fields, by label only.
 
-    Returns ``(stats, user_fields)``; ``user_fields`` may hold ``group_title``, ``group_id``,
-    ``custom_title`` and ``registered_at_text``. A block with no pairs (guests with
-    ``threadguestlite``) gives empty stats, which is not an error.
+    Unknown numeric labels from ``dl``/``card``/``profile`` origins are extcredits (威望, 金钱…);
+    ``回帖`` + ``主题`` rebuild ``posts`` when only replies are shown (X3.4+ numbercards).
     """
-    stats = UserStats(uid=uid, seen_at=seen_at, source="post")
+    stats = UserStats(uid=uid, seen_at=seen_at, source=source)
     user_fields: dict = {}
-    for label, figure, origin in collect_pairs(block):
+    for label, figure, origin in pairs:
         stats.raw.setdefault(label, figure.shown)
         field = KNOWN_LABELS.get(label)
         if field in _COUNT_FIELDS:
@@ -123,7 +123,7 @@ def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | No
             user_fields.setdefault("registered_at_text", figure.shown)
         elif field == "last_login":
             user_fields.setdefault("last_login_text", figure.shown)
-        elif field is None and origin in ("dl", "card") and figure.value is not None and label not in stats.extcredits:
+        elif field is None and origin in ("dl", "card", "profile") and figure.value is not None and label not in stats.extcredits:
             stats.extcredits[label] = {"value": figure.value, "unit": figure.unit}
             if figure.approx:
                 stats.extcredits[label]["approx"] = True
@@ -132,7 +132,17 @@ def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | No
         stats.posts = stats.replies + stats.threads
         if "replies" in stats.approx or "threads" in stats.approx:
             stats.approx.append("posts")
+    return stats, user_fields
 
+
+def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | None = None) -> tuple[UserStats, dict]:
+    """Read one author column into :class:`UserStats` plus user fields found there.
+
+    Returns ``(stats, user_fields)``; ``user_fields`` may hold ``group_title``, ``group_id``,
+    ``custom_title`` and ``registered_at_text``. A block with no pairs (guests with
+    ``threadguestlite``) gives empty stats, which is not an error.
+    """
+    stats, user_fields = stats_from_pairs(collect_pairs(block), uid, seen_at=seen_at, source="post")
     group = block.xpath(".//p/em/a[contains(@href, 'usergroup')] | .//p/em/a[contains(@href, 'gid=')]")
     if group:
         user_fields["group_title"] = tidy_text(group[0].text_content()) or None

@@ -17,9 +17,9 @@ from ..items import (
     POST_PAID, POST_PASSWORD, Attachment, ParsedPage, Post, Thread, User,
 )
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
-from .common import current_page, page_count, type_prefix
+from .common import current_page, page_count, script_ids, type_prefix
 from .content import clean_message, tidy_text
-from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time
+from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time, posted_time_text
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 
@@ -27,10 +27,16 @@ POST_NODES = "//div[@id='postlist']/div[starts-with(@id, 'post_')]"
 # Themes that wrap the list differently still keep div#post_PID around table#pidPID.
 POST_NODES_ANYWHERE = "//div[starts-with(@id, 'post_')][table[starts-with(@id, 'pid')]]"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
-_SCRIPT_IDS = re.compile(r"fid\s*=\s*parseInt\('(\d+)'\)\s*,\s*tid\s*=\s*parseInt\('(\d+)'\)")
 # The default ``custominfo.postno`` names of the first floors; sites may rename them.
 FLOOR_NAMES = {"楼主": 1, "樓主": 1, "沙发": 2, "沙發": 2, "板凳": 3, "地板": 4, "地下室": 5}
 _FLOOR_DIGITS = re.compile(r"(\d+)")
+# Bare "发表于 T" text outside the message, its quotes and the 点评 comments / rate log under it
+# (5.5/6.x, themes without em#authorpostonPID).
+POSTED_TEXTS = ("./descendant::text()[contains(., '发表于') or contains(., '發表於') or contains(., '发表时间')"
+                " or contains(., '发表於') or contains(., '發表時間')]"
+                "[not(ancestor::*[starts-with(@id, 'postmessage_') or starts-with(@id, 'comment_')"
+                " or starts-with(@id, 'ratelog_')])][not(ancestor::blockquote)]"
+                "[not(ancestor::script)][not(ancestor::textarea)]")
 _VIEWS_REPLIES = re.compile(r"(?:查看|查看数|閱讀|阅读)\s*[:：]?\s*([\d,]+).*?(?:回复|回復|回帖)\s*[:：]?\s*([\d,]+)")
 _DEVICE = re.compile(r"来自\s*[:：]?\s*(\S*?(?:客户端|手机|移动端|App|APP|版|网页)\S*)")
 _LOCATION = re.compile(r"(?:IP\s*属地|IP属地|发布于|來自)\s*[:：]\s*(\S+)")
@@ -90,24 +96,33 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
             thread.created_at, thread.created_at_text = post.posted_at, post.posted_at_text
 
         pls = node.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
-        if post.author_uid:
-            user = users.setdefault(post.author_uid, User(uid=post.author_uid, username=post.author))
-            if pls:
-                stats, fields = parse_stats_block(pls[0].root, post.author_uid, seen_at=now)
-                apply_user_fields(user, fields)
-                if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
-                    page.user_stats.append(stats)
+        add_author(page, users, post, pls[0] if pls else None, now)
     fill_floors_backwards(page.posts, page.page)
     page.users = list(users.values())
     page.threads = [thread]
     return page
 
 
+def add_author(page: ParsedPage, users: dict[int, User], post: Post, column: Selector | None,
+               now: datetime | None) -> User | None:
+    """The post's author as one :class:`User` per uid, with what the author ``column`` shows.
+
+    The column's stats block goes to ``page.user_stats`` once per uid. ``None`` for posts without a uid.
+    """
+    if not post.author_uid:
+        return None
+    user = users.setdefault(post.author_uid, User(uid=post.author_uid, username=post.author))
+    if column is not None:
+        stats, fields = parse_stats_block(column.root, post.author_uid, seen_at=now)
+        apply_user_fields(user, fields)
+        if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
+            page.user_stats.append(stats)
+    return user
+
+
 def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
-    scripts = " ".join(sel.xpath("//script[not(@src)]/text()").re(r"fid\s*=\s*parseInt\('\d+'\)\s*,\s*tid\s*=\s*parseInt\('\d+'\)"))
-    m = _SCRIPT_IDS.search(scripts)
-    fid = int(m.group(1)) if m else None
-    tid = int(m.group(2)) if m else tid_from_url
+    fid, tid = script_ids(sel)
+    tid = tid or tid_from_url
     crumbs = sel.xpath("//div[@id='pt']//a")
     forum_name = None
     for a in crumbs:
@@ -181,7 +196,7 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
     # Attachments not inlined in the message are listed in div.pattl below it.
     for listing in node.xpath(".//div[contains(concat(' ', @class, ' '), ' pattl ')]"):
         add_media(attachments, pid, clean_message(listing.root, url))
-    post.status = _post_status(node, has_message=bool(message_el))
+    post.status = post_status(node, has_message=bool(message_el))
     return post, attachments
 
 
@@ -210,19 +225,33 @@ def add_media(attachments: list[Attachment], pid: int, msg) -> None:
 def read_post_time(node: Selector, pid: int, post: Post, *, now: datetime | None, tz: tzinfo) -> list:
     """Set ``posted_at_text``/``posted_at`` from ``em#authorpostonPID`` (exact from its ``span[title]``).
 
-    Returns the matched element (empty when the page has none) for callers reading around it.
+    Without that element (Discuz 5.5/6.x, themes), the first bare ``发表于 T`` text outside the
+    message is read instead. Returns the element holding the time (empty when none is found) for
+    callers reading around it.
     """
-    time_el = node.xpath(f".//em[@id='authorposton{pid}']")
+    time_el = node.xpath(f".//*[@id='authorposton{pid}']")
     if time_el:
         post.posted_at_text = clean_time_text(time_el[0].xpath("string()").get()) or None
         post.posted_at = parse_discuz_time(post.posted_at_text, time_el[0].xpath(".//span/@title").get(),
                                            now=now, tz=tz)
-    return time_el
+        return time_el
+    for text in node.xpath(POSTED_TEXTS):
+        holder = text.xpath("..")
+        shown = posted_time_text(text.get()) or (posted_time_text(holder[0].xpath("string()").get()) if holder else None)
+        if shown:
+            post.posted_at_text = shown
+            title = holder[0].xpath(".//span/@title").get() if holder else None
+            post.posted_at = parse_discuz_time(shown, title, now=now, tz=tz)
+            return holder
+    return []
 
 
 def post_floor(node: Selector, pid: int) -> int | None:
-    """The floor ``a#postnumPID`` shows: ``<em>N</em>``, a ``postno`` name (楼主, 沙发…) or digits; else ``None``."""
-    link = node.xpath(f".//a[@id='postnum{pid}']")
+    """The floor ``#postnumPID`` shows: ``<em>N</em>``, a ``postno`` name (楼主, 沙发…) or digits; else ``None``.
+
+    X and 7.x render it as ``a#postnumPID``, 5.5/6.x as ``strong#postnumPID`` (``7楼``).
+    """
+    link = node.xpath(f".//*[@id='postnum{pid}']")
     if not link:
         return None
     number = link[0].xpath("./em/text()").get()
@@ -243,7 +272,8 @@ def fill_floors_backwards(posts: list[Post], page: int | None) -> None:
             posts[i].is_first = posts[i].floor == 1
 
 
-def _post_status(node: Selector, *, has_message: bool) -> str:
+def post_status(node: Selector, *, has_message: bool) -> str:
+    """A post's state: a deleted floor (``无效楼层``), else the first ``div.locked`` note that names one."""
     pct_text = tidy_text(node.xpath("string(.//div[contains(concat(' ', @class, ' '), ' pct ')])").get() or "")
     if "无效楼层" in pct_text or "無效樓層" in pct_text:
         return POST_DELETED_FLOOR
@@ -258,4 +288,4 @@ def _post_status(node: Selector, *, has_message: bool) -> str:
 
 
 __all__ = ["parse_thread_page", "is_thread_page", "FLOOR_NAMES", "LOCKED_STATES", "post_floor", "fill_floors_backwards",
-           "add_media"]
+           "add_media", "add_author", "post_status", "read_post_time", "read_message"]
