@@ -273,8 +273,8 @@ class Archive:
                                      [row["pid"]]).fetchone()[0]
                 conn.execute(
                     "INSERT INTO post_revisions (pid, content_text, content_html, edited_note, seen_from, seen_until,"
-                    " crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (row["pid"], old[1], old[2], old[3], since or old[4], old[5], crawl_id))
+                    " crawl_id, replaced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row["pid"], old[1], old[2], old[3], since or old[4], old[5], crawl_id, seen))
             self._upsert(conn, "posts", row, seen, crawl_id)
         return len(rows)
 
