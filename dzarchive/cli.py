@@ -67,7 +67,7 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
     except ArchiveLocked as exc:
         click.echo(f"dzarchive: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
-    click.echo(result.summary())
+    click.echo(result.summary(verbose=bool(verbose)))
     sys.exit(result.exit_code)
 
 
