@@ -21,6 +21,8 @@ FTS_INDEXES = (
 # the first is still running or was stopped). Rows first archived after it are new.
 BASELINE_SQL = ("SELECT coalesce((SELECT min(id) FROM crawls WHERE status = 'finished'),"
                 " (SELECT max(id) FROM crawls), 0) AS crawl")
+# A stored time with its offset -> the same moment in UTC, written as the crawl times are.
+_UTC = "strftime('%Y-%m-%dT%H:%M:%S+00:00', {})"
 VIEWS = {
     "user_latest_stats": """SELECT s.* FROM user_stats s
 WHERE s.id = (SELECT s2.id FROM user_stats s2 WHERE s2.uid = s.uid ORDER BY s2.seen_at DESC, s2.id DESC LIMIT 1)""",
@@ -82,14 +84,14 @@ UNION ALL
 SELECT 'state', c.crawl_id, c.at, t.fid, f.name, c.tid, t.title, t.author_uid, t.author, c.field, c.before, c.after,
        c.url
 FROM thread_changes c LEFT JOIN threads t ON t.tid = c.tid LEFT JOIN forums f ON f.fid = t.fid""",
-    "user_figure_changes": """SELECT s.crawl_id, s.seen_at AS at, s.uid, u.username, s.source,
+    "user_figure_changes": f"""SELECT s.crawl_id, {_UTC.format("s.seen_at")} AS at, s.seen_at, s.uid, u.username, s.source,
        json_object('threads', p.threads, 'posts', p.posts, 'replies', p.replies, 'credits', p.credits,
                    'digests', p.digests, 'followers', p.followers, 'online_hours', p.online_hours,
                    'extcredits', json(p.extcredits), 'approx', json(p.approx)) AS before,
        json_object('threads', s.threads, 'posts', s.posts, 'replies', s.replies, 'credits', s.credits,
                    'digests', s.digests, 'followers', s.followers, 'online_hours', s.online_hours,
                    'extcredits', json(s.extcredits), 'approx', json(s.approx)) AS after,
-       p.seen_at AS before_seen_at, s.id AS stats_id
+       {_UTC.format("p.seen_at")} AS before_seen_at, s.id AS stats_id
 FROM (SELECT *, lag(id) OVER (PARTITION BY uid, source ORDER BY seen_at, id) AS previous FROM user_stats) s
 JOIN user_stats p ON p.id = s.previous
 LEFT JOIN users u ON u.uid = s.uid""",
@@ -129,9 +131,10 @@ VIEW_DESCRIPTIONS = {
         "url": "The page that showed it"}),
     "user_figure_changes": ("One row per change of a user's figures (a user_stats row after an earlier one of "
                             "the same source).", {
-        "crawl_id": "Crawl that saw the new figures", "at": "When they were seen (the page's Date)",
+        "crawl_id": "Crawl that saw the new figures", "at": "When they were seen (the page's Date, in UTC)",
+        "seen_at": "The same, as user_stats holds it (the forum's time)",
         "before": "The earlier figures (JSON)", "after": "The new figures (JSON)",
-        "before_seen_at": "When the earlier figures were seen", "stats_id": "The user_stats row of the new figures"}),
+        "before_seen_at": "When the earlier figures were seen (UTC)", "stats_id": "The user_stats row of the new figures"}),
 }
 
 
