@@ -24,6 +24,7 @@ import sqlite_utils
 
 import schemas
 
+from .changes import mark_gone, record_thread_changes
 from .fulltext import ensure_search
 from .records import FetchError, PageRecord
 from .state import ArchiveState, site_host
@@ -212,11 +213,13 @@ class Archive:
             conn = self.db.conn
             for table in ("forums", "threads", "users"):
                 for row in record.rows.get(table, []):
-                    written += self._upsert(conn, table, row, seen)
+                    if table == "threads":
+                        record_thread_changes(conn, row, record, crawl_id)
+                    written += self._upsert(conn, table, row, seen, crawl_id)
             for table, rows in record.states.items():
                 for row in rows:
-                    written += self._apply_state(conn, table, row, seen)
-            written += self._write_posts(conn, record.rows.get("posts", []), seen)
+                    written += self._apply_state(conn, table, row, seen, record, crawl_id)
+            written += self._write_posts(conn, record.rows.get("posts", []), seen, crawl_id)
             for row in record.rows.get("quotes", []):
                 written += self._upsert(conn, "quotes", row, None)
             for row in record.rows.get("attachments", []):
@@ -224,8 +227,7 @@ class Archive:
             for table in ("thread_pages", "forum_pages"):
                 for row in record.rows.get(table, []):
                     written += self._upsert(conn, table, dict(row, crawl_id=crawl_id), None)
-            if record.thread_view:
-                written += self._mark_missing_posts(conn, record.thread_view)
+            written += mark_gone(conn, record, crawl_id)  # posts this page proves gone (archive/changes.py)
             for row in record.rows.get("user_stats", []):
                 written += self._write_stats(conn, row, crawl_id)
             for kind, message in record.errors:
@@ -245,16 +247,21 @@ class Archive:
             self.db.conn.execute("INSERT INTO errors (crawl_id, url, kind, message, at) VALUES (?, ?, ?, ?, ?)",
                                  (crawl_id, error.url, error.kind, error.message, utc_now()))
 
-    def _upsert(self, conn: sqlite3.Connection, table: str, row: dict, seen: str | None) -> int:
+    def _upsert(self, conn: sqlite3.Connection, table: str, row: dict, seen: str | None,
+                crawl_id: int | None = None) -> int:
         spec = schemas.tables()[table]
         pk = spec["pk"]
         values = {k: v for k, v in row.items() if v is not None}
         has_seen = "last_seen" in spec["columns"]
         if has_seen and seen:
             values["last_seen"] = seen
+        if crawl_id is not None and "last_crawl" in spec["columns"]:
+            values["last_crawl"] = crawl_id
         insert = dict(values)
         if has_seen and seen:
             insert["first_seen"] = seen
+        if crawl_id is not None and "first_crawl" in spec["columns"]:
+            insert["first_crawl"] = crawl_id
         cols = ", ".join(f"[{c}]" for c in insert)
         marks = ", ".join("?" for _ in insert)
         updates = [c for c in values if c not in pk]
@@ -267,36 +274,18 @@ class Archive:
                      list(insert.values()))
         return 1
 
-    def _apply_state(self, conn: sqlite3.Connection, table: str, row: dict, seen: str) -> int:
+    def _apply_state(self, conn: sqlite3.Connection, table: str, row: dict, seen: str, record: PageRecord,
+                     crawl_id: int | None) -> int:
         pk = schemas.tables()[table]["pk"][0]
         exists = conn.execute(f"SELECT 1 FROM [{table}] WHERE [{pk}] = ?", [row[pk]]).fetchone()
         if not exists and row.get("status") not in _EXISTS_STATES:
             return 0
-        written = self._upsert(conn, table, row, seen)
-        if table == "threads" and exists:
-            # Its posts are no longer shown to us: gone with the thread, or behind a permission.
-            gone = "deleted" if row.get("status") == "not_found" else "hidden"
-            written += conn.execute("UPDATE posts SET status = ? WHERE tid = ? AND status NOT IN ('deleted', 'hidden')",
-                                    (gone, row["tid"])).rowcount
-        return written
+        if table == "threads":
+            record_thread_changes(conn, row, record, crawl_id)
+        # Whether its posts are gone with it is archive/changes.py's rule (mark_gone).
+        return self._upsert(conn, table, row, seen, crawl_id)
 
-    def _mark_missing_posts(self, conn: sqlite3.Connection, view: dict) -> int:
-        """Posts archived on this stretch of the thread that the page no longer shows are deleted.
-
-        Discuz floors are stable positions, so an archived post whose floor lies within the page's
-        floors (or past them, on the last page) and is not on the page is gone.
-        """
-        floors = view["floors"]
-        if not floors:
-            return 0
-        marks = ", ".join("?" for _ in view["pids"])
-        bound = "floor >= ?" if view["last"] else "floor BETWEEN ? AND ?"
-        args = [view["tid"], min(floors)] + ([] if view["last"] else [max(floors)]) + list(view["pids"])
-        return conn.execute(
-            f"UPDATE posts SET status = 'deleted' WHERE tid = ? AND {bound} AND pid NOT IN ({marks})"
-            " AND status != 'deleted'", args).rowcount
-
-    def _write_posts(self, conn: sqlite3.Connection, rows: list[dict], seen: str) -> int:
+    def _write_posts(self, conn: sqlite3.Connection, rows: list[dict], seen: str, crawl_id: int | None = None) -> int:
         if not rows:
             return 0
         pids = [r["pid"] for r in rows]
@@ -314,10 +303,10 @@ class Archive:
                 since = conn.execute("SELECT max(seen_until) FROM post_revisions WHERE pid = ?",
                                      [row["pid"]]).fetchone()[0]
                 conn.execute(
-                    "INSERT INTO post_revisions (pid, content_text, content_html, edited_note, seen_from, seen_until)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (row["pid"], old[1], old[2], old[3], since or old[4], old[5]))
-            self._upsert(conn, "posts", row, seen)
+                    "INSERT INTO post_revisions (pid, content_text, content_html, edited_note, seen_from, seen_until,"
+                    " crawl_id, replaced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row["pid"], old[1], old[2], old[3], since or old[4], old[5], crawl_id, seen))
+            self._upsert(conn, "posts", row, seen, crawl_id)
         return len(rows)
 
     def _write_stats(self, conn: sqlite3.Connection, row: dict, crawl_id: int | None) -> int:

@@ -17,6 +17,12 @@ FTS_INDEXES = (
 )
 
 # -- views ----------------------------------------------------------------------------------------
+# The crawl whose rows are the archive's starting point: the first finished one (else the latest, while
+# the first is still running or was stopped). Rows first archived after it are new.
+BASELINE_SQL = ("SELECT coalesce((SELECT min(id) FROM crawls WHERE status = 'finished'),"
+                " (SELECT max(id) FROM crawls), 0) AS crawl")
+# A stored time with its offset -> the same moment in UTC, written as the crawl times are.
+_UTC = "strftime('%Y-%m-%dT%H:%M:%S+00:00', {})"
 VIEWS = {
     "user_latest_stats": """SELECT s.* FROM user_stats s
 WHERE s.id = (SELECT s2.id FROM user_stats s2 WHERE s2.uid = s.uid ORDER BY s2.seen_at DESC, s2.id DESC LIMIT 1)""",
@@ -45,6 +51,50 @@ LEFT JOIN threads t ON t.tid = p.tid
 LEFT JOIN forums f ON f.fid = t.fid
 WHERE p.posted_at IS NOT NULL
 GROUP BY month, t.fid""",
+    # What changed between crawls. Rows first archived by the archive's first finished crawl (or by the
+    # interrupted runs before it) are its starting point, not changes: BASELINE_SQL is that crawl's id.
+    "post_changes": f"""WITH baseline AS ({BASELINE_SQL})
+SELECT 'new' AS kind, p.first_crawl AS crawl_id, p.first_seen AS at, t.fid, f.name AS forum, p.tid, t.title,
+       p.pid, p.floor, p.author_uid, p.author, p.status, NULL AS text_before,
+       coalesce((SELECT r.content_text FROM post_revisions r WHERE r.pid = p.pid ORDER BY r.id LIMIT 1),
+                p.content_text) AS text_after,
+       NULL AS last_crawl, p.url, NULL AS reason
+FROM posts p JOIN baseline b ON p.first_crawl > b.crawl
+LEFT JOIN threads t ON t.tid = p.tid LEFT JOIN forums f ON f.fid = t.fid
+UNION ALL
+SELECT 'edited', r.crawl_id, r.replaced_at, t.fid, f.name, p.tid, t.title,
+       p.pid, p.floor, p.author_uid, p.author, p.status, r.content_text,
+       coalesce((SELECT n.content_text FROM post_revisions n WHERE n.pid = r.pid AND n.id > r.id ORDER BY n.id LIMIT 1),
+                p.content_text),
+       NULL, p.url, NULL
+FROM post_revisions r JOIN posts p ON p.pid = r.pid
+LEFT JOIN threads t ON t.tid = p.tid LEFT JOIN forums f ON f.fid = t.fid
+UNION ALL
+SELECT 'gone', a.crawl_id, a.at, t.fid, f.name, p.tid, t.title,
+       p.pid, p.floor, p.author_uid, p.author, a.status, p.content_text, NULL,
+       a.last_crawl, a.url, a.reason
+FROM post_absences a JOIN posts p ON p.pid = a.pid
+LEFT JOIN threads t ON t.tid = p.tid LEFT JOIN forums f ON f.fid = t.fid""",
+    "thread_state_changes": f"""WITH baseline AS ({BASELINE_SQL})
+SELECT 'new' AS kind, t.first_crawl AS crawl_id, t.first_seen AS at, t.fid, f.name AS forum, t.tid, t.title,
+       t.author_uid, t.author, 'status' AS field, NULL AS before, coalesce(t.status, 'ok') AS after, t.url
+FROM threads t JOIN baseline b ON t.first_crawl > b.crawl
+LEFT JOIN forums f ON f.fid = t.fid
+UNION ALL
+SELECT 'state', c.crawl_id, c.at, t.fid, f.name, c.tid, t.title, t.author_uid, t.author, c.field, c.before, c.after,
+       c.url
+FROM thread_changes c LEFT JOIN threads t ON t.tid = c.tid LEFT JOIN forums f ON f.fid = t.fid""",
+    "user_figure_changes": f"""SELECT s.crawl_id, {_UTC.format("s.seen_at")} AS at, s.seen_at, s.uid, u.username, s.source,
+       json_object('threads', p.threads, 'posts', p.posts, 'replies', p.replies, 'credits', p.credits,
+                   'digests', p.digests, 'followers', p.followers, 'online_hours', p.online_hours,
+                   'extcredits', json(p.extcredits), 'approx', json(p.approx)) AS before,
+       json_object('threads', s.threads, 'posts', s.posts, 'replies', s.replies, 'credits', s.credits,
+                   'digests', s.digests, 'followers', s.followers, 'online_hours', s.online_hours,
+                   'extcredits', json(s.extcredits), 'approx', json(s.approx)) AS after,
+       {_UTC.format("p.seen_at")} AS before_seen_at, s.id AS stats_id
+FROM (SELECT *, lag(id) OVER (PARTITION BY uid, source ORDER BY seen_at, id) AS previous FROM user_stats) s
+JOIN user_stats p ON p.id = s.previous
+LEFT JOIN users u ON u.uid = s.uid""",
 }
 VIEW_DESCRIPTIONS = {
     "user_latest_stats": ("Each user's latest user_stats row: their figures as last seen.", {}),
@@ -61,6 +111,30 @@ VIEW_DESCRIPTIONS = {
     "posts_per_month": ("Posts per month (of posted_at) and forum.", {
         "month": "YYYY-MM", "forum": "Forum name", "posts": "Posts archived", "threads": "Threads posted in",
         "posters": "Distinct authors"}),
+    "post_changes": ("One row per change of a post between crawls: new (first archived after the archive's first "
+                     "finished crawl), edited (one row per replaced version) or gone (found missing: see "
+                     "post_absences).", {
+        "kind": "new | edited | gone", "crawl_id": "Crawl that saw the change (for gone: the first that did not "
+                                                   "see the post)",
+        "at": "When that crawl saw it (ISO 8601, UTC)", "forum": "Forum name", "title": "Thread title",
+        "status": "For gone: deleted or hidden; otherwise the post's status",
+        "text_before": "Text before the change (edited: the replaced version; gone: the last text seen)",
+        "text_after": "Text after the change (new: the first version; edited: the next version)",
+        "last_crawl": "For gone: the last crawl that saw the post",
+        "url": "For gone: the page that showed its absence; otherwise the post's page",
+        "reason": "For gone: what that page showed"}),
+    "thread_state_changes": ("One row per thread that appeared (new) or whose state changed (status, is_closed, "
+                             "fid = moved) between crawls.", {
+        "kind": "new | state", "crawl_id": "Crawl that saw it", "at": "When (ISO 8601, UTC)",
+        "forum": "Forum name (as now)", "field": "status | is_closed | fid",
+        "before": "The value before (NULL for a new thread)", "after": "The value after",
+        "url": "The page that showed it"}),
+    "user_figure_changes": ("One row per change of a user's figures (a user_stats row after an earlier one of "
+                            "the same source).", {
+        "crawl_id": "Crawl that saw the new figures", "at": "When they were seen (the page's Date, in UTC)",
+        "seen_at": "The same, as user_stats holds it (the forum's time)",
+        "before": "The earlier figures (JSON)", "after": "The new figures (JSON)",
+        "before_seen_at": "When the earlier figures were seen (UTC)", "stats_id": "The user_stats row of the new figures"}),
 }
 
 
@@ -92,7 +166,8 @@ def ensure_search(db: sqlite_utils.Database) -> None:
 
     In: an archive whose tables exist. Out: nothing; the database has ``posts_fts`` and ``threads_fts``
     (filled from ``posts``/``threads`` when empty), triggers keeping them in sync, and the views
-    ``thread_summary``, ``user_activity``, ``posts_per_month``, ``user_latest_stats``. When everything is
+    ``thread_summary``, ``user_activity``, ``posts_per_month``, ``user_latest_stats`` and the changes between
+    crawls (``post_changes``, ``thread_state_changes``, ``user_figure_changes``). When everything is
     in place it costs one read of ``sqlite_master`` and two one-row reads. Without trigram support
     (SQLite < 3.34) only the views are made and search falls back to scanning.
     """

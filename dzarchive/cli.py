@@ -71,7 +71,7 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
     except OtherSite as exc:
         click.echo(f"dzarchive: {exc}", err=True)
         sys.exit(EXIT_OTHER_SITE)
-    click.echo(result.summary())
+    click.echo(result.summary(verbose=bool(verbose)))
     sys.exit(result.exit_code)
 
 

@@ -1,4 +1,4 @@
-"""``dzarchive export | import-jsonl | search | query | stats | datasette-metadata``: thin commands over
+"""``dzarchive export | import-jsonl | search | query | stats | changes | datasette-metadata``: thin commands over
 :mod:`research`. ``register(cli)`` adds them to the main ``dzarchive`` group.
 
 Every command that prints rows takes the same output switches: ``--table`` (default, aligned text),
@@ -156,8 +156,10 @@ def _quiet_broken_pipe(function):
               help="Only posts containing every word of QUERY, or in threads whose title does.")
 @click.option("--flat", is_flag=True, help="One post per line (with its thread's fid and title).")
 @click.option("--gzip", "compress", is_flag=True, help="Write gzip (also when OUTPUT ends in .gz).")
+@click.option("--changes", "with_changes", is_flag=True,
+              help="Add each post's changes between crawls (new, edited, gone: when, which crawl, which page).")
 @_quiet_broken_pipe
-def export(db, output, forums, tids, since, until, search_query, flat, compress):
+def export(db, output, forums, tids, since, until, search_query, flat, compress, with_changes):
     """Export threads as JSON Lines: one thread per line with its forum and posts in floor order.
 
     Each post carries its attachments, earlier revisions and its author with the author's latest
@@ -168,10 +170,12 @@ def export(db, output, forums, tids, since, until, search_query, flat, compress)
     selection = research.Selection(forum=forums, tid=tids, since=since, until=until, search=search_query)
     compress = compress or output.endswith(".gz")
     if output == "-":
-        result = research.export_jsonl(archive, sys.stdout.buffer, selection, flat=flat, compress=compress)
+        result = research.export_jsonl(archive, sys.stdout.buffer, selection, flat=flat, compress=compress,
+                                       changes=with_changes)
     else:
         with open(output, "wb") as out:
-            result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress)
+            result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress,
+                                           changes=with_changes)
     where = "stdout" if output == "-" else output
     what = f"{result.posts:,} posts" if flat else f"{result.threads:,} threads ({result.posts:,} posts)"
     click.echo(f"exported {what} to {where}", err=True)
@@ -300,6 +304,36 @@ def stats(db, by, fmt, no_headers):
         print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers)
 
 
+@click.command()
+@db_option
+@click.option("--since", metavar="DATE", help="Only changes seen on or after DATE (UTC, as crawl times are).")
+@click.option("--crawl", "crawl_id", type=int, metavar="N", help="Only the changes crawl N saw.")
+@click.option("--kind", "kinds", type=click.Choice(research.CHANGE_KINDS), multiple=True,
+              help="Only this kind of change (repeatable).")
+@click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only in this forum.")
+@output_options
+@_quiet_broken_pipe
+def changes(db, since, crawl_id, kinds, forums, fmt, no_headers):
+    """List what changed between crawls, one row per change, oldest first.
+
+    Kinds: new (threads and posts first archived after the archive's first crawl), edited (text before and
+    after), gone (posts a page read in full no longer shows: the crawl that last saw them and the page that
+    showed their absence), state (a thread closed, moved, not found or login-only), figures (a user's
+    changed figures). The table shows a compact diff; --json and --csv carry every column.
+    """
+    _bounds(since, None)
+    try:
+        rows = research.changes(_open_db(db), since=since, crawl=crawl_id, kinds=kinds, forum=forums)
+    except research.NoChangeViews as exc:
+        raise click.ClickException(f"{db}: {exc}") from None
+    if fmt == "table" and not rows:
+        click.echo("no changes", err=True)
+        return
+    columns = research.CHANGES_TABLE_COLUMNS if fmt == "table" else research.CHANGE_COLUMNS
+    print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers,
+               widths={"at": 25, "diff": 80})
+
+
 @click.command("datasette-metadata")
 @db_option
 def datasette_metadata(db):
@@ -312,7 +346,7 @@ def datasette_metadata(db):
     click.echo(json.dumps(research.datasette_metadata(Path(db).stem), ensure_ascii=False, indent=2))
 
 
-COMMANDS = (export, import_jsonl, search, query, stats, datasette_metadata)
+COMMANDS = (export, import_jsonl, search, query, stats, changes, datasette_metadata)
 
 
 def register(group: click.Group) -> None:

@@ -31,6 +31,9 @@ A thread line carries the thread's columns, ``forum`` (with its ``parent`` chain
 order; each post carries ``attachments``, ``revisions`` and ``user`` (the ``users`` row with ``stats``,
 the user's latest ``user_stats`` row). A ``--flat`` line is one post with ``fid`` and ``thread_title``.
 
+Changes between crawls (:func:`changes`, :mod:`.changes`): new threads and posts, edits with the text before and
+after, posts gone with the crawl and page that showed it, thread state changes, users' changed figures.
+
 Modules: :mod:`.common` (opening an archive, the filters shared by search and export, exported columns),
 :mod:`.text_search` (:func:`search`; the indexes and views are :mod:`archive.fulltext`), :mod:`.export` (JSONL export and import),
 :mod:`.sql` (read-only :func:`query`, :func:`stats`), :mod:`.schema` (export JSON Schema, Datasette
@@ -41,6 +44,7 @@ from __future__ import annotations
 from archive.fulltext import (FTS_INDEXES, TRIGRAM_MIN_CHARS, TRIGRAM_SQLITE, VIEW_DESCRIPTIONS, VIEWS, ensure_search,
                               has_trigram, rebuild_search, search_ready)
 
+from .changes import CHANGE_COLUMNS, CHANGE_KINDS, CHANGES_TABLE_COLUMNS, NoChangeViews, changes, compact_diff
 from .common import (EXPORTED_TABLES, Selection, archive_zone, exported_columns, open_archive, search_terms,
                      time_bound)
 from .export import (AUTHOR_CACHE_SIZE, GZIP_LEVEL, IMPORT_BATCH, WRITE_BUFFER, ExportResult, export_jsonl,
@@ -53,12 +57,12 @@ from .sql import (FORUM_STATS_COLUMNS, MONTH_STATS_COLUMNS, READ_PRAGMAS, QueryE
                   jsonable, query, stats)
 
 __all__ = [
-    "AUTHOR_CACHE_SIZE", "DEFAULT_LIMIT", "EXPORTED_TABLES", "EXPORT_SCHEMA_PATH", "FORUM_STATS_COLUMNS",
+    "AUTHOR_CACHE_SIZE", "CHANGE_COLUMNS", "CHANGE_KINDS", "CHANGES_TABLE_COLUMNS", "DEFAULT_LIMIT", "EXPORTED_TABLES", "EXPORT_SCHEMA_PATH", "FORUM_STATS_COLUMNS",
     "FTS_INDEXES", "GZIP_LEVEL", "HIGHLIGHT", "IMPORT_BATCH", "ISO_TIME_PATTERN", "MONTH_STATS_COLUMNS",
     "READ_PRAGMAS", "SEARCH_COLUMNS", "SNIPPET_CHARS", "SNIPPET_LEAD", "TRIGRAM_MIN_CHARS", "TRIGRAM_SQLITE",
     "VIEWS", "VIEW_DESCRIPTIONS", "WRITE_BUFFER",
-    "ExportResult", "QueryError", "QueryResult", "ReadOnlyError", "Selection",
-    "archive_zone", "datasette_metadata", "ensure_search", "export_jsonl", "export_schema", "exported_columns",
+    "ExportResult", "NoChangeViews", "QueryError", "QueryResult", "ReadOnlyError", "Selection",
+    "archive_zone", "changes", "compact_diff", "datasette_metadata", "ensure_search", "export_jsonl", "export_schema", "exported_columns",
     "has_trigram", "import_jsonl", "iter_posts", "iter_threads", "jsonable", "open_archive", "query",
     "rebuild_search", "search", "search_ready", "search_terms", "snippet", "stats", "time_bound",
 ]

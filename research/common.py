@@ -20,7 +20,8 @@ from archive.access import open_archive
 # ``posts.quotes``; ``user_stats`` only as each author's latest row; ``post_revisions`` and
 # ``user_stats`` row ids and crawl ids are not carried (they number rows of this archive only).
 EXPORTED_TABLES = ("forums", "threads", "posts", "quotes", "post_revisions", "attachments", "users", "user_stats")
-_NOT_EXPORTED = {"post_revisions": {"id", "pid"}, "attachments": {"pid"}, "user_stats": {"id", "uid", "crawl_id"}}
+_NOT_EXPORTED = {"post_revisions": {"id", "pid", "crawl_id"}, "attachments": {"pid"},
+                 "user_stats": {"id", "uid", "crawl_id"}}
 
 # -- --since / --until ---------------------------------------------------------------------------
 # Sorts after the characters that can follow a time prefix (T, +, -, Z, ., :, digits): ``posted_at <=

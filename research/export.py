@@ -22,6 +22,7 @@ import sqlite_utils
 import schemas
 from archive.fulltext import ensure_search
 
+from .schema import EXPORT_CHANGE_COLUMNS
 from .common import (EXPORTED_TABLES, Selection, _database, _thread_where, archive_zone, exported_columns,
                      search_terms, time_bound)
 from .text_search import _text_match
@@ -180,8 +181,9 @@ class _Exporter:
     caches) and its JSON text is spliced into the lines, which is half the cost of an export otherwise.
     """
 
-    def __init__(self, db: sqlite_utils.Database, sel: Selection):
+    def __init__(self, db: sqlite_utils.Database, sel: Selection, changes: bool = False):
         self.db, self.conn, self.sel = db, db.conn, sel
+        self.changes = changes
         self.post_columns = exported_columns("posts")
         # Flat lines and the side streams rely on archive.json listing pid, tid first.
         assert self.post_columns[:2] == ["pid", "tid"], self.post_columns[:2]
@@ -244,6 +246,16 @@ class _Exporter:
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid, {order}")
         return _Side(self.conn.execute(sql, self.params), columns, _json_columns(table, columns))
 
+    def _changes(self) -> _Side | None:
+        """The posts' rows of the post_changes view, in the posts' order (export --changes), else None."""
+        if not self.changes:
+            return None
+        columns = list(EXPORT_CHANGE_COLUMNS)
+        sql = (f"SELECT p.pid, {', '.join(f'c.[{col}]' for col in columns)}"
+               f" FROM post_changes c JOIN posts p ON p.pid = c.pid LEFT JOIN threads t ON t.tid = p.tid"
+               f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid, c.at, c.kind")
+        return _Side(self.conn.execute(sql, self.params), columns, [])
+
     def _posts(self, flat: bool) -> Iterator[tuple[dict, tuple[dict | None, str]]]:
         """(post dict without ``user``, author entry) in (tid, floor, pid) order."""
         columns = self.post_columns
@@ -253,6 +265,7 @@ class _Exporter:
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
         attachments = self._side("attachments", "a", "a.rowid")
         revisions = self._side("post_revisions", "r", "r.id")
+        changes = self._changes()
         author = self.author
         json_idx = self.post_json
         n = len(columns)
@@ -270,6 +283,8 @@ class _Exporter:
             pid = values[0]
             post["attachments"] = attachments.take(pid)
             post["revisions"] = revisions.take(pid)
+            if changes is not None:
+                post["changes"] = changes.take(pid)
             yield post, author(values[uid_index])
 
     def posts(self, flat: bool = False) -> Iterator[dict]:
@@ -294,12 +309,14 @@ class _Exporter:
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
         attachments = self._side("attachments", "a", "a.rowid")
         revisions = self._side("post_revisions", "r", "r.id")
+        changes = self._changes()
         author_json = self.author_json
         for pid, tid, uid, text in self.conn.execute(sql, self.params):
             extra = attachments.take(pid)
             old = revisions.take(pid)
+            history = "" if changes is None else ',"changes":' + _ENCODE(changes.take(pid))
             yield tid, (text[:-1] + ',"attachments":' + (_ENCODE(extra) if extra else "[]")
-                        + ',"revisions":' + (_ENCODE(old) if old else "[]")
+                        + ',"revisions":' + (_ENCODE(old) if old else "[]") + history
                         + ',"user":' + author_json(uid) + "}")
 
     def threads(self, encoded: bool = False) -> Iterator[tuple[dict | str, tuple[dict | None, str], Iterator]]:
@@ -356,30 +373,34 @@ class ExportResult:
     posts: int = 0
 
 
-def iter_threads(db: sqlite_utils.Database | str | Path, selection: Selection | None = None) -> Iterator[dict]:
+def iter_threads(db: sqlite_utils.Database | str | Path, selection: Selection | None = None, *,
+                 changes: bool = False) -> Iterator[dict]:
     """Export dicts, one per thread: its columns, ``forum``, then ``posts`` in floor order.
 
-    In: an archive (or its path) and a :class:`Selection`. Holds one thread in memory at a time.
+    In: an archive (or its path) and a :class:`Selection`; ``changes`` adds each post's ``changes`` (its
+    ``post_changes`` rows). Holds one thread in memory at a time.
     """
     db = _database(db)
-    for thread, (forum, _), posts in _Exporter(db, selection or Selection()).threads():
+    for thread, (forum, _), posts in _Exporter(db, selection or Selection(), changes).threads():
         thread["forum"] = forum
         thread["posts"] = list(posts)
         yield thread
 
 
-def iter_posts(db: sqlite_utils.Database | str | Path, selection: Selection | None = None) -> Iterator[dict]:
+def iter_posts(db: sqlite_utils.Database | str | Path, selection: Selection | None = None, *,
+               changes: bool = False) -> Iterator[dict]:
     """Flat export dicts, one per post, each with ``fid`` and ``thread_title``; (tid, floor) order."""
     db = _database(db)
-    yield from _Exporter(db, selection or Selection()).posts(flat=True)
+    yield from _Exporter(db, selection or Selection(), changes).posts(flat=True)
 
 
 def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selection: Selection | None = None, *,
-                 flat: bool = False, compress: bool = False) -> ExportResult:
+                 flat: bool = False, compress: bool = False, changes: bool = False) -> ExportResult:
     """Write the selection as JSON Lines (UTF-8, real characters, compact) to the binary stream ``out``.
 
     In: an archive, a writable binary file, what to select, ``flat`` for one post per line, ``compress``
-    for gzip. Out: how many threads and posts were written. Each line is the JSON of what
+    for gzip, ``changes`` to add each post's ``changes`` (new, edited, gone: its ``post_changes`` rows, which
+    say when it was found gone and by which page). Out: how many threads and posts were written. Each line is the JSON of what
     :func:`iter_threads` (or :func:`iter_posts`) yields. Streams: posts are encoded one by one and
     written in ~1 MiB chunks, so memory does not grow with the archive nor with a thread's length.
     The whole export reads one snapshot of the archive (one read transaction), even during a crawl.
@@ -405,7 +426,7 @@ def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selecti
     if own_transaction:
         conn.execute("BEGIN")
     try:
-        exporter = _Exporter(db, sel)
+        exporter = _Exporter(db, sel, changes)
         if flat:
             for _, text in exporter.encoded_posts(flat=True):
                 emit(text + "\n")

@@ -21,6 +21,15 @@ EXPORT_SCHEMA_PATH = Path(schemas.__file__).with_name("export.schema.json")
 # =================================================================================================
 # Schemas and metadata
 # =================================================================================================
+# The post_changes columns export --changes writes for each change of a post.
+EXPORT_CHANGE_COLUMNS = {
+    "kind": "new | edited | gone", "crawl_id": "Crawl that saw the change (gone: the first that did not see the post)",
+    "at": "When that crawl saw it (ISO 8601, UTC)", "status": "gone: deleted or hidden; else the post's status",
+    "text_before": "edited: the replaced text; gone: the last text seen", "text_after": "new: the first text; "
+    "edited: the next text", "last_crawl": "gone: the last crawl that saw the post",
+    "url": "gone: the page that showed its absence", "reason": "gone: what that page showed"}
+
+
 def _nullable(kind: str | list[str]) -> list[str]:
     return (kind if isinstance(kind, list) else [kind]) + ["null"]
 
@@ -77,11 +86,16 @@ def export_schema() -> dict:
                                                        "null for guests and authors without a users row"),
     }
     post = _object("posts", post_extra)
+    changes = {"type": "array", "items": {"$ref": "#/$defs/change"},
+               "description": "With export --changes only: the post's changes between crawls, oldest first "
+                              "(post_changes rows: new, edited, gone)"}
+    post["properties"]["changes"] = changes  # optional: not in "required"
     pid, tid = post["properties"]["pid"], post["properties"]["tid"]
     flat_first = {"pid": pid, "tid": tid,
                   "fid": {"type": ["integer", "null"], "description": "Forum of the post's thread"},
                   "thread_title": {"type": ["string", "null"], "description": "Title of the post's thread"}}
     post_line = _object("posts", post_extra, first=flat_first)
+    post_line["properties"]["changes"] = changes
     post_line["description"] = "A --flat export line: one post, with its thread's forum id and title."
     thread = _object("threads", {
         "forum": dict(nullable_ref("forum"), description="The thread's forum, parents nested"),
@@ -106,6 +120,10 @@ def export_schema() -> dict:
             "user_stats": _object("user_stats"),
             "attachment": _object("attachments"),
             "revision": _object("post_revisions"),
+            "change": {"type": "object", "description": "One change of a post between crawls (a post_changes row)",
+                       "properties": {c: {"type": ["integer", "string", "null"], "description": d}
+                                      for c, d in EXPORT_CHANGE_COLUMNS.items()},
+                       "required": list(EXPORT_CHANGE_COLUMNS), "additionalProperties": False},
             "quote": {"type": "object", "description": "A quoted post, as posts.quotes holds it",
                       "properties": {"pid": {"type": ["integer", "null"]}, "author": {"type": ["string", "null"]},
                                      "time_text": {"type": ["string", "null"]}, "text": {"type": ["string", "null"]}},

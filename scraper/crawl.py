@@ -10,19 +10,27 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archive import Archive, ArchiveLock, ArchiveState
+from archive.changes import baseline_crawl, crawl_changes
 from archive.db import OtherSite
 from archive.state import site_host
 
 EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
+SUMMARY_EXAMPLES = 5  # changes of each kind a verbose summary lists
 
 
 @dataclass
 class CrawlResult:
-    """The crawl's row in ``crawls`` and the archive's table counts afterwards."""
+    """The crawl's row in ``crawls``, the archive's table counts afterwards, and what the crawl found changed.
+
+    ``changes`` maps each :data:`archive.changes.SUMMARY_GROUPS` heading to its rows; ``baseline`` is True when
+    this crawl's rows are the archive's starting point (its first finished crawl), so nothing counts as changed.
+    """
 
     db: str
     crawl: dict = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)
+    baseline: bool = False
 
     @property
     def status(self) -> str:
@@ -32,7 +40,8 @@ class CrawlResult:
     def exit_code(self) -> int:
         return {"finished": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(self.status, EXIT_FAILED)
 
-    def summary(self) -> str:
+    def summary(self, verbose: bool = False) -> str:
+        """What the crawl archived and found changed; ``verbose`` lists the first few changes of each kind."""
         c, n = self.crawl, self.counts
         lines = [
             f"crawl {c.get('id', '?')} {self.status}: {c.get('start_url', '')}",
@@ -44,10 +53,53 @@ class CrawlResult:
         if c.get("robots_forbidden"):
             lines.append(f"  robots.txt kept the crawl from {c['robots_forbidden']} page(s) (no spelling of them it allows);"
                          " see the site's /robots.txt")
+        lines += self._change_lines(verbose)
         if c.get("errors"):
             lines.append(f"  see: dzarchive query \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\""
                          f" --db {self.db}")
         return "\n".join(lines)
+
+    def _change_lines(self, verbose: bool) -> list[str]:
+        if self.baseline:
+            return ["  first crawl of this archive: what it archived is what later crawls are compared with"]
+        if not self.changes:
+            return []
+        if not any(self.changes.values()):
+            return ["  changes: none"]
+        counts = []
+        for heading, rows in self.changes.items():
+            text = f"{heading} {len(rows)}"
+            if heading == "posts gone" and rows:
+                by_status = {}
+                for row in rows:
+                    by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+                text += f" ({', '.join(f'{k} {v}' for k, v in sorted(by_status.items()))})"
+            counts.append(text)
+        lines = ["  changes: " + ", ".join(counts)]
+        if verbose:
+            for heading, rows in self.changes.items():
+                if rows:
+                    shown = "; ".join(_describe(row) for row in rows[:SUMMARY_EXAMPLES])
+                    more = f"; and {len(rows) - SUMMARY_EXAMPLES} more" if len(rows) > SUMMARY_EXAMPLES else ""
+                    lines.append(f"    {heading}: {shown}{more}")
+            lines.append(f"  list them: dzarchive changes --crawl {self.crawl.get('id')} --db {self.db}")
+        return lines
+
+
+def _describe(row: dict) -> str:
+    """One change, by its ids, for the verbose summary."""
+    kind = row["kind"]
+    if row["item"] == "user":
+        figures = ", ".join(f"{name} {old} -> {new}" for name, old, new in row["figures"])
+        return f"uid {row['uid']} {row.get('username') or ''} ({figures})"
+    if row["item"] == "thread":
+        if kind == "new":
+            return f"tid {row['tid']} (fid {row['fid']}) {row.get('title') or ''}".rstrip()
+        return f"tid {row['tid']} {row['field']} {row['before']} -> {row['after']}"
+    where = f"pid {row['pid']} (tid {row['tid']} floor {row['floor']}"
+    if kind == "gone":
+        return f"{where}, {row['status']}; last seen by crawl {row['last_crawl']}; absent from {row['url']})"
+    return where + ")"
 
 
 def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = True,
@@ -127,6 +179,8 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
             crawls = archive.last_crawls(1)
             row = crawls[0] if crawls else {}
         counts = archive.counts()
+        changes = crawl_changes(archive.db.conn, row["id"]) if row.get("id") else {}
+        baseline = bool(row.get("id")) and row["id"] <= baseline_crawl(archive.db.conn)
     finally:
         archive.close()
-    return CrawlResult(db=str(db), crawl=row, counts=counts)
+    return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline)

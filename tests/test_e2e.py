@@ -22,7 +22,7 @@ from .ground_truth import EXTCREDIT_NAMES, bbcode_text
 pytestmark = requires_fixtures
 
 # Columns that legitimately differ between two crawls of the same pages (row ids follow fetch order).
-VOLATILE = {"id", "first_seen", "last_seen", "crawl_id", "fetched_at", "at"}
+VOLATILE = {"id", "first_seen", "last_seen", "crawl_id", "first_crawl", "last_crawl", "fetched_at", "at"}
 
 
 def run_cli(*args: str, proxy: str | None = None, cwd=None) -> subprocess.CompletedProcess:

@@ -1,0 +1,233 @@
+"""The evidence of change the archive records as pages are written: which posts are gone and which page showed it
+(:func:`mark_gone`, the one place the rule lives), and which threads changed state (:func:`record_thread_changes`).
+
+"Gone" is evidence, not a guess. A post is marked gone only when
+
+- a page of its thread was read in full without it (:func:`page_shows_posts_in_full`: a thread page parsed as
+  ``ok`` with HTTP 200 and nothing unreadable in it, showing posts): an archived post whose floor lies within the
+  page's floors (or past them, on the thread's last page) and is not on the page is ``deleted``, since Discuz
+  floors are stable positions; or
+- its thread page was read and says the thread is gone or closed to us (:data:`GONE_STATES`): ``not_found``
+  makes every post ``deleted``; ``login_required``, ``no_permission`` and ``password`` make them ``hidden``.
+
+A page that failed, was never fetched (incremental skip), or came back as something the parsers could not read
+(a soft error page, a flood-control or anti-theft page, a closed site) proves nothing and marks nothing. Each
+post found gone gets a ``post_absences`` row naming the crawl, the page and what it showed.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from .fulltext import BASELINE_SQL
+from .records import PageRecord
+
+# Thread-page states that show every post of a thread is gone (deleted) or no longer shown to us (hidden).
+GONE_STATES = {"not_found": "deleted", "no_permission": "hidden", "login_required": "hidden", "password": "hidden"}
+# A post already in one of these is not found gone again.
+GONE_STATUSES = ("deleted", "hidden")
+# Thread states that are a fact about the thread (not about our fetch), so their changes are recorded.
+THREAD_STATES = {"ok", *GONE_STATES}
+# Thread columns whose changes are the thread's state: opened or hidden, closed, moved.
+THREAD_STATE_FIELDS = ("status", "is_closed", "fid")
+
+
+def page_shows_posts_in_full(record: PageRecord) -> bool:
+    """Whether ``record`` is a thread page read in full: absence of a post from it is evidence.
+
+    In: a page's record. Out: True only for a ``viewthread`` page with status ``ok``, HTTP 200 (or unknown,
+    for a re-parsed page), no unreadable-page error, and at least one post with its floor.
+    """
+    view = record.thread_view
+    return bool(
+        view and view.get("floors") and record.kind == "viewthread" and record.status == "ok"
+        and record.http_status in (None, 200)
+        and not any(kind != "special" for kind, _ in record.errors)
+    )
+
+
+def mark_gone(conn: sqlite3.Connection, record: PageRecord, crawl_id: int | None) -> int:
+    """Apply the rule to one page: mark the posts it proves gone and record each absence; returns how many.
+
+    Called by :meth:`archive.db.Archive.write` in the page's transaction, after the page's own rows are written.
+    """
+    marked = 0
+    if page_shows_posts_in_full(record):
+        marked += _missing_from_page(conn, record, crawl_id)
+    for row in record.states.get("threads", []):
+        status = GONE_STATES.get(row.get("status"))
+        if status:
+            marked += _mark(conn, "tid = ?", [row["tid"]], status, record, crawl_id,
+                            f"thread page: {row['status']}")
+    return marked
+
+
+def _missing_from_page(conn: sqlite3.Connection, record: PageRecord, crawl_id: int | None) -> int:
+    view = record.thread_view
+    floors = view["floors"]
+    low, high = min(floors), max(floors)
+    marks = ", ".join("?" for _ in view["pids"])
+    if view["last"]:
+        where, args, shown = "tid = ? AND floor >= ?", [view["tid"], low], "the last page"
+    else:
+        where, args, shown = "tid = ? AND floor BETWEEN ? AND ?", [view["tid"], low, high], f"page {view['page']}"
+    where += f" AND pid NOT IN ({marks})"
+    args += list(view["pids"])
+    return _mark(conn, where, args, "deleted", record, crawl_id,
+                 f"{shown} (page {view['page']}) shows floors {low}-{high} without floor {{floor}}")
+
+
+def _mark(conn: sqlite3.Connection, where: str, args: list, status: str, record: PageRecord,
+          crawl_id: int | None, reason: str) -> int:
+    rows = conn.execute(
+        f"SELECT pid, tid, floor, last_crawl, last_seen FROM posts WHERE {where}"
+        f" AND coalesce(status, '') NOT IN ({', '.join('?' for _ in GONE_STATUSES)})",
+        args + list(GONE_STATUSES)).fetchall()
+    for pid, tid, floor, last_crawl, last_seen in rows:
+        conn.execute("UPDATE posts SET status = ? WHERE pid = ?", (status, pid))
+        conn.execute(
+            "INSERT INTO post_absences (pid, tid, status, crawl_id, at, url, reason, last_crawl, last_seen)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (pid, tid, status, crawl_id, record.fetched_at, record.url, reason.format(floor=floor), last_crawl,
+             last_seen))
+    return len(rows)
+
+
+def record_thread_changes(conn: sqlite3.Connection, row: dict, record: PageRecord, crawl_id: int | None) -> int:
+    """Record how ``row`` (a thread row about to be written) changes the archived thread's state; returns how many.
+
+    Only a value replacing a different archived one is a change (a first sighting is not), and only states that are
+    facts about the thread (:data:`THREAD_STATES`): an unreadable page says nothing about it.
+    """
+    fields = [f for f in THREAD_STATE_FIELDS if row.get(f) is not None]
+    if not fields:
+        return 0
+    old = conn.execute(f"SELECT {', '.join(fields)} FROM threads WHERE tid = ?", [row["tid"]]).fetchone()
+    if old is None:
+        return 0
+    written = 0
+    for field, before in zip(fields, old):
+        after = row[field]
+        if before is None or before == after or (field == "status" and after not in THREAD_STATES):
+            continue
+        conn.execute("INSERT INTO thread_changes (tid, field, before, after, crawl_id, at, url)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (row["tid"], field, str(before), str(after), crawl_id, record.fetched_at, record.url))
+        written += 1
+    return written
+
+
+# =================================================================================================
+# Reading the changes back (the views are archive/fulltext.py's; researchers' listing is research.changes)
+# =================================================================================================
+CHANGE_KINDS = ("new", "edited", "gone", "state", "figures")
+# kind -> (view, what each row is about)
+_KIND_VIEWS = (("post", "post_changes"), ("thread", "thread_state_changes"), ("user", "user_figure_changes"))
+
+
+def change_rows(conn: sqlite3.Connection, *, crawl: int | None = None, since: str | None = None,
+                kinds: tuple[str, ...] = (), forums: tuple[int, ...] = ()) -> list[dict]:
+    """Every change the views hold, oldest first, as dicts with ``item`` (post, thread or user) added.
+
+    In: an archive connection; ``crawl`` (a crawl id), ``since`` (an ISO UTC time prefix, compared with ``at``),
+    ``kinds`` (of :data:`CHANGE_KINDS`) and ``forums`` (fids; user figures belong to no forum) narrow it.
+    Out: rows of ``post_changes`` (new / edited / gone), ``thread_state_changes`` (new / state) and
+    ``user_figure_changes`` (figures), sorted by crawl, time, kind.
+    """
+    unknown = set(kinds) - set(CHANGE_KINDS)
+    if unknown:
+        raise ValueError(f"unknown kind {sorted(unknown)[0]!r} (one of {', '.join(CHANGE_KINDS)})")
+    out = []
+    for item, view in _KIND_VIEWS:
+        where, args = [], []
+        if item == "user":
+            if (kinds and "figures" not in kinds) or forums:
+                continue
+        elif kinds:
+            where.append(f"kind IN ({', '.join('?' for _ in kinds)})")
+            args += list(kinds)
+        if crawl is not None:
+            where.append("crawl_id = ?")
+            args.append(crawl)
+        if since:
+            where.append("at >= ?")
+            args.append(since)
+        if forums and item != "user":
+            where.append(f"fid IN ({', '.join('?' for _ in forums)})")
+            args += [int(f) for f in forums]
+        cursor = conn.execute(f"SELECT * FROM [{view}] WHERE {' AND '.join(where) or '1'}", args)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            row = dict(zip(names, values), item=item)
+            if item == "user":
+                row["kind"] = "figures"
+                row["figures"] = _new_figures(conn, row)
+                if not row["figures"]:
+                    continue  # the same change, already seen through the other source
+            out.append(row)
+    order = {kind: n for n, kind in enumerate(CHANGE_KINDS)}
+    out.sort(key=lambda r: (r["crawl_id"] or 0, order[r["kind"]], r.get("tid") or 0, r.get("pid") or 0,
+                            r.get("uid") or 0, r.get("at") or ""))
+    return out
+
+
+def baseline_crawl(conn: sqlite3.Connection) -> int:
+    """The crawl whose rows are the archive's starting point (see ``BASELINE_SQL``); 0 for an empty archive."""
+    return conn.execute(BASELINE_SQL).fetchone()[0]
+
+
+# What a crawl summary counts, in its order: (heading, kind, item).
+SUMMARY_GROUPS = (("new threads", "new", "thread"), ("new posts", "new", "post"), ("edited posts", "edited", "post"),
+                  ("posts gone", "gone", "post"), ("thread states", "state", "thread"),
+                  ("users' figures", "figures", "user"))
+
+
+def crawl_changes(conn: sqlite3.Connection, crawl_id: int) -> dict[str, list[dict]]:
+    """What crawl ``crawl_id`` found changed, by :data:`SUMMARY_GROUPS` heading (rows as :func:`change_rows`).
+
+    ``users' figures`` holds one row per user (their latest change in this crawl).
+    """
+    groups: dict[str, list[dict]] = {heading: [] for heading, _, _ in SUMMARY_GROUPS}
+    where = {(kind, item): heading for heading, kind, item in SUMMARY_GROUPS}
+    users = {}
+    for row in change_rows(conn, crawl=crawl_id):
+        heading = where[(row["kind"], row["item"])]
+        if row["item"] == "user":
+            users[row["uid"]] = row
+        else:
+            groups[heading].append(row)
+    groups["users' figures"] = [users[uid] for uid in sorted(users)]
+    return groups
+
+
+def figure_changes(before: str | dict | None, after: str | dict | None) -> list[tuple[str, object, object]]:
+    """``(figure, before, after)`` for each figure that differs between two ``user_figure_changes`` JSON objects.
+
+    Site credits (``extcredits``) are compared one by one under their own names (``铜板``), by value.
+    """
+    def flat(figures) -> dict:
+        figures = json.loads(figures) if isinstance(figures, str) else dict(figures or {})
+        out = {k: v for k, v in figures.items() if k != "extcredits"}
+        for name, credit in (figures.get("extcredits") or {}).items():
+            out[name] = credit.get("value") if isinstance(credit, dict) else credit
+        return out
+
+    old, new = flat(before), flat(after)
+    return [(name, old.get(name), new.get(name)) for name in list(new) + [n for n in old if n not in new]
+            if old.get(name) != new.get(name)]
+
+
+def _new_figures(conn: sqlite3.Connection, row: dict) -> list[tuple[str, object, object]]:
+    """The figures of a ``user_figure_changes`` row not already seen with their new value through the other source.
+
+    A user's figures come beside their posts and on their profile page: a change first seen beside a post is
+    the same change when the profile later shows it, and is reported once.
+    """
+    changed = figure_changes(row["before"], row["after"])
+    others = conn.execute(
+        "SELECT after FROM user_figure_changes WHERE uid = ? AND source IS NOT ? AND stats_id < ? AND at >= ?",
+        [row["uid"], row["source"], row["stats_id"], row["before_seen_at"]]).fetchall()
+    seen = set()
+    for (after,) in others:
+        seen.update(figure_changes({}, after))
+    return [(name, old, new) for name, old, new in changed if (name, None, new) not in seen]
