@@ -153,7 +153,7 @@ def _quiet_broken_pipe(function):
                                               "2024-10-01T09:00).")
 @click.option("--until", metavar="DATE", help="Only posts posted on or before DATE (a whole day, month or year).")
 @click.option("--search", "search_query", metavar="QUERY",
-              help="Only posts containing every word of QUERY, or in threads whose title does.")
+              help="Only posts matching QUERY (as `dzarchive search` reads it), or in threads whose title does.")
 @click.option("--flat", is_flag=True, help="One post per line (with its thread's fid and title).")
 @click.option("--gzip", "compress", is_flag=True, help="Write gzip (also when OUTPUT ends in .gz).")
 @_quiet_broken_pipe
@@ -164,6 +164,10 @@ def export(db, output, forums, tids, since, until, search_query, flat, compress)
     figures. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times.
     """
     _bounds(since, until)
+    try:
+        research.parse_search(search_query)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--search") from None
     archive = _open_db(db)
     selection = research.Selection(forum=forums, tid=tids, since=since, until=until, search=search_query)
     compress = compress or output.endswith(".gz")
@@ -196,8 +200,8 @@ def import_jsonl(source, db):
     click.echo(f"imported into {db}: {summary or 'nothing'}", err=True)
 
 
-@click.command()
-@click.argument("query")
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True)
 @db_option
 @click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only in this forum.")
 @click.option("--since", metavar="DATE", help="Only posts (and threads) from DATE on.")
@@ -210,10 +214,17 @@ def import_jsonl(source, db):
 def search(query, db, forums, since, until, limit, oldest, fmt, no_headers):
     """Full-text search of posts and thread titles; Chinese words of any length.
 
-    QUERY is words (all must appear) or "quoted phrases". Prints thread title, floor, author, time and a
+    QUERY is words separated by spaces (the full-width space too): all must appear. A phrase in
+    "…", “…” or 「…」 quotes is matched as a whole; `a OR b` needs either; -word must not appear
+    (no `--` needed: `dzarchive search 盐帮 -广告`). Prints thread title, floor, author, time and a
     snippet with the matches in «». Terms of 3+ characters use the trigram index; shorter ones scan.
     """
     _bounds(since, until)
+    query = " ".join(query)
+    try:
+        research.parse_search(query)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUERY") from None
     archive = _open_db(db)
     if not research.search_ready(archive) and research.has_trigram():
         # An archive from before search existed: build its index once (this needs write access).

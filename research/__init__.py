@@ -41,8 +41,8 @@ from __future__ import annotations
 from archive.fulltext import (FTS_INDEXES, TRIGRAM_MIN_CHARS, TRIGRAM_SQLITE, VIEW_DESCRIPTIONS, VIEWS, ensure_search,
                               has_trigram, rebuild_search, search_ready)
 
-from .common import (EXPORTED_TABLES, Selection, archive_zone, exported_columns, open_archive, search_terms,
-                     time_bound)
+from .common import (EXPORTED_TABLES, SearchQuery, Selection, archive_zone, exported_columns, open_archive,
+                     parse_search, search_terms, time_bound)
 from .export import (AUTHOR_CACHE_SIZE, GZIP_LEVEL, IMPORT_BATCH, WRITE_BUFFER, ExportResult, export_jsonl,
                      import_jsonl, iter_posts, iter_threads)
 from .export import _ENCODE as _ENCODE
@@ -57,8 +57,8 @@ __all__ = [
     "FTS_INDEXES", "GZIP_LEVEL", "HIGHLIGHT", "IMPORT_BATCH", "ISO_TIME_PATTERN", "MONTH_STATS_COLUMNS",
     "READ_PRAGMAS", "SEARCH_COLUMNS", "SNIPPET_CHARS", "SNIPPET_LEAD", "TRIGRAM_MIN_CHARS", "TRIGRAM_SQLITE",
     "VIEWS", "VIEW_DESCRIPTIONS", "WRITE_BUFFER",
-    "ExportResult", "QueryError", "QueryResult", "ReadOnlyError", "Selection",
+    "ExportResult", "QueryError", "QueryResult", "ReadOnlyError", "SearchQuery", "Selection",
     "archive_zone", "datasette_metadata", "ensure_search", "export_jsonl", "export_schema", "exported_columns",
-    "has_trigram", "import_jsonl", "iter_posts", "iter_threads", "jsonable", "open_archive", "query",
+    "has_trigram", "import_jsonl", "iter_posts", "iter_threads", "jsonable", "open_archive", "parse_search", "query",
     "rebuild_search", "search", "search_ready", "search_terms", "snippet", "stats", "time_bound",
 ]

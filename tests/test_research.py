@@ -232,7 +232,9 @@ def truth(path: Path, terms: list[str], *, fids=None, since=None, until=None) ->
                if all(term.lower() in (title or "").lower() for term in terms)
                and (fids is None or fid in fids) and (since is None or (at and at >= since))
                and (until is None or (at and at <= until))}
-    return posts, threads
+    # A title hit whose opening post matched too would be the same floor 1 twice: search leaves it out.
+    opening = dict(rows(path, "SELECT tid, pid FROM posts WHERE is_first = 1"))
+    return posts, {tid for tid in threads if opening.get(tid) not in posts}
 
 
 def hit_sets(hits: list[dict]) -> tuple[set, set]:
@@ -248,6 +250,74 @@ def test_search_finds_chinese_words_of_any_length(crawled, db, query):
     assert want != (set(), set()), "the word should be in the capture"
     for hit in hits:
         assert any(f"«{t.lower()}»" in hit["snippet"].lower() for t in research.search_terms(query)), hit
+
+
+def matching(path: Path, terms: list[str]) -> tuple[set, set]:
+    """(pids, tids) of posts and titles containing every term, before floor-1 duplicates are left out."""
+    posts = {pid for pid, text in rows(path, "SELECT pid, content_text FROM posts")
+             if all(t.lower() in (text or "").lower() for t in terms)}
+    return posts, {tid for tid, title in rows(path, "SELECT tid, title FROM threads")
+                   if all(t.lower() in (title or "").lower() for t in terms)}
+
+
+@pytest.mark.parametrize("query, words", [
+    ("“哪家最正宗”", ["哪家最正宗"]),  # Chinese IME quotes
+    ("「哪家最正宗」", ["哪家最正宗"]),
+    ("『盐帮菜』", ["盐帮菜"]),
+    ("盐帮\u3000推荐", ["盐帮", "推荐"]),  # the IME's full-width space separates words
+    ("“训练。 图源”", ["训练。 图源"]),  # a phrase keeps its space
+])
+def test_search_reads_queries_as_chinese_users_type_them(crawled, db, query, words):
+    want = truth(crawled, words)
+    assert want != (set(), set()), "the words should be in the capture"
+    assert hit_sets(research.search(db, query, limit=None)) == want
+
+
+def test_search_or_and_exclusion(crawled, db):
+    either = hit_sets(research.search(db, "奥特曼 OR 冷吃兔", limit=None))
+    ultraman, rabbit = matching(crawled, ["奥特曼"]), matching(crawled, ["冷吃兔"])
+    assert either[0] == ultraman[0] | rabbit[0] and ultraman[0] and rabbit[0]
+    # OR binds tighter than the space: 推荐 and one of 奥特曼 / 冷吃兔 (a short term on one side: LIKE)
+    both = hit_sets(research.search(db, "推荐 奥特曼 OR 冷吃兔", limit=None))
+    assert both[0] == (ultraman[0] | rabbit[0]) & matching(crawled, ["推荐"])[0] and both[0]
+    short = hit_sets(research.search(db, "盐帮 OR 奥特曼", limit=None))[0]
+    assert short == matching(crawled, ["盐帮"])[0] | ultraman[0]
+    # -word leaves out posts (and titles) containing it, long terms through the index, short by LIKE
+    recommended = matching(crawled, ["推荐"])
+    for excluded in ("沿滩", "水煮牛肉", '"那家，水煮"'):
+        without = hit_sets(research.search(db, f"推荐 -{excluded}", limit=None))
+        assert without[0] == recommended[0] - matching(crawled, [excluded.strip('"')])[0]
+        assert without[0] and without[0] != recommended[0]
+    assert hit_sets(research.search(db, "推荐 －沿滩", limit=None)) == hit_sets(research.search(db, "推荐 -沿滩", limit=None))
+    with pytest.raises(ValueError, match="nothing to look for"):
+        research.search(db, "-广告")
+
+
+def test_a_title_match_is_not_a_second_floor_1_row(crawled, db):
+    hits = research.search(db, "盐帮菜", limit=None)
+    opening = rows(crawled, "SELECT pid FROM posts WHERE tid = 2 AND is_first = 1")[0][0]
+    assert [(h["match"], h["tid"], h["pid"]) for h in hits if h["tid"] == 2] == [("post", 2, opening)]
+    # a thread whose opening post does not contain the words still shows as a title hit
+    title_only = research.search(db, "夕阳下", limit=None)
+    assert [(h["match"], h["tid"], h["floor"]) for h in title_only] == [("title", 26, 1)]
+
+
+def test_search_words_may_start_with_a_dash_on_the_command_line(crawled):
+    runner = CliRunner()
+    done = runner.invoke(cli(), ["search", "推荐", "-沿滩", "--db", str(crawled), "--json", "--limit", "0"])
+    assert done.exit_code == 0, done.output
+    pids = {json.loads(line)["pid"] for line in done.output.splitlines()}
+    assert pids == hit_sets(research.search(crawled, "推荐 -沿滩", limit=None))[0] and 16 in pids and 25 not in pids
+    only = runner.invoke(cli(), ["search", "-平台", "--db", str(crawled)])
+    assert only.exit_code == 2 and "nothing to look for" in only.output and "Traceback" not in only.output
+
+
+@pytest.mark.parametrize("value", ["2024-13", "2024-12-32", "2024-00", "2023-02-29"])
+def test_commands_refuse_dates_that_do_not_exist(crawled, value):
+    for command in (["search", "法院"], ["export"]):
+        done = CliRunner().invoke(cli(), [*command, "--db", str(crawled), "--since", value])
+        assert done.exit_code == 2 and "--since" in done.output and "not a date" in done.output, done.output
+        assert "Traceback" not in done.output
 
 
 def test_search_finds_words_deep_inside_a_long_post(db):
