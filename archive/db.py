@@ -117,12 +117,13 @@ class Archive:
             cols = {c: schemas.SQLITE_TYPES[t[0]] for c, t in spec["columns"].items()}
             table = self.db[name]
             if not table.exists():
-                self.db.execute(self._create_sql(name, cols, spec["pk"]))
+                self.db.execute(self._create_sql(name, cols, spec["pk"], schemas.foreign_keys(name)))
             else:
                 existing = {c.name for c in table.columns}
                 for col, sql_type in cols.items():
                     if col not in existing:
                         self.db.execute(f"ALTER TABLE [{name}] ADD COLUMN [{col}] {sql_type}")
+                self._upgrade_table(name)
             for index in spec.get("indexes", []):
                 index_name = f"idx_{name}_{'_'.join(index)}"
                 self.db.execute(
@@ -131,12 +132,36 @@ class Archive:
         # Chinese full-text search (FTS5 trigram) kept in sync by triggers, and the researchers' views.
         ensure_search(self.db)
 
+    def _upgrade_table(self, name: str) -> None:
+        """Bring a table made by an earlier dzarchive to ``archive.json``'s foreign keys and column order.
+
+        SQLite cannot add a constraint to a table or move a column: sqlite-utils' ``transform``
+        rebuilds the table (same rows, rowids, columns and indexes), once. Dropping the old table
+        drops its search triggers, and a view over a table being rebuilt cannot stay, so both are
+        removed first; ``ensure_search`` then makes them again and re-fills the index.
+        """
+        wanted = schemas.foreign_keys(name)
+        have = {fk.column: (fk.other_table, fk.other_column) for fk in self.db[name].foreign_keys}
+        missing = [(column, *target) for column, target in wanted.items() if have.get(column) != target]
+        order = list(schemas.tables()[name]["columns"])
+        if not missing and [c.name for c in self.db[name].columns] == order:
+            return
+        for kind, item in self.db.execute(
+                "SELECT type, name FROM sqlite_master WHERE type = 'view' OR (type = 'trigger' AND tbl_name = ?)",
+                [name]).fetchall():
+            self.db.execute(f"DROP {kind.upper()} IF EXISTS [{item}]")
+        self.db[name].transform(add_foreign_keys=missing or None, column_order=order)
+
     @staticmethod
-    def _create_sql(name: str, cols: dict[str, str], pk: list[str]) -> str:
+    def _create_sql(name: str, cols: dict[str, str], pk: list[str],
+                    foreign_keys: dict[str, tuple[str, str]] | None = None) -> str:
         defs = []
         for col, sql_type in cols.items():
             if pk == ["id"] and col == "id":
                 defs.append("[id] INTEGER PRIMARY KEY")
+            elif col in (foreign_keys or {}):
+                other, other_col = foreign_keys[col]
+                defs.append(f"[{col}] {sql_type} REFERENCES [{other}]([{other_col}])")
             else:
                 defs.append(f"[{col}] {sql_type}")
         if pk != ["id"]:

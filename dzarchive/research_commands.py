@@ -316,11 +316,17 @@ def stats(db, by, fmt, no_headers):
 def datasette_metadata(db):
     """Print Datasette metadata (tables, columns, search) for the archive: > metadata.json.
 
+    The metadata is keyed by the archive's file name as Datasette names it (a.db -> a), so give the
+    same file to both:
+
     \b
-    dzarchive datasette-metadata > metadata.json
-    datasette data/archive.db -m metadata.json
+    dzarchive datasette-metadata --db a.db > metadata.json
+    datasette a.db -m metadata.json
     """
-    click.echo(json.dumps(research.datasette_metadata(Path(db).stem), ensure_ascii=False, indent=2))
+    if not Path(db).is_file():
+        raise click.ClickException(f"no archive at {db} (the metadata is keyed by the archive's file name)")
+    name = research.datasette_database_name(db)
+    click.echo(json.dumps(research.datasette_metadata(name), ensure_ascii=False, indent=2))
 
 
 COMMANDS = (export, import_jsonl, search, query, stats, datasette_metadata)

@@ -48,7 +48,7 @@ from .export import (AUTHOR_CACHE_SIZE, GZIP_LEVEL, IMPORT_BATCH, WRITE_BUFFER, 
 from .export import _ENCODE as _ENCODE
 from .text_search import DEFAULT_LIMIT, HIGHLIGHT, SEARCH_COLUMNS, SNIPPET_CHARS, SNIPPET_LEAD, search, snippet
 from .text_search import _text_match as _text_match
-from .schema import EXPORT_SCHEMA_PATH, ISO_TIME_PATTERN, datasette_metadata, export_schema
+from .schema import EXPORT_SCHEMA_PATH, ISO_TIME_PATTERN, datasette_database_name, datasette_metadata, export_schema
 from .sql import (FORUM_STATS_COLUMNS, MONTH_STATS_COLUMNS, READ_PRAGMAS, QueryError, QueryResult, ReadOnlyError,
                   jsonable, query, stats)
 
@@ -58,7 +58,7 @@ __all__ = [
     "READ_PRAGMAS", "SEARCH_COLUMNS", "SNIPPET_CHARS", "SNIPPET_LEAD", "TRIGRAM_MIN_CHARS", "TRIGRAM_SQLITE",
     "VIEWS", "VIEW_DESCRIPTIONS", "WRITE_BUFFER",
     "ExportResult", "QueryError", "QueryResult", "ReadOnlyError", "SearchQuery", "Selection",
-    "archive_zone", "datasette_metadata", "ensure_search", "export_jsonl", "export_schema", "exported_columns",
+    "archive_zone", "datasette_database_name", "datasette_metadata", "ensure_search", "export_jsonl", "export_schema", "exported_columns",
     "has_trigram", "import_jsonl", "iter_posts", "iter_threads", "jsonable", "open_archive", "parse_search", "query",
     "rebuild_search", "search", "search_ready", "search_terms", "snippet", "stats", "time_bound",
 ]

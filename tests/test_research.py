@@ -744,3 +744,58 @@ def test_datasette_finds_search_on_posts_and_metadata_covers_everything(crawled)
     assert {r[0] for r in rows(crawled, sql, {"word": "盐帮"})} == truth(crawled, ["盐帮"])[0]
     printed = CliRunner().invoke(cli(), ["datasette-metadata", "--db", str(crawled)])
     assert json.loads(printed.output)["databases"]["archive"]["tables"]["posts"]["fts_table"] == "posts_fts"
+
+
+def test_datasette_metadata_links_ids_and_is_keyed_by_the_file_name(crawled, tmp_path):
+    fks = {(table, row[3], row[2], row[4]) for table in ("posts", "threads", "quotes", "user_stats")
+           for row in sqlite3.connect(crawled).execute(f"PRAGMA foreign_key_list({table})")}
+    assert fks == {("posts", "tid", "threads", "tid"), ("posts", "author_uid", "users", "uid"),
+                   ("threads", "fid", "forums", "fid"), ("user_stats", "uid", "users", "uid"),
+                   ("quotes", "quoted_pid", "posts", "pid")}
+    named = tmp_path / "盐都 2024.db"
+    shutil.copy(crawled, named)
+    printed = CliRunner().invoke(cli(), ["datasette-metadata", "--db", str(named)])
+    assert printed.exit_code == 0, printed.output
+    databases = json.loads(printed.output)["databases"]
+    assert list(databases) == ["盐都 2024"]  # what `datasette "盐都 2024.db"` calls it
+    posts = databases["盐都 2024"]["tables"]["posts"]
+    assert 'href="/%E7%9B%90%E9%83%BD%202024/posts_containing"' in posts["description_html"]
+    assert "3 or more" in posts["description_html"]
+    missing = CliRunner().invoke(cli(), ["datasette-metadata", "--db", str(tmp_path / "a.db")])
+    assert missing.exit_code == 1 and "no archive at" in missing.output and not (tmp_path / "a.db").exists()
+    # the long HTML is the posts table's last column, so a table view opens on the text
+    columns = [row[1] for row in sqlite3.connect(crawled).execute("PRAGMA table_info(posts)")]
+    assert columns[-1] == "content_html" and columns.index("content_text") < 10
+
+
+def test_an_archive_from_before_foreign_keys_is_upgraded_once(crawled, tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(crawled, path)
+    old = Archive(path)
+    old.db.execute("DROP VIEW thread_summary")  # views over posts would block the old layout's rebuild
+    old.db.execute("DROP VIEW user_activity")
+    old.db.execute("DROP VIEW posts_per_month")
+    earlier_order = [c for c in schemas.columns("posts") if c != "content_html"]
+    earlier_order.insert(earlier_order.index("content_text") + 1, "content_html")
+    old.db["posts"].transform(drop_foreign_keys=["tid", "author_uid"], column_order=earlier_order)
+    old.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA foreign_key_list(posts)").fetchall() == []
+    assert [row[1] for row in conn.execute("PRAGMA table_info(posts)")] == earlier_order
+    before = conn.execute("SELECT * FROM posts ORDER BY pid").fetchall()
+    conn.close()
+    Archive(path).close()  # opening upgrades
+    conn = sqlite3.connect(path)
+    assert {row[3] for row in conn.execute("PRAGMA foreign_key_list(posts)")} == {"tid", "author_uid"}
+    assert [row[1] for row in conn.execute("PRAGMA table_info(posts)")] == list(schemas.columns("posts"))
+    columns = ", ".join(c for c in schemas.columns("posts"))
+    assert sorted(conn.execute(f"SELECT {columns} FROM posts").fetchall()) == sorted(
+        tuple(row) for row in sqlite3.connect(crawled).execute(f"SELECT {columns} FROM posts"))
+    assert len(before) == 139
+    conn.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")
+    conn.close()
+    archive = Archive(path)
+    assert hit_sets(research.search(archive.db, "冷吃兔", limit=None)) == truth(crawled, ["冷吃兔"])
+    changes = archive.db.conn.total_changes
+    archive.close()
+    assert changes == 0  # the second opening rebuilds nothing
