@@ -42,6 +42,9 @@ def output_options(function):
         click.option("--json", "fmt", flag_value="json", help="JSON Lines: one object per row."),
         click.option("--nl", "fmt", flag_value="json", help="The same as --json (newline-delimited JSON)."),
         click.option("--no-headers", is_flag=True, help="Leave out the header row (table, CSV, TSV)."),
+        click.option("--width", type=click.IntRange(min=0), default=None, metavar="N",
+                     help=f"Table: cut cells to N columns (default {TABLE_CELL_WIDTH}, CJK characters count two; "
+                          "0: never cut). A cut cell ends in …"),
     ]
     for option in reversed(options):
         function = option(function)
@@ -53,6 +56,7 @@ def _display_width(text: str) -> int:
 
 
 def _cell(value: Any, width: int = TABLE_CELL_WIDTH) -> str:
+    """A value as one table cell: one line, cut to ``width`` display columns with … at the cut."""
     if value is None:
         return ""
     if isinstance(value, bytes):
@@ -76,8 +80,13 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, *, headers: bool = True,
-               widths: dict[str, int] | None = None) -> int:
-    """Print rows in one of FORMATS to stdout; returns how many. CSV/TSV/JSON stream, a table is aligned."""
+               widths: dict[str, int] | None = None, width: int | None = None, json_cols: bool = False) -> int:
+    """Print rows in one of FORMATS to stdout; returns how many. CSV/TSV/JSON stream, a table is aligned.
+
+    A table cuts long cells to ``widths[column]`` (else ``width``, else TABLE_CELL_WIDTH; ``width=0``
+    never cuts), ends each cut cell in …, and says on stderr how many were cut and how to see them whole.
+    ``json_cols``: JSON Lines carry JSON text columns as JSON values.
+    """
     out = sys.stdout
     count = 0
     if fmt in ("csv", "tsv"):
@@ -90,11 +99,19 @@ def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
         return count
     if fmt == "json":
         for row in rows:
-            out.write(json.dumps({c: research.jsonable(v) for c, v in zip(columns, row)}, ensure_ascii=False) + "\n")
+            out.write(json.dumps({c: research.jsonable(v, json_cols=json_cols) for c, v in zip(columns, row)},
+                                 ensure_ascii=False) + "\n")
             count += 1
         return count
-    widths = widths or {}
-    cells = [[_cell(v, widths.get(c, TABLE_CELL_WIDTH)) for c, v in zip(columns, row)] for row in rows]
+    widths = {} if width is not None else (widths or {})
+    limit = TABLE_CELL_WIDTH if width is None else (width or sys.maxsize)
+    cells, cut = [], 0
+    for row in rows:
+        cells.append([])
+        for c, v in zip(columns, row):
+            cell = _cell(v, widths.get(c, limit))
+            cut += cell.endswith("…") and cell != _cell(v, sys.maxsize)
+            cells[-1].append(cell)
     sizes = [max([_display_width(c)] + [_display_width(r[i]) for r in cells]) if headers else
              max([0] + [_display_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [all(r[i].lstrip("-").replace(".", "", 1).isdigit() or r[i] == "" for r in cells) and bool(cells)
@@ -107,6 +124,9 @@ def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
         lines.append("  ".join(_pad(v, sizes[i], numeric[i]) for i, v in enumerate(r)).rstrip())
     if lines:
         out.write("\n".join(lines) + "\n")
+    if cut:
+        click.echo(f"({cut} cell{'s' if cut > 1 else ''} cut short, marked …: --width 0 shows them whole,"
+                   " --csv or --json gives every value)", err=True)
     return len(cells)
 
 
@@ -211,7 +231,7 @@ def import_jsonl(source, db):
 @click.option("--oldest", is_flag=True, help="Oldest first (default: newest first).")
 @output_options
 @_quiet_broken_pipe
-def search(query, db, forums, since, until, limit, oldest, fmt, no_headers):
+def search(query, db, forums, since, until, limit, oldest, fmt, no_headers, width):
     """Full-text search of posts and thread titles; Chinese words of any length.
 
     QUERY is words separated by spaces (the full-width space too): all must appear. A phrase in
@@ -243,7 +263,7 @@ def search(query, db, forums, since, until, limit, oldest, fmt, no_headers):
         return
     columns = SEARCH_TABLE_COLUMNS if fmt == "table" else research.SEARCH_COLUMNS
     print_rows(columns, ([hit[c] for c in columns] for hit in hits), fmt, headers=not no_headers,
-               widths={"title": 30, "snippet": 2 * SEARCH_TABLE_SNIPPET + 2, "posted_at": 25})
+               widths={"title": 30, "snippet": 2 * SEARCH_TABLE_SNIPPET + 2, "posted_at": 25}, width=width)
 
 
 @click.command()
@@ -251,9 +271,11 @@ def search(query, db, forums, since, until, limit, oldest, fmt, no_headers):
 @db_option
 @click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="A :NAME parameter of the SQL.")
+@click.option("--json-cols/--no-json-cols", default=True, show_default=True,
+              help="--json: columns holding a JSON array or object (quotes, extcredits, raw) as JSON values.")
 @output_options
 @_quiet_broken_pipe
-def query(sql, db, params, fmt, no_headers):
+def query(sql, db, params, json_cols, fmt, no_headers, width):
     """Run read-only SQL on the archive: it is opened read-only, so writes fail.
 
     \b
@@ -262,7 +284,7 @@ def query(sql, db, params, fmt, no_headers):
     """
     try:
         result = research.query(db, sql, dict(params))
-        print_rows(result.columns, result.rows, fmt, headers=not no_headers)
+        print_rows(result.columns, result.rows, fmt, headers=not no_headers, width=width, json_cols=json_cols)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     except research.ReadOnlyError as exc:
@@ -277,7 +299,7 @@ def query(sql, db, params, fmt, no_headers):
               help="Print only the per-forum or per-month table.")
 @output_options
 @_quiet_broken_pipe
-def stats(db, by, fmt, no_headers):
+def stats(db, by, fmt, no_headers, width):
     """What the archive holds: per forum threads, posts and users, date range, last crawl, posts per month.
 
     --json without --by prints the whole report as one JSON object; --csv/--tsv without --by print the
@@ -291,7 +313,7 @@ def stats(db, by, fmt, no_headers):
               "month": (research.MONTH_STATS_COLUMNS, report["months"])}
     if by is not None or fmt != "table":
         columns, rows = tables[by or "forum"]
-        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers)
+        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers, width=width)
         return
     totals = report["totals"]
     span = (f"; posts from {totals['first_post_at'][:10]} to {totals['last_post_at'][:10]}"
@@ -308,7 +330,7 @@ def stats(db, by, fmt, no_headers):
     for title, key in (("per forum", "forum"), ("posts per month", "month")):
         columns, rows = tables[key]
         click.echo(f"\n{title}:")
-        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers)
+        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers, width=width)
 
 
 @click.command("datasette-metadata")

@@ -629,6 +629,30 @@ def test_query_command_outputs_and_errors(crawled):
     assert not (crawled.parent / "none.db").exists()
 
 
+def test_query_json_decodes_json_columns_and_tables_mark_cuts(crawled):
+    runner = CliRunner()
+    sql = "SELECT pid, quotes, json_object('n', 1) AS made, '[not json' AS text FROM posts WHERE pid = 18"
+    (line,) = runner.invoke(cli(), ["query", sql, "--db", str(crawled), "--json"]).stdout.splitlines()
+    row = json.loads(line)
+    stored = json.loads(rows(crawled, "SELECT quotes FROM posts WHERE pid = 18")[0][0])
+    assert row == {"pid": 18, "quotes": stored, "made": {"n": 1}, "text": "[not json"}
+    assert row["quotes"][0]["pid"] == 13
+    raw = json.loads(runner.invoke(cli(), ["query", sql, "--db", str(crawled), "--json", "--no-json-cols"]).stdout)
+    assert isinstance(raw["quotes"], str) and json.loads(raw["quotes"]) == stored
+
+    long_sql = "SELECT pid, content_text FROM posts WHERE pid = 1"
+    text = rows(crawled, "SELECT content_text FROM posts WHERE pid = 1")[0][0]
+    cut = runner.invoke(cli(), ["query", long_sql, "--db", str(crawled)])
+    assert cut.exit_code == 0
+    cell = cut.stdout.splitlines()[2].split(None, 1)[1]
+    assert cell.endswith("…") and len(cell) < 40
+    assert "1 cell cut short" in cut.stderr and "--width 0" in cut.stderr
+    whole = runner.invoke(cli(), ["query", long_sql, "--db", str(crawled), "--width", "0"])
+    assert " ".join(text.split()) in whole.stdout and "cut short" not in whole.stderr
+    narrow = runner.invoke(cli(), ["query", long_sql, "--db", str(crawled), "--width", "10"])
+    assert narrow.stdout.splitlines()[2].split(None, 1)[1] == "近年来,生…"  # 9 columns and the mark
+
+
 # == stats and views ================================================================================
 def test_stats_equal_counts_taken_with_sql(crawled, db):
     report = research.stats(db)
