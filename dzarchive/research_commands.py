@@ -125,6 +125,7 @@ def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
     if lines:
         out.write("\n".join(lines) + "\n")
     if cut:
+        out.flush()  # the note comes after the table
         click.echo(f"({cut} cell{'s' if cut > 1 else ''} cut short, marked …: --width 0 shows them whole,"
                    " --csv or --json gives every value)", err=True)
     return len(cells)
