@@ -62,3 +62,10 @@ DZ_PROGRESS = False  # a status line on stderr (the CLI sets it when stderr is a
 EXTENSIONS = {"scraper.progress.Progress": 500}
 
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl site -O items.jsonl`: each archived page's rows as JSON, without the raw bytes.
+FEED_EXPORTERS = {
+    "json": "scraper.feeds.PageJsonExporter",
+    "jsonlines": "scraper.feeds.PageJsonLinesExporter",
+    "jsonl": "scraper.feeds.PageJsonLinesExporter",
+    "jl": "scraper.feeds.PageJsonLinesExporter",
+}
