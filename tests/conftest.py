@@ -15,7 +15,28 @@ SITE_A2 = FIXTURES / "discuz-x34-utf8-a-state2"
 SITE_MEMBER = FIXTURES / "discuz-x34-utf8-a-member"
 REAL = FIXTURES / "real"
 
-requires_fixtures = pytest.mark.skipif(not SITE_A.exists(), reason="../shared/fixtures is not beside the project")
+FIXTURES_MISSING = "../shared/fixtures is not beside the project"
+requires_fixtures = pytest.mark.skipif(not SITE_A.exists(), reason=FIXTURES_MISSING)
+# Where the captures come from, for a clone without them (said once, at the top of the run).
+FIXTURES_ORIGIN = ("the fixtures are the project's shared captures of real Discuz! forums (each folder's README.md "
+                   "says how it was taken): put the shared/ folder beside the clone, so that ../shared/fixtures/ "
+                   "holds discuz-x34-utf8-a/ and the others")
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    """Before any test runs: without the fixtures, say how many tests will be skipped, which, and why."""
+    if FIXTURES.is_dir():
+        return []
+    skipped: dict[str, int] = {}
+    for item in items:
+        if any(mark.name == "skipif" and mark.args and mark.args[0] for mark in item.iter_markers()):
+            module = item.nodeid.split("::")[0]
+            skipped[module] = skipped.get(module, 0) + 1
+    if not skipped:
+        return []
+    listing = ", ".join(f"{module} ({count})" for module, count in sorted(skipped.items()))
+    return [f"fixtures: {FIXTURES} not found: {sum(skipped.values())} tests that read real captures will be "
+            f"skipped: {listing}", f"fixtures: {FIXTURES_ORIGIN}"]
 
 
 def whole_site_captures() -> list[Path]:
