@@ -35,8 +35,9 @@ def pytest_report_collectionfinish(config, start_path, items):
     if not skipped:
         return []
     listing = ", ".join(f"{module} ({count})" for module, count in sorted(skipped.items()))
-    return [f"fixtures: {FIXTURES} not found: {sum(skipped.values())} tests that read real captures will be "
-            f"skipped: {listing}", f"fixtures: {FIXTURES_ORIGIN}"]
+    total = sum(skipped.values())
+    return [f"fixtures: {FIXTURES} not found: {total} test{'s' if total != 1 else ''} that read real captures "
+            f"will be skipped: {listing}", f"fixtures: {FIXTURES_ORIGIN}"]
 
 
 def whole_site_captures() -> list[Path]:
