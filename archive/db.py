@@ -14,12 +14,12 @@ in one transaction.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+import filelock
 import sqlite_utils
 
 import schemas
@@ -55,38 +55,45 @@ class ArchiveLocked(RuntimeError):
 class ArchiveLock:
     """An exclusive lock on an archive for the length of a crawl (``ARCHIVE.lock`` beside it).
 
-    It is an OS advisory lock (``flock``), so it is released when its process dies, however it dies.
+    It is an OS lock taken through ``filelock`` (``flock`` on Unix, ``LockFileEx`` on Windows), so it is
+    released when its process dies, however it dies. While held, the file names its holder (pid and
+    start time) for the message a second crawl prints.
     """
 
     def __init__(self, db_path: str | Path):
         self.path = Path(f"{db_path}.lock")
-        self._file = None
+        self._lock: filelock.BaseFileLock | None = None
 
     def acquire(self) -> "ArchiveLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")
+        lock = filelock.FileLock(self.path, timeout=0)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise ArchiveLocked(f"another crawl is writing to {str(self.path)[:-5]} ({holder}); "
+            lock.acquire()
+        except filelock.Timeout:
+            raise ArchiveLocked(f"another crawl is writing to {str(self.path)[:-5]} ({self._holder()}); "
                                 "not starting a second one") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {utc_now()}")
-        handle.flush()
-        self._file = handle
+        self._lock = lock
+        self._note(f"pid {os.getpid()} since {utc_now()}")
         return self
 
     def release(self) -> None:
-        if self._file is not None:
-            self._file.seek(0)
-            self._file.truncate()
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        if self._lock is not None:
+            self._note("")
+            self._lock.release()
+            self._lock = None
+
+    def _note(self, text: str) -> None:
+        # Best effort: Windows does not let another handle write a locked file.
+        try:
+            self.path.write_text(text, encoding="utf-8")
+        except OSError:
+            pass
+
+    def _holder(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8").strip() or "another process"
+        except OSError:
+            return "another process"
 
     def __enter__(self):
         return self.acquire()
