@@ -52,8 +52,9 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, co
 
     from scraper.crawl import EXIT_LOCKED, run_crawl
 
+    # Progress: a bar on a terminal that shows no log, else a plain line every DZ_PROGRESS_INTERVAL seconds.
     settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
-                "DZ_PROGRESS": sys.stderr.isatty() and not verbose}
+                "DZ_PROGRESS": True, "DZ_PROGRESS_BAR": sys.stderr.isatty() and (not verbose or bool(log_file))}
     if delay is not None:
         settings["DOWNLOAD_DELAY"] = delay
         settings["AUTOTHROTTLE_START_DELAY"] = delay

@@ -57,7 +57,9 @@ DZ_FULL = False  # walk every list page and fetch every thread, even when the ar
 DZ_COOKIES = None  # a cookies.txt (Netscape format) to crawl as a logged-in member
 DZ_CONTACT = None  # an e-mail address or URL for the forum's admins, sent in the User-Agent
 
-DZ_PROGRESS = False  # a status line on stderr (the CLI sets it when stderr is a terminal)
+DZ_PROGRESS = False  # progress on stderr (the CLI turns it on)
+DZ_PROGRESS_BAR = False  # as a rich progress bar (the CLI's choice when stderr is a terminal showing no log)
+DZ_PROGRESS_INTERVAL = 10.0  # seconds between plain progress lines when there is no bar
 
 EXTENSIONS = {"scraper.progress.Progress": 500}
 
