@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -71,3 +75,19 @@ def captured_pages(folder: Path) -> tuple[CapturedPage, ...]:
 @lru_cache(maxsize=None)
 def expected(folder: Path) -> dict:
     return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+
+def crawl_until_interrupted(server, db, *args: str, after: int = 12, path: str = "/usr/bin:/bin"
+                            ) -> subprocess.CompletedProcess:
+    """Run `dzarchive crawl http://bbs.example.test/forum.php --db DB --delay 0.05 ARGS` through a replay
+    ``server`` and press Ctrl-C once it has served ``after`` requests; returns how the crawl ended."""
+    cmd = [sys.executable, "-m", "dzarchive", "crawl", "http://bbs.example.test/forum.php", "--db", str(db),
+           "--delay", "0.05", *args]
+    process = subprocess.Popen(cmd, env={"PATH": path, "http_proxy": server.url}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(server.requests) < after and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(cmd, process.returncode, out, err)

@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from scrapy import Request
@@ -18,7 +14,7 @@ from scraper.progress import STOPPING, Progress, Snapshot
 from scraper.spiders.site import SiteSpider
 from testbed.replay import ReplayServer
 
-from .conftest import SITE_A, requires_fixtures
+from .conftest import SITE_A, crawl_until_interrupted, requires_fixtures
 
 THREAD_PAGE = PageRecord(url="u", kind="viewthread", status="ok", fetched_at="t",
                          rows={"threads": [{"tid": 1}], "posts": [{"pid": 1}, {"pid": 2}], "users": [{"uid": 5}]})
@@ -73,16 +69,10 @@ def test_progress_is_off_unless_asked_for():
 @requires_fixtures
 def test_a_crawl_without_a_terminal_logs_plain_progress_lines_and_ctrl_c_says_what_it_does(tmp_path):
     with ReplayServer(SITE_A) as server:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "http_proxy": server.url}
-        cmd = [sys.executable, "-m", "dzarchive", "crawl", "http://bbs.example.test/forum.php",
-               "--db", str(tmp_path / "a.db"), "--delay", "0.05", "-s", "DZ_PROGRESS_INTERVAL=0"]
-        process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while len(server.requests) < 12 and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+        stopped = crawl_until_interrupted(server, tmp_path / "a.db", "-s", "DZ_PROGRESS_INTERVAL=0",
+                                          path=os.environ.get("PATH", "/usr/bin:/bin"))
+    out, err = stopped.stdout, stopped.stderr
+    assert stopped.returncode == 130, err
     lines = err.splitlines()
     progress = [line for line in lines if line.startswith("progress: ")]
     assert progress and all("/" in line.split()[1] and "pages/s" in line for line in progress)
