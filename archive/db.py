@@ -14,12 +14,12 @@ in one transaction.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+import filelock
 import sqlite_utils
 
 import schemas
@@ -68,38 +68,45 @@ class OtherSite(RuntimeError):
 class ArchiveLock:
     """An exclusive lock on an archive for the length of a crawl (``ARCHIVE.lock`` beside it).
 
-    It is an OS advisory lock (``flock``), so it is released when its process dies, however it dies.
+    It is an OS lock taken through ``filelock`` (``flock`` on Unix, ``LockFileEx`` on Windows), so it is
+    released when its process dies, however it dies. While held, the file names its holder (pid and
+    start time) for the message a second crawl prints.
     """
 
     def __init__(self, db_path: str | Path):
         self.path = Path(f"{db_path}.lock")
-        self._file = None
+        self._lock: filelock.BaseFileLock | None = None
 
     def acquire(self) -> "ArchiveLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")
+        lock = filelock.FileLock(self.path, timeout=0)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise ArchiveLocked(f"another crawl is writing to {str(self.path)[:-5]} ({holder}); "
+            lock.acquire()
+        except filelock.Timeout:
+            raise ArchiveLocked(f"another crawl is writing to {str(self.path)[:-5]} ({self._holder()}); "
                                 "not starting a second one") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {utc_now()}")
-        handle.flush()
-        self._file = handle
+        self._lock = lock
+        self._note(f"pid {os.getpid()} since {utc_now()}")
         return self
 
     def release(self) -> None:
-        if self._file is not None:
-            self._file.seek(0)
-            self._file.truncate()
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        if self._lock is not None:
+            self._note("")
+            self._lock.release()
+            self._lock = None
+
+    def _note(self, text: str) -> None:
+        # Best effort: Windows does not let another handle write a locked file.
+        try:
+            self.path.write_text(text, encoding="utf-8")
+        except OSError:
+            pass
+
+    def _holder(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8").strip() or "another process"
+        except OSError:
+            return "another process"
 
     def __enter__(self):
         return self.acquire()
@@ -130,12 +137,13 @@ class Archive:
             cols = {c: schemas.SQLITE_TYPES[t[0]] for c, t in spec["columns"].items()}
             table = self.db[name]
             if not table.exists():
-                self.db.execute(self._create_sql(name, cols, spec["pk"]))
+                self.db.execute(self._create_sql(name, cols, spec["pk"], schemas.foreign_keys(name)))
             else:
                 existing = {c.name for c in table.columns}
                 for col, sql_type in cols.items():
                     if col not in existing:
                         self.db.execute(f"ALTER TABLE [{name}] ADD COLUMN [{col}] {sql_type}")
+                self._upgrade_table(name)
             for index in spec.get("indexes", []):
                 index_name = f"idx_{name}_{'_'.join(index)}"
                 self.db.execute(
@@ -144,12 +152,36 @@ class Archive:
         # Chinese full-text search (FTS5 trigram) kept in sync by triggers, and the researchers' views.
         ensure_search(self.db)
 
+    def _upgrade_table(self, name: str) -> None:
+        """Bring a table made by an earlier dzarchive to ``archive.json``'s foreign keys and column order.
+
+        SQLite cannot add a constraint to a table or move a column: sqlite-utils' ``transform``
+        rebuilds the table (same rows, rowids, columns and indexes), once. Dropping the old table
+        drops its search triggers, and a view over a table being rebuilt cannot stay, so both are
+        removed first; ``ensure_search`` then makes them again and re-fills the index.
+        """
+        wanted = schemas.foreign_keys(name)
+        have = {fk.column: (fk.other_table, fk.other_column) for fk in self.db[name].foreign_keys}
+        missing = [(column, *target) for column, target in wanted.items() if have.get(column) != target]
+        order = list(schemas.tables()[name]["columns"])
+        if not missing and [c.name for c in self.db[name].columns] == order:
+            return
+        for kind, item in self.db.execute(
+                "SELECT type, name FROM sqlite_master WHERE type = 'view' OR (type = 'trigger' AND tbl_name = ?)",
+                [name]).fetchall():
+            self.db.execute(f"DROP {kind.upper()} IF EXISTS [{item}]")
+        self.db[name].transform(add_foreign_keys=missing or None, column_order=order)
+
     @staticmethod
-    def _create_sql(name: str, cols: dict[str, str], pk: list[str]) -> str:
+    def _create_sql(name: str, cols: dict[str, str], pk: list[str],
+                    foreign_keys: dict[str, tuple[str, str]] | None = None) -> str:
         defs = []
         for col, sql_type in cols.items():
             if pk == ["id"] and col == "id":
                 defs.append("[id] INTEGER PRIMARY KEY")
+            elif col in (foreign_keys or {}):
+                other, other_col = foreign_keys[col]
+                defs.append(f"[{col}] {sql_type} REFERENCES [{other}]([{other_col}])")
             else:
                 defs.append(f"[{col}] {sql_type}")
         if pk != ["id"]:

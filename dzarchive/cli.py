@@ -35,10 +35,13 @@ def cli():
 @click.option("--keep-pages", type=click.Choice(["failed", "all"]), default="failed", show_default=True,
               help="Keep raw page bodies in the archive: only unreadable ones, or all.")
 @click.option("--delay", type=float, default=None, help="Seconds between requests (AutoThrottle adapts from it).")
+@click.option("--contact", default=None, metavar="EMAIL|URL",
+              help="How the forum's admins can reach you, sent in the User-Agent "
+                   "(dzarchive/VERSION (Discuz! forum archiver; contact: ...)).")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Write the crawl log here.")
 @click.option("-v", "--verbose", count=True, help="-v: progress log, -vv: debug log.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, log_file, verbose, overrides):
+def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, contact, log_file, verbose, overrides):
     """Archive the Discuz! site, forum or thread at URL.
 
     URL may be the forum index (forum.php), a forum list page (forum-2-1.html,
@@ -50,8 +53,9 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
 
     from scraper.crawl import EXIT_LOCKED, EXIT_OTHER_SITE, run_crawl
 
+    # Progress: a bar on a terminal that shows no log, else a plain line every DZ_PROGRESS_INTERVAL seconds.
     settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
-                "DZ_PROGRESS": sys.stderr.isatty() and not verbose}
+                "DZ_PROGRESS": True, "DZ_PROGRESS_BAR": sys.stderr.isatty() and (not verbose or bool(log_file))}
     if delay is not None:
         settings["DOWNLOAD_DELAY"] = delay
         settings["AUTOTHROTTLE_START_DELAY"] = delay
@@ -60,6 +64,8 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
         settings["LOG_LEVEL"] = ["INFO", "INFO", "DEBUG"][min(verbose, 2)]
     if cookies:
         settings["DZ_COOKIES"] = cookies
+    if contact:
+        settings["DZ_CONTACT"] = contact
     for override in overrides:
         name, _, value = override.partition("=")
         settings[name.strip()] = value

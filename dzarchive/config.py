@@ -7,6 +7,7 @@ timezone = "+08:00"
 delay = 1.0                    # seconds between requests (AutoThrottle adapts from it)
 profiles = true
 cookies = "cookies.txt"        # a Netscape cookies.txt, to crawl as a logged-in member
+contact = "you@example.org"    # sent in the User-Agent, so the forum's admins can reach you
 
 [[site]]
 url = "http://bbs.example.com/forum.php"
@@ -23,9 +24,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SITE_KEYS = {"url", "database", "timezone", "delay", "profiles", "cookies", "full", "keep_pages", "log_file"}
+SITE_KEYS = {"url", "database", "timezone", "delay", "profiles", "cookies", "full", "keep_pages", "log_file",
+             "contact"}
 DEFAULTS = {"database": "data/archive.db", "timezone": "+08:00", "delay": None, "profiles": True, "cookies": None,
-            "full": False, "keep_pages": "failed", "log_file": None}
+            "full": False, "keep_pages": "failed", "log_file": None, "contact": None}
 
 
 class ConfigError(ValueError):
@@ -45,6 +47,7 @@ class SiteJob:
     full: bool = False
     keep_pages: str = "failed"
     log_file: str | None = None
+    contact: str | None = None
     extra: dict = field(default_factory=dict)
 
     def crawl_args(self) -> list[str]:
@@ -60,6 +63,8 @@ class SiteJob:
             args.append("--full")
         if self.log_file:
             args += ["--log-file", self.log_file]
+        if self.contact:
+            args += ["--contact", self.contact]
         return args
 
 

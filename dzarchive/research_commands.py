@@ -42,6 +42,9 @@ def output_options(function):
         click.option("--json", "fmt", flag_value="json", help="JSON Lines: one object per row."),
         click.option("--nl", "fmt", flag_value="json", help="The same as --json (newline-delimited JSON)."),
         click.option("--no-headers", is_flag=True, help="Leave out the header row (table, CSV, TSV)."),
+        click.option("--width", type=click.IntRange(min=0), default=None, metavar="N",
+                     help=f"Table: cut cells to N columns (default {TABLE_CELL_WIDTH}, CJK characters count two; "
+                          "0: never cut). A cut cell ends in …"),
     ]
     for option in reversed(options):
         function = option(function)
@@ -53,6 +56,7 @@ def _display_width(text: str) -> int:
 
 
 def _cell(value: Any, width: int = TABLE_CELL_WIDTH) -> str:
+    """A value as one table cell: one line, cut to ``width`` display columns with … at the cut."""
     if value is None:
         return ""
     if isinstance(value, bytes):
@@ -76,8 +80,13 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, *, headers: bool = True,
-               widths: dict[str, int] | None = None) -> int:
-    """Print rows in one of FORMATS to stdout; returns how many. CSV/TSV/JSON stream, a table is aligned."""
+               widths: dict[str, int] | None = None, width: int | None = None, json_cols: bool = False) -> int:
+    """Print rows in one of FORMATS to stdout; returns how many. CSV/TSV/JSON stream, a table is aligned.
+
+    A table cuts long cells to ``widths[column]`` (else ``width``, else TABLE_CELL_WIDTH; ``width=0``
+    never cuts), ends each cut cell in …, and says on stderr how many were cut and how to see them whole.
+    ``json_cols``: JSON Lines carry JSON text columns as JSON values.
+    """
     out = sys.stdout
     count = 0
     if fmt in ("csv", "tsv"):
@@ -90,11 +99,19 @@ def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
         return count
     if fmt == "json":
         for row in rows:
-            out.write(json.dumps({c: research.jsonable(v) for c, v in zip(columns, row)}, ensure_ascii=False) + "\n")
+            out.write(json.dumps({c: research.jsonable(v, json_cols=json_cols) for c, v in zip(columns, row)},
+                                 ensure_ascii=False) + "\n")
             count += 1
         return count
-    widths = widths or {}
-    cells = [[_cell(v, widths.get(c, TABLE_CELL_WIDTH)) for c, v in zip(columns, row)] for row in rows]
+    widths = {} if width is not None else (widths or {})
+    limit = TABLE_CELL_WIDTH if width is None else (width or sys.maxsize)
+    cells, cut = [], 0
+    for row in rows:
+        cells.append([])
+        for c, v in zip(columns, row):
+            cell = _cell(v, widths.get(c, limit))
+            cut += cell.endswith("…") and cell != _cell(v, sys.maxsize)
+            cells[-1].append(cell)
     sizes = [max([_display_width(c)] + [_display_width(r[i]) for r in cells]) if headers else
              max([0] + [_display_width(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [all(r[i].lstrip("-").replace(".", "", 1).isdigit() or r[i] == "" for r in cells) and bool(cells)
@@ -107,6 +124,10 @@ def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
         lines.append("  ".join(_pad(v, sizes[i], numeric[i]) for i, v in enumerate(r)).rstrip())
     if lines:
         out.write("\n".join(lines) + "\n")
+    if cut:
+        out.flush()  # the note comes after the table
+        click.echo(f"({cut} cell{'s' if cut > 1 else ''} cut short, marked …: --width 0 shows them whole,"
+                   " --csv or --json gives every value)", err=True)
     return len(cells)
 
 
@@ -153,7 +174,7 @@ def _quiet_broken_pipe(function):
                                               "2024-10-01T09:00).")
 @click.option("--until", metavar="DATE", help="Only posts posted on or before DATE (a whole day, month or year).")
 @click.option("--search", "search_query", metavar="QUERY",
-              help="Only posts containing every word of QUERY, or in threads whose title does.")
+              help="Only posts matching QUERY (as `dzarchive search` reads it), or in threads whose title does.")
 @click.option("--flat", is_flag=True, help="One post per line (with its thread's fid and title).")
 @click.option("--gzip", "compress", is_flag=True, help="Write gzip (also when OUTPUT ends in .gz).")
 @click.option("--changes", "with_changes", is_flag=True,
@@ -166,6 +187,10 @@ def export(db, output, forums, tids, since, until, search_query, flat, compress,
     figures. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times.
     """
     _bounds(since, until)
+    try:
+        research.parse_search(search_query)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--search") from None
     archive = _open_db(db)
     selection = research.Selection(forum=forums, tid=tids, since=since, until=until, search=search_query)
     compress = compress or output.endswith(".gz")
@@ -200,8 +225,8 @@ def import_jsonl(source, db):
     click.echo(f"imported into {db}: {summary or 'nothing'}", err=True)
 
 
-@click.command()
-@click.argument("query")
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1, required=True)
 @db_option
 @click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only in this forum.")
 @click.option("--since", metavar="DATE", help="Only posts (and threads) from DATE on.")
@@ -211,13 +236,20 @@ def import_jsonl(source, db):
 @click.option("--oldest", is_flag=True, help="Oldest first (default: newest first).")
 @output_options
 @_quiet_broken_pipe
-def search(query, db, forums, since, until, limit, oldest, fmt, no_headers):
+def search(query, db, forums, since, until, limit, oldest, fmt, no_headers, width):
     """Full-text search of posts and thread titles; Chinese words of any length.
 
-    QUERY is words (all must appear) or "quoted phrases". Prints thread title, floor, author, time and a
+    QUERY is words separated by spaces (the full-width space too): all must appear. A phrase in
+    "…", “…” or 「…」 quotes is matched as a whole; `a OR b` needs either; -word must not appear
+    (no `--` needed: `dzarchive search 盐帮 -广告`). Prints thread title, floor, author, time and a
     snippet with the matches in «». Terms of 3+ characters use the trigram index; shorter ones scan.
     """
     _bounds(since, until)
+    query = " ".join(query)
+    try:
+        research.parse_search(query)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUERY") from None
     archive = _open_db(db)
     if not research.search_ready(archive) and research.has_trigram():
         # An archive from before search existed: build its index once (this needs write access).
@@ -236,7 +268,7 @@ def search(query, db, forums, since, until, limit, oldest, fmt, no_headers):
         return
     columns = SEARCH_TABLE_COLUMNS if fmt == "table" else research.SEARCH_COLUMNS
     print_rows(columns, ([hit[c] for c in columns] for hit in hits), fmt, headers=not no_headers,
-               widths={"title": 30, "snippet": 2 * SEARCH_TABLE_SNIPPET + 2, "posted_at": 25})
+               widths={"title": 30, "snippet": 2 * SEARCH_TABLE_SNIPPET + 2, "posted_at": 25}, width=width)
 
 
 @click.command()
@@ -244,9 +276,11 @@ def search(query, db, forums, since, until, limit, oldest, fmt, no_headers):
 @db_option
 @click.option("-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="A :NAME parameter of the SQL.")
+@click.option("--json-cols/--no-json-cols", default=True, show_default=True,
+              help="--json: columns holding a JSON array or object (quotes, extcredits, raw) as JSON values.")
 @output_options
 @_quiet_broken_pipe
-def query(sql, db, params, fmt, no_headers):
+def query(sql, db, params, json_cols, fmt, no_headers, width):
     """Run read-only SQL on the archive: it is opened read-only, so writes fail.
 
     \b
@@ -255,7 +289,7 @@ def query(sql, db, params, fmt, no_headers):
     """
     try:
         result = research.query(db, sql, dict(params))
-        print_rows(result.columns, result.rows, fmt, headers=not no_headers)
+        print_rows(result.columns, result.rows, fmt, headers=not no_headers, width=width, json_cols=json_cols)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     except research.ReadOnlyError as exc:
@@ -270,7 +304,7 @@ def query(sql, db, params, fmt, no_headers):
               help="Print only the per-forum or per-month table.")
 @output_options
 @_quiet_broken_pipe
-def stats(db, by, fmt, no_headers):
+def stats(db, by, fmt, no_headers, width):
     """What the archive holds: per forum threads, posts and users, date range, last crawl, posts per month.
 
     --json without --by prints the whole report as one JSON object; --csv/--tsv without --by print the
@@ -284,7 +318,7 @@ def stats(db, by, fmt, no_headers):
               "month": (research.MONTH_STATS_COLUMNS, report["months"])}
     if by is not None or fmt != "table":
         columns, rows = tables[by or "forum"]
-        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers)
+        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers, width=width)
         return
     totals = report["totals"]
     span = (f"; posts from {totals['first_post_at'][:10]} to {totals['last_post_at'][:10]}"
@@ -301,7 +335,7 @@ def stats(db, by, fmt, no_headers):
     for title, key in (("per forum", "forum"), ("posts per month", "month")):
         columns, rows = tables[key]
         click.echo(f"\n{title}:")
-        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers)
+        print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers, width=width)
 
 
 @click.command()
@@ -313,7 +347,7 @@ def stats(db, by, fmt, no_headers):
 @click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only in this forum.")
 @output_options
 @_quiet_broken_pipe
-def changes(db, since, crawl_id, kinds, forums, fmt, no_headers):
+def changes(db, since, crawl_id, kinds, forums, fmt, no_headers, width):
     """List what changed between crawls, one row per change, oldest first.
 
     Kinds: new (threads and posts first archived after the archive's first crawl), edited (text before and
@@ -331,7 +365,7 @@ def changes(db, since, crawl_id, kinds, forums, fmt, no_headers):
         return
     columns = research.CHANGES_TABLE_COLUMNS if fmt == "table" else research.CHANGE_COLUMNS
     print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers,
-               widths={"at": 25, "diff": 80})
+               widths={"at": 25, "diff": 80}, width=width)
 
 
 @click.command("datasette-metadata")
@@ -339,11 +373,17 @@ def changes(db, since, crawl_id, kinds, forums, fmt, no_headers):
 def datasette_metadata(db):
     """Print Datasette metadata (tables, columns, search) for the archive: > metadata.json.
 
+    The metadata is keyed by the archive's file name as Datasette names it (a.db -> a), so give the
+    same file to both:
+
     \b
-    dzarchive datasette-metadata > metadata.json
-    datasette data/archive.db -m metadata.json
+    dzarchive datasette-metadata --db a.db > metadata.json
+    datasette a.db -m metadata.json
     """
-    click.echo(json.dumps(research.datasette_metadata(Path(db).stem), ensure_ascii=False, indent=2))
+    if not Path(db).is_file():
+        raise click.ClickException(f"no archive at {db} (the metadata is keyed by the archive's file name)")
+    name = research.datasette_database_name(db)
+    click.echo(json.dumps(research.datasette_metadata(name), ensure_ascii=False, indent=2))
 
 
 COMMANDS = (export, import_jsonl, search, query, stats, changes, datasette_metadata)

@@ -1,11 +1,10 @@
 """What several parts of :mod:`research` share: opening an archive (:func:`open_archive`, from
 :mod:`archive.access`), the
-filters a search or an export applies (:class:`Selection`, :func:`search_terms`, :func:`time_bound`,
+filters a search or an export applies (:class:`Selection`, :func:`parse_search`, :func:`time_bound`,
 :func:`archive_zone`) and which tables and columns an export carries (:func:`exported_columns`)."""
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -27,7 +26,16 @@ _NOT_EXPORTED = {"post_revisions": {"id", "pid", "crawl_id"}, "attachments": {"p
 # Sorts after the characters that can follow a time prefix (T, +, -, Z, ., :, digits): ``posted_at <=
 # '2024-10-31' || '~'`` keeps every time of that day.
 _UNTIL_SUFFIX = "~"
-_DATE_PREFIX = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+_DATE_PREFIX = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_DATE_HINT = "use 2024, 2024-10, 2024-10-01 or 2024-10-01T09:00"
+
+# -- search queries -------------------------------------------------------------------------------
+# A query token: an optional exclusion mark (ASCII or full-width minus), then a phrase in any of the
+# quotes Chinese and Western keyboards type, or a bare word. Spaces, the IME's full-width space
+# (U+3000) included, separate tokens; a quote left open is a separator.
+_QUERY_TOKEN = re.compile(r"""(?P<neg>[-－](?=\S))?(?:"(?P<q1>[^"]*)"|“(?P<q2>[^”]*)”|「(?P<q3>[^」]*)」"""
+                          r"""|『(?P<q4>[^』]*)』|＂(?P<q5>[^＂]*)＂|'(?P<q6>[^']*)'|(?P<word>[^\s"“”「」『』＂]+))""")
+_OR = "OR"
 
 
 # =================================================================================================
@@ -40,13 +48,62 @@ def _database(db: sqlite_utils.Database | str | Path, readonly: bool = True) -> 
 # =================================================================================================
 # Filters shared by search and export
 # =================================================================================================
+@dataclass(frozen=True)
+class SearchQuery:
+    """A parsed search query: every group must match (a group matches when any of its terms does),
+    and no ``excluded`` term may appear. ``盐帮 推荐 OR 正宗 -广告`` is
+    ``groups=(("盐帮",), ("推荐", "正宗")), excluded=("广告",)``."""
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    @property
+    def terms(self) -> list[str]:
+        """The terms that may match, in query order (what a snippet highlights)."""
+        return [term for group in self.groups for term in group]
+
+    def __bool__(self) -> bool:
+        return bool(self.groups or self.excluded)
+
+
+def parse_search(query: str | SearchQuery | None) -> SearchQuery:
+    """Read a search query as people type it.
+
+    Words separated by spaces (ASCII or the full-width ``　``) must all appear; a phrase in ``"…"``,
+    ``“…”``, ``「…」``, ``『…』``, ``＂…＂`` or ``'…'`` is matched as a whole, spaces included; ``a OR b``
+    (capital OR) needs either, binding tighter than the space (``盐帮 推荐 OR 正宗`` = 盐帮 and one of
+    推荐 / 正宗); ``-word`` (or ``-"a phrase"``) must not appear. Raises ValueError for a query that
+    only excludes: there must be something to look for.
+    """
+    if isinstance(query, SearchQuery):
+        return query
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    join_next = False
+    for match in _QUERY_TOKEN.finditer(query or ""):
+        word = match.group("word")
+        text = next((g for g in (match.group(f"q{i}") for i in range(1, 7)) if g is not None), word)
+        text = text.strip()
+        if word == _OR and not match.group("neg"):
+            join_next = bool(groups)  # a dangling OR joins nothing
+            continue
+        if not text:
+            continue
+        if match.group("neg"):
+            excluded.append(text)
+        elif join_next:
+            groups[-1].append(text)
+        else:
+            groups.append([text])
+        join_next = False
+    if excluded and not groups:
+        raise ValueError(f"nothing to look for in {query!r}: -word only leaves out posts that contain it")
+    return SearchQuery(tuple(tuple(g) for g in groups), tuple(excluded))
+
+
 def search_terms(query: str) -> list[str]:
-    """Split a search query into terms: words separated by spaces, or "quoted phrases"."""
-    try:
-        terms = shlex.split(query)
-    except ValueError:  # an unbalanced quote: take the words as they are
-        terms = query.split()
-    return [t for t in (term.strip() for term in terms) if t]
+    """The terms of a search query that may match (see :func:`parse_search`), e.g. to highlight them."""
+    return parse_search(query).terms
 
 
 def archive_zone(db: sqlite_utils.Database) -> tzinfo:
@@ -87,7 +144,9 @@ def time_bound(value: str | date | datetime | None, zone: tzinfo, *, until: bool
         return text + _UNTIL_SUFFIX if until else text
     else:
         text = str(value).strip()
-        if _DATE_PREFIX.fullmatch(text):
+        period = _DATE_PREFIX.fullmatch(text)
+        if period:
+            _check_period(value, *period.groups())
             return text + _UNTIL_SUFFIX if until else text
         from dateutil import parser as date_parser
 
@@ -97,11 +156,24 @@ def time_bound(value: str | date | datetime | None, zone: tzinfo, *, until: bool
             try:
                 moment = date_parser.parse(text)
             except (ValueError, OverflowError) as exc:
-                raise ValueError(f"not a date or time: {value!r} (use 2024-10-01 or 2024-10-01T09:00)") from exc
+                raise ValueError(f"not a date or time: {value!r} ({_DATE_HINT})") from exc
     if moment.tzinfo is not None:
         moment = moment.astimezone(zone)
     text = moment.replace(tzinfo=None).isoformat()
     return text + _UNTIL_SUFFIX if until else text
+
+
+def _check_period(value: str, year: str, month: str | None, day: str | None) -> None:
+    """Raise ValueError, saying what is wrong, for a year, month or day that does not exist (2024-13)."""
+    if month is not None and not 1 <= int(month) <= 12:
+        raise ValueError(f"not a date: {value!r} has no month {month} ({_DATE_HINT})")
+    if day is not None:
+        try:
+            date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(f"not a date: {value!r}: {year}-{month} has no day {day} ({_DATE_HINT})") from None
+    if int(year) < 1:
+        raise ValueError(f"not a date: {value!r} has no year {year} ({_DATE_HINT})")
 
 
 @dataclass(frozen=True)
@@ -120,7 +192,7 @@ class Selection:
 
     @property
     def selects_posts(self) -> bool:
-        return bool(self.since or self.until or (self.search and search_terms(self.search)))
+        return bool(self.since or self.until or (self.search and parse_search(self.search)))
 
 
 def _thread_where(sel: Selection, t: str = "t") -> tuple[list[str], list]:

@@ -24,7 +24,7 @@ from archive.fulltext import ensure_search
 
 from .schema import EXPORT_CHANGE_COLUMNS
 from .common import (EXPORTED_TABLES, Selection, _database, _thread_where, archive_zone, exported_columns,
-                     search_terms, time_bound)
+                     parse_search, time_bound)
 from .text_search import _text_match
 
 # -- export ---------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def _post_where(db: sqlite_utils.Database, sel: Selection) -> tuple[str, list]:
         if sel.until:
             where.append("p.posted_at <= ?")
             params.append(time_bound(sel.until, zone, until=True))
-    terms = search_terms(sel.search or "")
+    terms = parse_search(sel.search or "")
     if terms:
         in_post, post_params = _text_match(conn, terms, "posts_fts", "p.pid", "p.content_text")
         in_title, title_params = _text_match(conn, terms, "threads_fts", "t.tid", "t.title")

@@ -3,9 +3,11 @@
 (:func:`datasette_metadata`). ``python -m research export-schema`` prints the former."""
 from __future__ import annotations
 
+import html
 import json
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import schemas
 from archive.fulltext import FTS_INDEXES, VIEW_DESCRIPTIONS
@@ -132,8 +134,13 @@ def export_schema() -> dict:
     }
 
 
+def datasette_database_name(path: str | Path) -> str:
+    """The name Datasette gives an archive file (its file name without the extension): the metadata's key."""
+    return Path(path).stem
+
+
 def datasette_metadata(database: str = "archive") -> dict:
-    """Datasette metadata for an archive named ``database`` (its file name without ``.db``).
+    """Datasette metadata for an archive named ``database`` (see :func:`datasette_database_name`).
 
     Out: a dict for ``datasette DB.db -m metadata.json``: a description of every table, view and
     column, full-text search on ``posts`` (and ``threads``) through the trigram indexes, and a canned
@@ -152,6 +159,13 @@ def datasette_metadata(database: str = "archive") -> dict:
         tables[fts] = {"hidden": True}
     tables["pages"]["hidden"] = True  # raw page bodies: large blobs, for re-parsing, not reading
     tables["posts"]["sort_desc"] = "posted_at"
+    # The search box on posts goes to the trigram index, which answers "0 rows" for a 1-2 character
+    # word: say so where the reader searches, with a link to the query that finds it.
+    tables["posts"]["description_html"] = (
+        f"{html.escape(tables['posts']['description'])} <strong>Search</strong> here needs words of 3 or more "
+        f"characters; a word of 1 or 2 characters (盐帮, 法院) finds nothing here: use "
+        f'<a href="/{quote(database)}/posts_containing">posts_containing</a> instead. The post HTML '
+        f"(<code>content_html</code>) is the last column.")
     for name, (description, columns) in VIEW_DESCRIPTIONS.items():
         tables[name] = {"description": description, "columns": columns}
     return {

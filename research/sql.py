@@ -3,6 +3,7 @@ archive holds (:func:`stats`)."""
 from __future__ import annotations
 
 import base64
+import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,10 +80,21 @@ def query(path: str | Path, sql: str, params: dict | list | None = None) -> Quer
     return QueryResult(columns, rows())
 
 
-def jsonable(value: Any) -> Any:
-    """A column value as JSON can carry it: bytes become ``{"$base64": true, "encoded": ...}`` (as sqlite-utils)."""
+def jsonable(value: Any, *, json_cols: bool = False) -> Any:
+    """A column value as JSON can carry it: bytes become ``{"$base64": true, "encoded": ...}`` (as sqlite-utils).
+
+    With ``json_cols``, text holding a JSON array or object (the archive's JSON columns, ``json_object()``
+    results) becomes that value, as sqlite-utils' ``--json-cols`` does; other text stays text.
+    """
     if isinstance(value, bytes):
         return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
+    if json_cols and isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(decoded, (list, dict)):
+            return decoded
     return value
 
 

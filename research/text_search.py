@@ -12,7 +12,7 @@ import sqlite_utils
 
 from archive.fulltext import TRIGRAM_MIN_CHARS, _fts_ready, has_trigram
 
-from .common import Selection, _database, _thread_where, archive_zone, search_terms, time_bound
+from .common import SearchQuery, Selection, _database, _thread_where, archive_zone, parse_search, time_bound
 
 # -- search ---------------------------------------------------------------------------------------
 HIGHLIGHT = ("«", "»")  # marks around a matched term in snippets; rare in Chinese forum text
@@ -34,18 +34,42 @@ def _like(term: str) -> str:
     return "%" + _LIKE_ESCAPE.sub(r"\\\1", term) + "%"
 
 
-def _text_match(conn: sqlite3.Connection, terms: list[str], fts: str, key_sql: str, text_sql: str
+def _text_match(conn: sqlite3.Connection, terms: SearchQuery | list[str], fts: str, key_sql: str, text_sql: str
                 ) -> tuple[str, list]:
-    """SQL true when ``text_sql`` contains every term: trigram index for long terms, LIKE for short ones."""
+    """SQL true when ``text_sql`` matches a query: every group, none of the excluded terms.
+
+    ``terms`` is a :class:`SearchQuery` or a list of terms that must all appear. Terms of 3+ characters
+    are looked up in the trigram index (one FTS5 ``MATCH`` for all groups made only of such terms, with
+    ``OR`` inside a group), shorter ones with ``LIKE``.
+    """
+    query = terms if isinstance(terms, SearchQuery) else SearchQuery(tuple((t,) for t in terms))
     use_fts = has_trigram() and _fts_ready(conn, fts)
-    indexed = [t for t in terms if use_fts and len(t) >= TRIGRAM_MIN_CHARS]
-    parts, params = [], []
-    if indexed:
-        parts.append(f"{key_sql} IN (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ?)")
-        params.append(" ".join(_fts_phrase(t) for t in indexed))
-    for term in terms:
-        if term not in indexed:
-            parts.append(f"{text_sql} LIKE ? ESCAPE '\\'")
+    indexable = lambda term: use_fts and len(term) >= TRIGRAM_MIN_CHARS  # noqa: E731
+    in_index = f"{key_sql} IN (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ?)"
+    parts, params, matched = [], [], []
+    for group in query.groups:
+        if all(indexable(t) for t in group):
+            matched.append(" OR ".join(_fts_phrase(t) for t in group))
+            continue
+        alternatives = []
+        for term in group:
+            if indexable(term):
+                alternatives.append(in_index)
+                params.append(_fts_phrase(term))
+            else:
+                alternatives.append(f"{text_sql} LIKE ? ESCAPE '\\'")
+                params.append(_like(term))
+        parts.append(alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")")
+    if matched:
+        parts.insert(0, in_index)
+        params.insert(0, " AND ".join(f"({m})" if " OR " in m and len(matched) > 1 else m for m in matched))
+    long_excluded = [t for t in query.excluded if indexable(t)]
+    if long_excluded:
+        parts.append(f"{key_sql} NOT IN (SELECT rowid FROM [{fts}] WHERE [{fts}] MATCH ?)")
+        params.append(" OR ".join(_fts_phrase(t) for t in long_excluded))
+    for term in query.excluded:
+        if term not in long_excluded:
+            parts.append(f"coalesce({text_sql}, '') NOT LIKE ? ESCAPE '\\'")
             params.append(_like(term))
     return " AND ".join(parts) or "1", params
 
@@ -77,14 +101,18 @@ def search(db: sqlite_utils.Database | str | Path, query: str, *, forum: Iterabl
            snippet_chars: int = SNIPPET_CHARS) -> list[dict]:
     """Posts whose text, and threads whose title, contain every term of ``query``.
 
-    In: an archive (or its path), the query (words and "quoted phrases"; all must appear, case-insensitive
-    for Latin letters), forum ids, a posted_at range, how many hits at most, ``newest`` or ``oldest`` first.
+    In: an archive (or its path), the query (words, phrases in "…", “…” or 「…」 quotes, ``a OR b``,
+    ``-word``; see :func:`~research.common.parse_search`; case-insensitive for Latin letters), forum ids, a
+    posted_at range, how many hits at most, ``newest`` or ``oldest`` first.
     Out: dicts with ``SEARCH_COLUMNS``: ``match`` is ``post`` or ``title``; a title hit names the thread's
-    opening post and start time; ``snippet`` is the text around the match with matches in ``highlight``.
+    opening post and start time, and is left out when that opening post matched itself (it would be the
+    same floor twice); ``snippet`` is the text around the match with matches in ``highlight``.
+    Raises ValueError for a query that only excludes.
     """
     db = _database(db)
     conn = db.conn
-    terms = search_terms(query)
+    parsed = parse_search(query)
+    terms = parsed.terms
     if not terms:
         return []
     if order not in ("newest", "oldest"):
@@ -92,8 +120,8 @@ def search(db: sqlite_utils.Database | str | Path, query: str, *, forum: Iterabl
     forum = tuple(forum)
     zone = archive_zone(db) if (since or until) else None
 
-    post_match, post_params = _text_match(conn, terms, "posts_fts", "p.pid", "p.content_text")
-    title_match, title_params = _text_match(conn, terms, "threads_fts", "t.tid", "t.title")
+    post_match, post_params = _text_match(conn, parsed, "posts_fts", "p.pid", "p.content_text")
+    title_match, title_params = _text_match(conn, parsed, "threads_fts", "t.tid", "t.title")
     thread_filter, thread_params = _thread_where(Selection(forum=forum))
     post_where = [post_match] + thread_filter
     title_where = [title_match] + thread_filter
@@ -107,14 +135,16 @@ def search(db: sqlite_utils.Database | str | Path, query: str, *, forum: Iterabl
             range_params["t"].append(value)
     direction = "DESC" if order == "newest" else "ASC"
     sql = f"""
+WITH post_hits AS (
 SELECT 'post' AS match, p.tid AS tid, p.pid AS pid, p.floor AS floor, t.fid AS fid, t.title AS title,
        p.author AS author, p.author_uid AS author_uid, p.posted_at AS posted_at, p.content_text AS text
 FROM posts p LEFT JOIN threads t ON t.tid = p.tid
-WHERE {' AND '.join(post_where)}
+WHERE {' AND '.join(post_where)})
+SELECT * FROM post_hits
 UNION ALL
 SELECT 'title', t.tid, fp.pid, fp.floor, t.fid, t.title, t.author, t.author_uid, t.created_at, t.title
 FROM threads t LEFT JOIN posts fp ON fp.tid = t.tid AND fp.is_first = 1
-WHERE {' AND '.join(title_where)}
+WHERE {' AND '.join(title_where)} AND (fp.pid IS NULL OR fp.pid NOT IN (SELECT pid FROM post_hits))
 ORDER BY posted_at {direction}, tid {direction}, pid {direction}"""
     params = post_params + thread_params + range_params["p"] + title_params + thread_params + range_params["t"]
     if limit is not None:

@@ -19,13 +19,19 @@ def load() -> dict:
 
 
 def tables() -> dict[str, dict]:
-    """Table name -> its description (``pk``, ``columns``, ``indexes``, ``description``)."""
+    """Table name -> its description (``pk``, ``columns``, ``indexes``, ``foreign_keys``, ``description``)."""
     return load()["tables"]
 
 
 def columns(table: str) -> dict[str, str]:
     """Column name -> archive.json type for ``table``."""
     return {name: spec[0] for name, spec in tables()[table]["columns"].items()}
+
+
+def foreign_keys(table: str) -> dict[str, tuple[str, str]]:
+    """Column -> (table, column) it refers to, for ``table``'s declared foreign keys."""
+    return {column: tuple(target.split(".", 1))
+            for column, target in tables()[table].get("foreign_keys", {}).items()}
 
 
 def required(table: str) -> list[str]:

@@ -10,7 +10,13 @@ BOT_NAME = "dzarchive"
 SPIDER_MODULES = ["scraper.spiders"]
 NEWSPIDER_MODULE = "scraper.spiders"
 
-USER_AGENT = f"dzarchive/{VERSION} (+https://pypi.org/project/dzarchive/; forum archiver)"
+# Who is crawling: dzarchive's name and version; DZ_CONTACT (--contact, dzarchive.toml's contact) is added
+# by scraper.useragent so that a forum admin can reach whoever runs the crawl.
+USER_AGENT = f"dzarchive/{VERSION} (Discuz! forum archiver)"
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scraper.useragent.ContactUserAgentMiddleware": 500,
+}
 ROBOTSTXT_OBEY = True
 
 # Politeness: a few requests at a time, adapting to the server's latency.
@@ -49,9 +55,19 @@ DZ_PROFILES = True  # also fetch each poster's profile page (exact registration 
 DZ_KEEP_PAGES = "failed"  # keep raw bodies of pages that could not be read; "all" keeps every page
 DZ_FULL = False  # walk every list page and fetch every thread, even when the archive says it is unchanged
 DZ_COOKIES = None  # a cookies.txt (Netscape format) to crawl as a logged-in member
+DZ_CONTACT = None  # an e-mail address or URL for the forum's admins, sent in the User-Agent
 
-DZ_PROGRESS = False  # a status line on stderr (the CLI sets it when stderr is a terminal)
+DZ_PROGRESS = False  # progress on stderr (the CLI turns it on)
+DZ_PROGRESS_BAR = False  # as a rich progress bar (the CLI's choice when stderr is a terminal showing no log)
+DZ_PROGRESS_INTERVAL = 10.0  # seconds between plain progress lines when there is no bar
 
 EXTENSIONS = {"scraper.progress.Progress": 500}
 
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl site -O items.jsonl`: each archived page's rows as JSON, without the raw bytes.
+FEED_EXPORTERS = {
+    "json": "scraper.feeds.PageJsonExporter",
+    "jsonlines": "scraper.feeds.PageJsonLinesExporter",
+    "jsonl": "scraper.feeds.PageJsonLinesExporter",
+    "jl": "scraper.feeds.PageJsonLinesExporter",
+}

@@ -281,7 +281,7 @@ class _ReplayHandler(BaseHTTPRequestHandler):
         target = quote(self.path.encode("latin-1"), safe=_PRINTABLE_ASCII)
         uri_host, path, query = _split_target(target)
         path_query = path + ("?" + query if query else "")
-        replay._log_request(path_query)
+        replay._log_request(path_query, self.headers.get("User-Agent"))
 
         capture = replay.capture  # read once: set_capture() may swap it mid-request
         entry = None
@@ -363,7 +363,8 @@ class ReplayServer:
     :meth:`start` / :meth:`stop`; a stopped server cannot be restarted.
 
     Attributes: ``url`` (``"http://127.0.0.1:PORT/"``), ``host``, ``port``,
-    ``requests`` (path+query of every request received, in order), ``verbose``
+    ``requests`` (path+query of every request received, in order), ``user_agents`` (the
+    User-Agent headers received), ``verbose``
     (per-request logging to stderr) and ``strict_host`` (404 for hosts that are neither
     the capture's nor local ones).
     """
@@ -380,6 +381,7 @@ class ReplayServer:
         self.verbose = verbose
         self.strict_host = strict_host
         self.requests: list[str] = []
+        self.user_agents: set[str | None] = set()  # every User-Agent header received
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._httpd = _ReplayHTTPServer((host, port), _ReplayHandler)
@@ -419,9 +421,10 @@ class ReplayServer:
             self._thread = None
         self._httpd.server_close()
 
-    def _log_request(self, path_query: str) -> None:
+    def _log_request(self, path_query: str, user_agent: str | None = None) -> None:
         with self._lock:
             self.requests.append(path_query)
+            self.user_agents.add(user_agent)
 
     def __enter__(self) -> "ReplayServer":
         return self.start()

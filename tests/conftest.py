@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +19,29 @@ SITE_A2 = FIXTURES / "discuz-x34-utf8-a-state2"
 SITE_MEMBER = FIXTURES / "discuz-x34-utf8-a-member"
 REAL = FIXTURES / "real"
 
-requires_fixtures = pytest.mark.skipif(not SITE_A.exists(), reason="../shared/fixtures is not beside the project")
+FIXTURES_MISSING = "../shared/fixtures is not beside the project"
+requires_fixtures = pytest.mark.skipif(not SITE_A.exists(), reason=FIXTURES_MISSING)
+# Where the captures come from, for a clone without them (said once, at the top of the run).
+FIXTURES_ORIGIN = ("the fixtures are the project's shared captures of real Discuz! forums (each folder's README.md "
+                   "says how it was taken): put the shared/ folder beside the clone, so that ../shared/fixtures/ "
+                   "holds discuz-x34-utf8-a/ and the others")
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    """Before any test runs: without the fixtures, say how many tests will be skipped, which, and why."""
+    if FIXTURES.is_dir():
+        return []
+    skipped: dict[str, int] = {}
+    for item in items:
+        if any(mark.name == "skipif" and mark.args and mark.args[0] for mark in item.iter_markers()):
+            module = item.nodeid.split("::")[0]
+            skipped[module] = skipped.get(module, 0) + 1
+    if not skipped:
+        return []
+    listing = ", ".join(f"{module} ({count})" for module, count in sorted(skipped.items()))
+    total = sum(skipped.values())
+    return [f"fixtures: {FIXTURES} not found: {total} test{'s' if total != 1 else ''} that read real captures "
+            f"will be skipped: {listing}", f"fixtures: {FIXTURES_ORIGIN}"]
 
 
 def whole_site_captures() -> list[Path]:
@@ -49,3 +75,19 @@ def captured_pages(folder: Path) -> tuple[CapturedPage, ...]:
 @lru_cache(maxsize=None)
 def expected(folder: Path) -> dict:
     return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+
+
+def crawl_until_interrupted(server, db, *args: str, after: int = 12, path: str = "/usr/bin:/bin"
+                            ) -> subprocess.CompletedProcess:
+    """Run `dzarchive crawl http://bbs.example.test/forum.php --db DB --delay 0.05 ARGS` through a replay
+    ``server`` and press Ctrl-C once it has served ``after`` requests; returns how the crawl ended."""
+    cmd = [sys.executable, "-m", "dzarchive", "crawl", "http://bbs.example.test/forum.php", "--db", str(db),
+           "--delay", "0.05", *args]
+    process = subprocess.Popen(cmd, env={"PATH": path, "http_proxy": server.url}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(server.requests) < after and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(cmd, process.returncode, out, err)

@@ -16,7 +16,7 @@ from archive import ArchiveLock
 from scraper.urls import classify
 from testbed.replay import ReplayServer
 
-from .conftest import SITE_A, SITE_A2, requires_fixtures
+from .conftest import SITE_A, SITE_A2, crawl_until_interrupted, requires_fixtures
 from .test_e2e import fast, order_independent, run_cli, snapshot
 
 pytestmark = requires_fixtures
@@ -156,15 +156,8 @@ def test_second_crawl_on_the_same_archive_refuses(tmp_path):
 def test_ctrl_c_then_the_same_command_continues_where_it_stopped(tmp_path, uninterrupted):
     db = tmp_path / "archive.db"
     with ReplayServer(SITE_A) as server:
-        cmd = [sys.executable, "-m", "dzarchive", "crawl", START, "--db", str(db), "--delay", "0.05"]
-        env = {"PATH": "/usr/bin:/bin", "http_proxy": server.url}
-        process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        deadline = time.monotonic() + 60
-        while len(server.requests) < 12 and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.005)
-        process.send_signal(signal.SIGINT)
-        out, _ = process.communicate(timeout=60)
-        assert process.returncode == 130 and "interrupted" in out
+        stopped = crawl_until_interrupted(server, db)
+        assert stopped.returncode == 130 and "interrupted" in stopped.stdout
         assert (db.parent / "archive.db.jobdir" / "dzarchive-stopped-cleanly").exists()
         first_run = len(server.requests)
         result = run_cli(*fast("crawl", START, "--db", str(db)), proxy=server.url)

@@ -232,7 +232,9 @@ def truth(path: Path, terms: list[str], *, fids=None, since=None, until=None) ->
                if all(term.lower() in (title or "").lower() for term in terms)
                and (fids is None or fid in fids) and (since is None or (at and at >= since))
                and (until is None or (at and at <= until))}
-    return posts, threads
+    # A title hit whose opening post matched too would be the same floor 1 twice: search leaves it out.
+    opening = dict(rows(path, "SELECT tid, pid FROM posts WHERE is_first = 1"))
+    return posts, {tid for tid in threads if opening.get(tid) not in posts}
 
 
 def hit_sets(hits: list[dict]) -> tuple[set, set]:
@@ -248,6 +250,74 @@ def test_search_finds_chinese_words_of_any_length(crawled, db, query):
     assert want != (set(), set()), "the word should be in the capture"
     for hit in hits:
         assert any(f"«{t.lower()}»" in hit["snippet"].lower() for t in research.search_terms(query)), hit
+
+
+def matching(path: Path, terms: list[str]) -> tuple[set, set]:
+    """(pids, tids) of posts and titles containing every term, before floor-1 duplicates are left out."""
+    posts = {pid for pid, text in rows(path, "SELECT pid, content_text FROM posts")
+             if all(t.lower() in (text or "").lower() for t in terms)}
+    return posts, {tid for tid, title in rows(path, "SELECT tid, title FROM threads")
+                   if all(t.lower() in (title or "").lower() for t in terms)}
+
+
+@pytest.mark.parametrize("query, words", [
+    ("“哪家最正宗”", ["哪家最正宗"]),  # Chinese IME quotes
+    ("「哪家最正宗」", ["哪家最正宗"]),
+    ("『盐帮菜』", ["盐帮菜"]),
+    ("盐帮\u3000推荐", ["盐帮", "推荐"]),  # the IME's full-width space separates words
+    ("“训练。 图源”", ["训练。 图源"]),  # a phrase keeps its space
+])
+def test_search_reads_queries_as_chinese_users_type_them(crawled, db, query, words):
+    want = truth(crawled, words)
+    assert want != (set(), set()), "the words should be in the capture"
+    assert hit_sets(research.search(db, query, limit=None)) == want
+
+
+def test_search_or_and_exclusion(crawled, db):
+    either = hit_sets(research.search(db, "奥特曼 OR 冷吃兔", limit=None))
+    ultraman, rabbit = matching(crawled, ["奥特曼"]), matching(crawled, ["冷吃兔"])
+    assert either[0] == ultraman[0] | rabbit[0] and ultraman[0] and rabbit[0]
+    # OR binds tighter than the space: 推荐 and one of 奥特曼 / 冷吃兔 (a short term on one side: LIKE)
+    both = hit_sets(research.search(db, "推荐 奥特曼 OR 冷吃兔", limit=None))
+    assert both[0] == (ultraman[0] | rabbit[0]) & matching(crawled, ["推荐"])[0] and both[0]
+    short = hit_sets(research.search(db, "盐帮 OR 奥特曼", limit=None))[0]
+    assert short == matching(crawled, ["盐帮"])[0] | ultraman[0]
+    # -word leaves out posts (and titles) containing it, long terms through the index, short by LIKE
+    recommended = matching(crawled, ["推荐"])
+    for excluded in ("沿滩", "水煮牛肉", '"那家，水煮"'):
+        without = hit_sets(research.search(db, f"推荐 -{excluded}", limit=None))
+        assert without[0] == recommended[0] - matching(crawled, [excluded.strip('"')])[0]
+        assert without[0] and without[0] != recommended[0]
+    assert hit_sets(research.search(db, "推荐 －沿滩", limit=None)) == hit_sets(research.search(db, "推荐 -沿滩", limit=None))
+    with pytest.raises(ValueError, match="nothing to look for"):
+        research.search(db, "-广告")
+
+
+def test_a_title_match_is_not_a_second_floor_1_row(crawled, db):
+    hits = research.search(db, "盐帮菜", limit=None)
+    opening = rows(crawled, "SELECT pid FROM posts WHERE tid = 2 AND is_first = 1")[0][0]
+    assert [(h["match"], h["tid"], h["pid"]) for h in hits if h["tid"] == 2] == [("post", 2, opening)]
+    # a thread whose opening post does not contain the words still shows as a title hit
+    title_only = research.search(db, "夕阳下", limit=None)
+    assert [(h["match"], h["tid"], h["floor"]) for h in title_only] == [("title", 26, 1)]
+
+
+def test_search_words_may_start_with_a_dash_on_the_command_line(crawled):
+    runner = CliRunner()
+    done = runner.invoke(cli(), ["search", "推荐", "-沿滩", "--db", str(crawled), "--json", "--limit", "0"])
+    assert done.exit_code == 0, done.output
+    pids = {json.loads(line)["pid"] for line in done.output.splitlines()}
+    assert pids == hit_sets(research.search(crawled, "推荐 -沿滩", limit=None))[0] and 16 in pids and 25 not in pids
+    only = runner.invoke(cli(), ["search", "-平台", "--db", str(crawled)])
+    assert only.exit_code == 2 and "nothing to look for" in only.output and "Traceback" not in only.output
+
+
+@pytest.mark.parametrize("value", ["2024-13", "2024-12-32", "2024-00", "2023-02-29"])
+def test_commands_refuse_dates_that_do_not_exist(crawled, value):
+    for command in (["search", "法院"], ["export"]):
+        done = CliRunner().invoke(cli(), [*command, "--db", str(crawled), "--since", value])
+        assert done.exit_code == 2 and "--since" in done.output and "not a date" in done.output, done.output
+        assert "Traceback" not in done.output
 
 
 def test_search_finds_words_deep_inside_a_long_post(db):
@@ -559,6 +629,30 @@ def test_query_command_outputs_and_errors(crawled):
     assert not (crawled.parent / "none.db").exists()
 
 
+def test_query_json_decodes_json_columns_and_tables_mark_cuts(crawled):
+    runner = CliRunner()
+    sql = "SELECT pid, quotes, json_object('n', 1) AS made, '[not json' AS text FROM posts WHERE pid = 18"
+    (line,) = runner.invoke(cli(), ["query", sql, "--db", str(crawled), "--json"]).stdout.splitlines()
+    row = json.loads(line)
+    stored = json.loads(rows(crawled, "SELECT quotes FROM posts WHERE pid = 18")[0][0])
+    assert row == {"pid": 18, "quotes": stored, "made": {"n": 1}, "text": "[not json"}
+    assert row["quotes"][0]["pid"] == 13
+    raw = json.loads(runner.invoke(cli(), ["query", sql, "--db", str(crawled), "--json", "--no-json-cols"]).stdout)
+    assert isinstance(raw["quotes"], str) and json.loads(raw["quotes"]) == stored
+
+    long_sql = "SELECT pid, content_text FROM posts WHERE pid = 1"
+    text = rows(crawled, "SELECT content_text FROM posts WHERE pid = 1")[0][0]
+    cut = runner.invoke(cli(), ["query", long_sql, "--db", str(crawled)])
+    assert cut.exit_code == 0
+    cell = cut.stdout.splitlines()[2].split(None, 1)[1]
+    assert cell.endswith("…") and len(cell) < 40
+    assert "1 cell cut short" in cut.stderr and "--width 0" in cut.stderr
+    whole = runner.invoke(cli(), ["query", long_sql, "--db", str(crawled), "--width", "0"])
+    assert " ".join(text.split()) in whole.stdout and "cut short" not in whole.stderr
+    narrow = runner.invoke(cli(), ["query", long_sql, "--db", str(crawled), "--width", "10"])
+    assert narrow.stdout.splitlines()[2].split(None, 1)[1] == "近年来,生…"  # 9 columns and the mark
+
+
 # == stats and views ================================================================================
 def test_stats_equal_counts_taken_with_sql(crawled, db):
     report = research.stats(db)
@@ -674,3 +768,58 @@ def test_datasette_finds_search_on_posts_and_metadata_covers_everything(crawled)
     assert {r[0] for r in rows(crawled, sql, {"word": "盐帮"})} == truth(crawled, ["盐帮"])[0]
     printed = CliRunner().invoke(cli(), ["datasette-metadata", "--db", str(crawled)])
     assert json.loads(printed.output)["databases"]["archive"]["tables"]["posts"]["fts_table"] == "posts_fts"
+
+
+def test_datasette_metadata_links_ids_and_is_keyed_by_the_file_name(crawled, tmp_path):
+    fks = {(table, row[3], row[2], row[4]) for table in ("posts", "threads", "quotes", "user_stats")
+           for row in sqlite3.connect(crawled).execute(f"PRAGMA foreign_key_list({table})")}
+    assert fks == {("posts", "tid", "threads", "tid"), ("posts", "author_uid", "users", "uid"),
+                   ("threads", "fid", "forums", "fid"), ("user_stats", "uid", "users", "uid"),
+                   ("quotes", "quoted_pid", "posts", "pid")}
+    named = tmp_path / "盐都 2024.db"
+    shutil.copy(crawled, named)
+    printed = CliRunner().invoke(cli(), ["datasette-metadata", "--db", str(named)])
+    assert printed.exit_code == 0, printed.output
+    databases = json.loads(printed.output)["databases"]
+    assert list(databases) == ["盐都 2024"]  # what `datasette "盐都 2024.db"` calls it
+    posts = databases["盐都 2024"]["tables"]["posts"]
+    assert 'href="/%E7%9B%90%E9%83%BD%202024/posts_containing"' in posts["description_html"]
+    assert "3 or more" in posts["description_html"]
+    missing = CliRunner().invoke(cli(), ["datasette-metadata", "--db", str(tmp_path / "a.db")])
+    assert missing.exit_code == 1 and "no archive at" in missing.output and not (tmp_path / "a.db").exists()
+    # the long HTML is the posts table's last column, so a table view opens on the text
+    columns = [row[1] for row in sqlite3.connect(crawled).execute("PRAGMA table_info(posts)")]
+    assert columns[-1] == "content_html" and columns.index("content_text") < 10
+
+
+def test_an_archive_from_before_foreign_keys_is_upgraded_once(crawled, tmp_path):
+    path = tmp_path / "old.db"
+    shutil.copy(crawled, path)
+    old = Archive(path)
+    old.db.execute("DROP VIEW thread_summary")  # views over posts would block the old layout's rebuild
+    old.db.execute("DROP VIEW user_activity")
+    old.db.execute("DROP VIEW posts_per_month")
+    earlier_order = [c for c in schemas.columns("posts") if c != "content_html"]
+    earlier_order.insert(earlier_order.index("content_text") + 1, "content_html")
+    old.db["posts"].transform(drop_foreign_keys=["tid", "author_uid"], column_order=earlier_order)
+    old.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA foreign_key_list(posts)").fetchall() == []
+    assert [row[1] for row in conn.execute("PRAGMA table_info(posts)")] == earlier_order
+    before = conn.execute("SELECT * FROM posts ORDER BY pid").fetchall()
+    conn.close()
+    Archive(path).close()  # opening upgrades
+    conn = sqlite3.connect(path)
+    assert {row[3] for row in conn.execute("PRAGMA foreign_key_list(posts)")} == {"tid", "author_uid"}
+    assert [row[1] for row in conn.execute("PRAGMA table_info(posts)")] == list(schemas.columns("posts"))
+    columns = ", ".join(c for c in schemas.columns("posts"))
+    assert sorted(conn.execute(f"SELECT {columns} FROM posts").fetchall()) == sorted(
+        tuple(row) for row in sqlite3.connect(crawled).execute(f"SELECT {columns} FROM posts"))
+    assert len(before) == 139
+    conn.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")
+    conn.close()
+    archive = Archive(path)
+    assert hit_sets(research.search(archive.db, "冷吃兔", limit=None)) == truth(crawled, ["冷吃兔"])
+    changes = archive.db.conn.total_changes
+    archive.close()
+    assert changes == 0  # the second opening rebuilds nothing
