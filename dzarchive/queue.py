@@ -386,7 +386,7 @@ def _worker_slot(config: WorkerConfig, name: str) -> None:
     """One crawl at a time: an RQ worker in its own process (a child of ``run_worker``'s, dying with it)."""
     global _CONFIG
     die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.setpgrp()  # Ctrl-C reaches the supervisor only, which asks each slot once (a second signal is RQ's cold stop)
     _CONFIG = config
     conn = redis.Redis.from_url(config.redis_url)
     heartbeat = max(1, int(config.heartbeat))
@@ -441,6 +441,8 @@ def run_worker(config: WorkerConfig, *, jobs: int = 1, name: str | None = None) 
         slots[index] = process
 
     def stop(*_):
+        if stopping.is_set():
+            return
         stopping.set()
         for process in slots.values():
             if process.is_alive():

@@ -73,14 +73,15 @@ class _ProxyServer(ThreadingHTTPServer):
         pass  # crawlers drop connections
 
 
-class MultiSiteProxy:
+class MultiSiteProxy(ReplayServer):
     """A loopback HTTP proxy serving ``captures`` (folders or :class:`Capture`) by their host names.
 
     Attributes: ``url``, ``backends`` (host -> ReplayServer), ``in_flight`` and ``peak`` (host -> count),
-    ``requests`` (host -> number answered).
+    ``requests`` (host -> number answered). Starting and stopping are :class:`ReplayServer`'s.
     """
 
     def __init__(self, captures: Iterable[Capture | str | os.PathLike[str]], *, latency: float = 0.0):
+        # Not ReplayServer.__init__: this server routes by host instead of serving one capture.
         self.latency = latency
         self.backends: dict[str, ReplayServer] = {}
         for capture in captures:
@@ -93,7 +94,8 @@ class MultiSiteProxy:
         self._lock = threading.Lock()
         self._httpd = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
         self._httpd.proxy = self  # type: ignore[attr-defined]
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+        self.host, self.port = self._httpd.server_address[:2]
+        self.url = f"http://127.0.0.1:{self.port}/"
         self._thread: threading.Thread | None = None
 
     def _enter(self, host: str) -> None:
@@ -106,6 +108,9 @@ class MultiSiteProxy:
         with self._lock:
             self.in_flight[host] -= 1
 
+    def __repr__(self) -> str:
+        return f"MultiSiteProxy({self.url!r}, hosts={sorted(self.backends)})"
+
     def reset(self) -> None:
         """Forget the counts (between two measured runs)."""
         with self._lock:
@@ -113,24 +118,13 @@ class MultiSiteProxy:
             self.requests.clear()
 
     def start(self) -> "MultiSiteProxy":
+        """Start the replay servers, then the proxy (a daemon thread); return self."""
         for server in set(self.backends.values()):
             server.start()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True,
-                                        name="multisite-proxy")
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
+        """Stop the proxy, then the replay servers."""
+        super().stop()
         for server in set(self.backends.values()):
             server.stop()
-
-    def __enter__(self) -> "MultiSiteProxy":
-        return self.start()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.stop()

@@ -2,7 +2,7 @@
 
 Starts its own redis-server on a loopback port, replays N demo forums (each its own host) behind one loopback
 proxy with LATENCY seconds per request, queues them, and times `dzarchive worker`s (default settings, delay
-0.25 s, AutoThrottle on) until every site has finished. Run: ``python bench/queue.py [--sites 6]``.
+0.25 s, AutoThrottle on) until every site has finished. Run: ``python bench/queue_throughput.py [--sites 6]``.
 """
 from __future__ import annotations
 
