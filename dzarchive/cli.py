@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from scraper.items import to_dict
+from .queue_commands import enqueue_sites as _enqueue, register as register_queue_commands
 from .research_commands import register as register_research_commands
 
 DEFAULT_DB = "data/archive.db"
@@ -84,15 +85,20 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, co
 @cli.command()
 @click.option("--config", "config_path", default="dzarchive.toml", show_default=True,
               type=click.Path(dir_okay=False), help="The sites to archive and how (see README).")
-def run(config_path):
+@click.option("--redis", "redis_url", default=None, metavar="URL",
+              help="Queue the sites for `dzarchive worker`s instead of crawling them here (as `enqueue`).")
+def run(config_path, redis_url):
     """Archive every site listed in a config file, one after the other (for cron or a systemd timer).
 
     Each site runs as its own `dzarchive crawl`; the exit code is non-zero when any of them failed.
+    With --redis, the sites are queued for the workers instead.
     """
     import subprocess
 
     from .config import ConfigError, load_config
 
+    if redis_url:
+        return _enqueue(config_path, redis_url)
     try:
         jobs = load_config(config_path)
     except ConfigError as exc:
@@ -143,7 +149,7 @@ def reparse(db, all_pages, timezone_name):
 @click.option("--serve", is_flag=True, help="Keep serving the sample forum after the crawl (Ctrl-C to stop).")
 def demo(db, serve):
     """Generate a small sample Discuz! forum, serve it on loopback, and archive it."""
-    from scraper.crawl import run_crawl
+    from scraper.crawl import MIN_DOWNLOAD_DELAY, run_crawl
     from testbed.demo_site import build_demo_site
     from testbed.replay import ReplayServer
 
@@ -154,7 +160,7 @@ def demo(db, serve):
             click.echo(f"sample forum {server.capture.site} served by {server.url} (as an HTTP proxy)")
             # Loopback: no politeness delay needed.
             result = run_crawl(start, db=db, proxy=server.url, settings={
-                "LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
+                "LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": MIN_DOWNLOAD_DELAY, "AUTOTHROTTLE_ENABLED": False})
             click.echo(result.summary())
             if result.exit_code == 0:
                 click.echo(f"\nTry:  dzarchive stats --db {db}\n"
@@ -170,6 +176,7 @@ def demo(db, serve):
 
 
 register_research_commands(cli)
+register_queue_commands(cli)
 
 
 def main(argv=None):

@@ -1,6 +1,7 @@
 """Run one crawl in this process and report what it archived (used by ``dzarchive crawl`` and ``demo``)."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from archive.state import site_host
 
 EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 SUMMARY_EXAMPLES = 5  # changes of each kind a verbose summary lists
+MIN_DOWNLOAD_DELAY = 0.01  # seconds; a delay of 0 breaks the per-host cap (see crawl_settings)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -113,6 +116,12 @@ def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = T
     settings.set("DZ_PROFILES", profiles, priority="cmdline")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
+    if settings.getfloat("DOWNLOAD_DELAY") < MIN_DOWNLOAD_DELAY:
+        # Scrapy >= 2.14.2 on asyncio starts several downloads before a slot counts them as transferring when
+        # there is no delay, and then exceeds CONCURRENT_REQUESTS_PER_DOMAIN (measured: 9 in flight against 2).
+        logger.warning("DOWNLOAD_DELAY %s would let more than CONCURRENT_REQUESTS_PER_DOMAIN requests run at once; "
+                       "using %s s", settings.get("DOWNLOAD_DELAY"), MIN_DOWNLOAD_DELAY)
+        settings.set("DOWNLOAD_DELAY", MIN_DOWNLOAD_DELAY, priority="cmdline")
     return settings
 
 
