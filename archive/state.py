@@ -143,6 +143,14 @@ class ArchiveState:
         return [r[0] for r in self.conn.execute(
             "SELECT uid FROM users WHERE uid NOT IN (SELECT uid FROM user_stats WHERE source = 'profile') ORDER BY uid")]
 
+    def settled_media(self, max_attempts: int = 3) -> set[str]:
+        """URLs of media not to fetch again: stored, refused for good (login, permission, robots, gone), or tried
+        ``max_attempts`` times."""
+        if self.conn is None or not self._has_table("media"):
+            return set()
+        return {url for (url,) in self.conn.execute(
+            "SELECT url FROM media WHERE status != 'failed' OR attempts >= ?", [max_attempts])}
+
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()

@@ -34,11 +34,18 @@ def cli():
               help="A cookies.txt (Netscape format) exported from a logged-in browser: crawl as that member.")
 @click.option("--keep-pages", type=click.Choice(["failed", "all"]), default="failed", show_default=True,
               help="Keep raw page bodies in the archive: only unreadable ones, or all.")
+@click.option("--warc", "warc_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write every request and response as WARC/1.1 files (.warc.gz) into this folder.")
+@click.option("--wacz", "wacz_file", type=click.Path(dir_okay=False), default=None,
+              help="After the crawl, pack the archive's WARCs into this WACZ file (needs --warc).")
+@click.option("--media", is_flag=True, help="Download the images and attachments posts show (into ARCHIVE.media/).")
+@click.option("--media-offsite", is_flag=True, help="With --media: also images hosted on other sites.")
 @click.option("--delay", type=float, default=None, help="Seconds between requests (AutoThrottle adapts from it).")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Write the crawl log here.")
 @click.option("-v", "--verbose", count=True, help="-v: progress log, -vv: debug log.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, log_file, verbose, overrides):
+def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, warc_dir, wacz_file, media, media_offsite, delay,
+          log_file, verbose, overrides):
     """Archive the Discuz! site, forum or thread at URL.
 
     URL may be the forum index (forum.php), a forum list page (forum-2-1.html,
@@ -59,6 +66,15 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
         settings["LOG_LEVEL"] = ["INFO", "INFO", "DEBUG"][min(verbose, 2)]
     if cookies:
         settings["DZ_COOKIES"] = cookies
+    if wacz_file and not warc_dir:
+        raise click.UsageError("--wacz packs the crawl's WARC files: give --warc DIR too")
+    if warc_dir:
+        from scraper.warc import warc_settings
+
+        settings.update(warc_settings(warc_dir))
+    if media or media_offsite:
+        settings["DZ_MEDIA"] = True
+        settings["DZ_MEDIA_OFFSITE"] = media_offsite
     for override in overrides:
         name, _, value = override.partition("=")
         settings[name.strip()] = value
@@ -68,7 +84,35 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, lo
         click.echo(f"dzarchive: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
     click.echo(result.summary())
+    if wacz_file and result.exit_code != EXIT_LOCKED:
+        _pack_wacz(db, wacz_file)
     sys.exit(result.exit_code)
+
+
+def _pack_wacz(db: str, output: str, warcs: tuple = ()) -> None:
+    from scraper.wacz import WaczError, pack_wacz
+
+    try:
+        packed = pack_wacz(db, output, warcs=[Path(w) for w in warcs] or None)
+    except WaczError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {packed.path}: {packed.warcs} WARC file(s), {packed.pages} pages, {packed.size} bytes")
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="The WACZ file to write (default: ARCHIVE with .wacz).")
+@click.option("--warc", "warcs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Pack these WARC files instead of those the archive's crawls wrote (repeatable).")
+def wacz(archive, output, warcs):
+    """Pack the WARC files of ARCHIVE's crawls (--warc), a CDXJ index and pages.jsonl into a WACZ file.
+
+    pages.jsonl lists every thread page, titled from the archive. ReplayWeb.page opens the result.
+    """
+    if not Path(archive).is_file():
+        raise click.ClickException(f"no archive at {archive}")
+    _pack_wacz(archive, output or str(Path(archive).with_suffix(".wacz")), warcs)
 
 
 @cli.command()

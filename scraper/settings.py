@@ -54,4 +54,16 @@ DZ_PROGRESS = False  # a status line on stderr (the CLI sets it when stderr is a
 
 EXTENSIONS = {"scraper.progress.Progress": 500}
 
+# --warc DIR: every exchange as WARC/1.1 records. At 950 the middleware is nearer the network than every
+# built-in one: it sees the final request headers and the response still content-encoded (HttpCompression
+# is at 590), and every redirect, retry and robots.txt fetch. Disabled (NotConfigured) without DZ_WARC_DIR.
+DOWNLOADER_MIDDLEWARES = {"scraper.warc.WarcMiddleware": 950}
+DZ_WARC_DIR = None  # folder for the .warc.gz files
+DZ_WARC_MAX_SIZE = 1_000_000_000  # bytes per WARC file before the next one starts
+
+# --media: the images and attachments posts show, stored content-addressed in DZ_MEDIA_DIR (default ARCHIVE.media/).
+DZ_MEDIA = False
+DZ_MEDIA_OFFSITE = False  # also images hosted on other sites
+DZ_MEDIA_DIR = None
+
 FEED_EXPORT_ENCODING = "utf-8"
