@@ -162,10 +162,32 @@ def parse(page, url, content_type, date_header, timezone_name):
 @click.option("--db", default=DEFAULT_DB, show_default=True, help="The archive whose kept pages to read again.")
 @click.option("--all", "all_pages", is_flag=True, help="Every kept page, not only those that could not be read.")
 @click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
-def reparse(db, all_pages, timezone_name):
-    """Parse the pages kept in the archive again (after a parser fix) and archive what they yield."""
+@click.option("--warc", "from_warc", is_flag=True,
+              help="Read the pages from the WARC FILES given instead, building or updating --db.")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+def reparse(db, all_pages, timezone_name, from_warc, files):
+    """Parse the pages kept in the archive again (after a parser fix) and archive what they yield.
+
+    With --warc FILES..., the pages come from WARC files (of a crawl with --warc): the archive is
+    rebuilt or updated from them alone.
+    """
     from scraper.reparse import reparse as run_reparse
 
+    if from_warc or files:
+        if not (from_warc and files):
+            raise click.UsageError("give WARC files with --warc: dzarchive reparse --warc FILE.warc.gz ...")
+        from scraper.reparse import reparse_warc
+
+        try:
+            result = reparse_warc(db, list(files), timezone_name=timezone_name,
+                                  keep_all_pages=all_pages)
+        except Exception as exc:  # warcio reading a file that is not a WARC
+            if type(exc).__module__.startswith("warcio"):
+                raise click.ClickException(f"not a readable WARC file: {exc}") from None
+            raise
+        click.echo(f"read {result.pages} page(s) from {len(files)} WARC file(s): {result.readable} readable,"
+                   f" {result.rows} rows written to {db}")
+        sys.exit(0 if result.readable else 1)
     if not Path(db).exists():
         raise click.ClickException(f"no archive at {db}")
     result = run_reparse(db, only_unreadable=not all_pages, timezone_name=timezone_name)
