@@ -40,6 +40,7 @@ ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
     "pipelines.store.StorePipeline": 300,
+    "pipelines.media.MediaPipeline": 400,  # --media only (NotConfigured otherwise)
 }
 
 # dzarchive's own settings (the CLI sets them from its options).
@@ -57,7 +58,7 @@ EXTENSIONS = {"scraper.progress.Progress": 500}
 # --warc DIR: every exchange as WARC/1.1 records. At 950 the middleware is nearer the network than every
 # built-in one: it sees the final request headers and the response still content-encoded (HttpCompression
 # is at 590), and every redirect, retry and robots.txt fetch. Disabled (NotConfigured) without DZ_WARC_DIR.
-DOWNLOADER_MIDDLEWARES = {"scraper.warc.WarcMiddleware": 950}
+DOWNLOADER_MIDDLEWARES = {"scraper.warc.WarcMiddleware": 950, "scraper.media.OffsiteRobotsMiddleware": 45}
 DZ_WARC_DIR = None  # folder for the .warc.gz files
 DZ_WARC_MAX_SIZE = 1_000_000_000  # bytes per WARC file before the next one starts
 

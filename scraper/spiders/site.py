@@ -24,6 +24,7 @@ from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutErro
 
 from pipelines.normalise import iso
 from archive.records import FetchError
+from scraper.media import MediaFetcher
 from scraper.items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_FLOOD, ParsedPage,
 )
@@ -75,6 +76,7 @@ class SiteSpider(scrapy.Spider):
         self.fetch_profiles = True
         self.tz = parse_tz(None)
         self.archive_state = ArchiveState(None)
+        self.media = MediaFetcher()  # --media: see scraper/media.py
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -88,6 +90,7 @@ class SiteSpider(scrapy.Spider):
         spider.incremental = not crawler.settings.getbool("DZ_FULL", False) and not spider.archive_state.empty
         crawler.signals.connect(spider.archive_state.close, signal=signals.spider_closed)
         spider.cookies = load_cookies(crawler.settings.get("DZ_COOKIES"), spider.allowed_domains[0])
+        spider.media = MediaFetcher.from_crawler(crawler)
         return spider
 
     async def start(self):
@@ -121,6 +124,14 @@ class SiteSpider(scrapy.Spider):
         page.listed = response.meta.get("listed")
         yield page
         yield from self.follow(page, response.meta)
+        yield from self.media.requests(page, self)
+
+    # -- media (--media): requests and responses are scraper/media.py's; these only route them there ----
+    def parse_media(self, response):
+        yield self.media.parse(response)
+
+    def media_failed(self, failure):
+        yield self.media.failed(failure)
 
     def _slow_down(self, response) -> None:
         """Double the delay of the site's download slot (at most a minute), as a server asking us to wait wants."""
