@@ -176,15 +176,12 @@ def reparse(db, all_pages, timezone_name, from_warc, files):
     if from_warc or files:
         if not (from_warc and files):
             raise click.UsageError("give WARC files with --warc: dzarchive reparse --warc FILE.warc.gz ...")
-        from scraper.reparse import reparse_warc
+        from scraper.reparse import WarcReadError, reparse_warc
 
         try:
-            result = reparse_warc(db, list(files), timezone_name=timezone_name,
-                                  keep_all_pages=all_pages)
-        except Exception as exc:  # warcio reading a file that is not a WARC
-            if type(exc).__module__.startswith("warcio"):
-                raise click.ClickException(f"not a readable WARC file: {exc}") from None
-            raise
+            result = reparse_warc(db, list(files), timezone_name=timezone_name, keep_all_pages=all_pages)
+        except WarcReadError as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo(f"read {result.pages} page(s) from {len(files)} WARC file(s): {result.readable} readable,"
                    f" {result.rows} rows written to {db}")
         sys.exit(0 if result.readable else 1)

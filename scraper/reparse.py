@@ -53,6 +53,10 @@ _MEDIA_TYPES = ("image/", "audio/", "video/", "font/", "application/octet-stream
                 "application/x-", "application/pdf")
 
 
+class WarcReadError(ValueError):
+    """A file given as WARC is not one."""
+
+
 def _is_page(uri: str, status: int, content_type: str) -> bool:
     if not (status in _PARSED_STATUSES[0] or status in _PARSED_STATUSES[1]):
         return False
@@ -68,13 +72,23 @@ def warc_pages(files: list[str | Path]):
     record it refers to (by payload digest, in any of ``files``).
     """
     from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
 
     revisited = set()
     for path in files:
+        count = 0
         with open(path, "rb") as stream:
-            for record in ArchiveIterator(stream):
-                if record.rec_type == "revisit":
-                    revisited.add(record.rec_headers.get_header("WARC-Payload-Digest"))
+            try:
+                for record in ArchiveIterator(stream):
+                    if record.format != "warc":  # warcio reads any text line as an ARC record
+                        raise WarcReadError(f"{path}: not a readable WARC file (no WARC record in it)")
+                    count += 1
+                    if record.rec_type == "revisit":
+                        revisited.add(record.rec_headers.get_header("WARC-Payload-Digest"))
+            except ArchiveLoadFailed as exc:
+                raise WarcReadError(f"{path}: not a readable WARC file ({exc})") from None
+        if not count:
+            raise WarcReadError(f"{path}: not a readable WARC file (no WARC record in it)")
     payloads: dict[str, bytes] = {}
     for path in files:
         with open(path, "rb") as stream:
