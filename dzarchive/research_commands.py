@@ -156,8 +156,10 @@ def _quiet_broken_pipe(function):
               help="Only posts containing every word of QUERY, or in threads whose title does.")
 @click.option("--flat", is_flag=True, help="One post per line (with its thread's fid and title).")
 @click.option("--gzip", "compress", is_flag=True, help="Write gzip (also when OUTPUT ends in .gz).")
+@click.option("--media", is_flag=True,
+              help="Give each attachment its media object: the crawl --media download (sha256, path under DB.media/).")
 @_quiet_broken_pipe
-def export(db, output, forums, tids, since, until, search_query, flat, compress):
+def export(db, output, forums, tids, since, until, search_query, flat, compress, media):
     """Export threads as JSON Lines: one thread per line with its forum and posts in floor order.
 
     Each post carries its attachments, earlier revisions and its author with the author's latest
@@ -168,10 +170,11 @@ def export(db, output, forums, tids, since, until, search_query, flat, compress)
     selection = research.Selection(forum=forums, tid=tids, since=since, until=until, search=search_query)
     compress = compress or output.endswith(".gz")
     if output == "-":
-        result = research.export_jsonl(archive, sys.stdout.buffer, selection, flat=flat, compress=compress)
+        result = research.export_jsonl(archive, sys.stdout.buffer, selection, flat=flat, compress=compress,
+                                           media=media)
     else:
         with open(output, "wb") as out:
-            result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress)
+            result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress, media=media)
     where = "stdout" if output == "-" else output
     what = f"{result.posts:,} posts" if flat else f"{result.threads:,} threads ({result.posts:,} posts)"
     click.echo(f"exported {what} to {where}", err=True)
