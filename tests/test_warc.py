@@ -233,3 +233,16 @@ def test_wacz_of_an_archive_without_warcs_fails_clearly(tmp_path):
     Archive(tmp_path / "empty.db").close()
     result = run_cli("wacz", str(tmp_path / "empty.db"))
     assert result.returncode == 1 and "Traceback" not in result.stderr and "no WARC files" in result.stderr
+
+
+def test_config_file_turns_on_warc_and_media_for_a_site(tmp_path):
+    (tmp_path / "dzarchive.toml").write_text(
+        'database = "data/a.db"\n\n[[site]]\n'
+        f'url = "{FORUM_40}"\nwarc = "data/warc"\nmedia = true\n', encoding="utf-8")
+    with WireSite(SITE_A) as site:
+        result = run_cli("run", "--config", str(tmp_path / "dzarchive.toml"), proxy=site.url)
+    assert result.returncode == 0, result.stderr
+    files = list((tmp_path / "data" / "warc").glob("*.warc.gz"))
+    assert files and warcio_check(tmp_path / "data" / "warc").returncode == 0
+    conn = sqlite3.connect(tmp_path / "data" / "a.db")
+    assert conn.execute("SELECT count(*) FROM media WHERE status = 'ok'").fetchone()[0] == 3
