@@ -179,7 +179,7 @@ def reparse(db, all_pages, timezone_name, from_warc, files):
         from scraper.reparse import WarcReadError, reparse_warc
 
         try:
-            result = reparse_warc(db, list(files), timezone_name=timezone_name, keep_all_pages=all_pages)
+            result = reparse_warc(db, list(files), timezone_name=timezone_name)
         except WarcReadError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"read {result.pages} page(s) from {len(files)} WARC file(s): {result.readable} readable,"

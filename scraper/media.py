@@ -50,6 +50,14 @@ class MediaItem:
     fetched_at: str | None = None
 
 
+_LOGIN_PAGE = "mod=logging"  # member.php?mod=logging&action=login: where Discuz sends guests
+
+
+def _asked_url(request) -> str:
+    """The URL the post showed, also after redirects (the attachments table links posts to it)."""
+    return (request.meta.get("redirect_urls") or [request.url])[0]
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -94,16 +102,18 @@ class MediaFetcher:
             if offsite and not (self.offsite and attachment.kind == "image"):
                 continue
             self.asked.add(url)
+            # dont_filter: asked once already (self.asked); a redirect to a URL also shown elsewhere must still land.
             out.append(scrapy.Request(
-                url, callback=spider.parse_media, errback=spider.media_failed, priority=PRIORITY_MEDIA,
+                url, callback=spider.parse_media, errback=spider.media_failed, priority=PRIORITY_MEDIA, dont_filter=True,
                 cookies=spider.cookies if not offsite else {},
-                meta={MEDIA_META: True, "handle_httpstatus_list": ANSWER_STATUSES, "allow_offsite": offsite}))
+                # allow_offsite: Discuz may redirect an attachment to its remote attachment host.
+                meta={MEDIA_META: True, "handle_httpstatus_list": ANSWER_STATUSES, "allow_offsite": True}))
         return out
 
     def parse(self, response) -> MediaItem:
         """A media response: the file, or the state of the page Discuz sent instead."""
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
-        base = {"url": response.request.url if response.request else response.url, "http_status": response.status,
+        base = {"url": _asked_url(response.request), "http_status": response.status,
                 "content_type": content_type, "fetched_at": _now()}
         if response.status in _HTTP_STATES:
             return MediaItem(status=_HTTP_STATES[response.status], message=f"HTTP {response.status}", **base)
@@ -117,14 +127,18 @@ class MediaFetcher:
     def failed(self, failure) -> MediaItem:
         """A media request that got no answer: disallowed by robots.txt, or a fetch or HTTP error."""
         request = failure.request
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return MediaItem(request.url, "robots", message=str(failure.value) or "forbidden by robots.txt",
-                             fetched_at=_now())
+        url = _asked_url(request)
         if failure.check(HttpError):
             response = failure.value.response
-            return MediaItem(request.url, "failed", http_status=response.status, message=f"HTTP {response.status}",
+            return MediaItem(url, "failed", http_status=response.status, message=f"HTTP {response.status}",
                              fetched_at=_now())
-        return MediaItem(request.url, "failed", message=f"{failure.type.__name__}: {failure.getErrorMessage()}",
+        if failure.check(IgnoreRequest):
+            message = str(failure.value)
+            if _LOGIN_PAGE in request.url:  # a guest sent on to the login form, which robots.txt disallows
+                return MediaItem(url, "login_required", message=f"redirected to {request.url}", fetched_at=_now())
+            if "robots.txt" in message:
+                return MediaItem(url, "robots", message=message, fetched_at=_now())
+        return MediaItem(url, "failed", message=f"{failure.type.__name__}: {failure.getErrorMessage()}",
                          fetched_at=_now())
 
 

@@ -18,13 +18,14 @@ from .conftest import SITE_A, requires_fixtures
 from .test_e2e import fast, run_cli
 from .test_research import schema_errors
 from .wire_site import (
-    GONE, OFFSITE, OFFSITE_PNG, PDF_LOGIN, PHOTO, PHOTO_A, PHOTO_B, PRIVATE, SMILIE, ZIP, ZIP_OK, WireSite,
+    GONE, OFFSITE, OFFSITE_PNG, PDF, PDF_LOGIN, PHOTO, PHOTO_A, PHOTO_B, PRIVATE, REDIRECTED, REPORT, SMILIE, ZIP,
+    ZIP_OK, WireSite,
 )
 
 pytestmark = requires_fixtures
 HOST = "http://bbs.example.test"
 FORUM_40 = HOST + "/forum.php?mod=forumdisplay&fid=40"
-MEDIA_PATHS = (PHOTO_A, PHOTO_B, PRIVATE, GONE, PDF_LOGIN, ZIP_OK, SMILIE)
+MEDIA_PATHS = (PHOTO_A, PHOTO_B, PRIVATE, GONE, PDF_LOGIN, ZIP_OK, SMILIE, REDIRECTED, REPORT)
 
 
 def media_rows(db) -> dict[str, dict]:
@@ -59,12 +60,18 @@ def test_images_and_attachments_are_stored_content_addressed(media_crawl):
     assert zip_row["path"] == f"{zip_row['sha256'][:2]}/{zip_row['sha256']}" and stored.read_bytes() == ZIP
 
 
+def test_a_redirected_attachment_is_recorded_under_the_url_the_post_shows(media_crawl):
+    row = media_crawl["rows"][HOST + REDIRECTED]
+    assert (row["status"], row["content_type"], row["sha256"]) == ("ok", "application/pdf", hashlib.sha256(PDF).hexdigest())
+    assert HOST + REPORT not in media_crawl["rows"]
+
+
 def test_one_content_under_two_urls_is_stored_once(media_crawl):
     rows = media_crawl["rows"]
     a, b = rows[HOST + PHOTO_A], rows[HOST + PHOTO_B]
     assert a["status"] == b["status"] == "ok" and a["sha256"] == b["sha256"] == hashlib.sha256(PHOTO).hexdigest()
     files = sorted(p for p in media_crawl["folder"].rglob("*") if p.is_file())
-    assert len(files) == 2  # the photo and the zip
+    assert len(files) == 3  # the photo, the zip and the pdf
     assert (media_crawl["folder"] / a["path"]).read_bytes() == PHOTO
 
 

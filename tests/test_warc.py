@@ -245,4 +245,4 @@ def test_config_file_turns_on_warc_and_media_for_a_site(tmp_path):
     files = list((tmp_path / "data" / "warc").glob("*.warc.gz"))
     assert files and warcio_check(tmp_path / "data" / "warc").returncode == 0
     conn = sqlite3.connect(tmp_path / "data" / "a.db")
-    assert conn.execute("SELECT count(*) FROM media WHERE status = 'ok'").fetchone()[0] == 3
+    assert conn.execute("SELECT count(*) FROM media WHERE status = 'ok'").fetchone()[0] == 4

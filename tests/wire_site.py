@@ -9,8 +9,8 @@ capture but writes every response itself, byte by byte, and remembers the bytes 
   ``auth`` cookie value when the request carries the member's cookie;
 - the first post of thread 23 shows two photos with the same bytes under two URLs, a smilie, an
   offsite image, a robots-disallowed image, a missing one, a PDF attachment that needs login (the
-  Discuz message page, HTTP 200) and a ZIP attachment served as a file; the second post shows the
-  first photo again.
+  Discuz message page, HTTP 200), a ZIP attachment served as a file and a PDF one redirected to the
+  file; the second post shows the first photo again.
 """
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ PRIVATE = "/data/attachment/forum/private/secret.jpg"
 GONE = "/data/attachment/forum/202611/25/gone.jpg"
 PDF_LOGIN = "/forum.php?mod=attachment&aid=MTA1fGFiY2RlZnwxNzY0NTUwMDAwfDB8MjM%3D"
 ZIP_OK = "/forum.php?mod=attachment&aid=MTA2fGFiY2RlZnwxNzY0NTUwMDAwfDB8MjM%3D"
+REDIRECTED = "/forum.php?mod=attachment&aid=MTA3fGFiY2RlZnwxNzY0NTUwMDAwfDB8MjM%3D"
+REPORT = "/data/attachment/forum/202611/25/report.pdf"
+PDF = b"%PDF-1.4\n" + b"dzarchive report " * 60 + b"\n%%EOF\n"
 OFFSITE = "http://img.other.test/pic.png"
 SMILIE = "/static/image/smiley/default/smile.gif"
 
@@ -55,6 +58,7 @@ FIRST_POST_MEDIA = f"""<br />
 <img id="aimg_104" aid="104" src="static/image/common/none.gif" file="{GONE[1:]}" class="zoom" alt="gone.jpg" />
 <a href="{PDF_LOGIN[1:].replace('&', '&amp;')}" target="_blank">manual.pdf</a>
 <a href="{ZIP_OK[1:].replace('&', '&amp;')}" target="_blank">data.zip</a>
+<a href="{REDIRECTED[1:].replace('&', '&amp;')}" target="_blank">report.pdf</a>
 """
 SECOND_POST_MEDIA = f"""<br /><img id="aimg_101" aid="101" src="static/image/common/none.gif" file="{PHOTO_A[1:]}" class="zoom" />"""
 
@@ -167,6 +171,10 @@ class WireSite:
         if target == ZIP_OK:
             return 200, "OK", [(b"Content-Type", b"application/octet-stream"),
                                (b"Content-Disposition", b'attachment; filename="data.zip"')] + tail, ZIP, False
+        if target == REDIRECTED:  # Discuz sends the browser on to the file itself
+            return 302, "Found", [(b"Location", ("http://bbs.example.test" + REPORT).encode())] + tail, b"", False
+        if target == REPORT:
+            return 200, "OK", [(b"Content-Type", b"application/pdf")] + tail, PDF, False
         if target == PDF_LOGIN:
             login = self.capture.lookup("/forum.php?mod=viewthread&tid=27").body()
             return 200, "OK", headers + tail, login, False
