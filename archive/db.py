@@ -353,6 +353,25 @@ class Archive:
                      list(values.values()))
         return 1
 
+    # -- media and WARC files (--media, --warc) ----------------------------------------------
+    def write_media(self, row: dict) -> None:
+        """Record one media download attempt (a ``media`` row keyed by url; ``attempts`` counts up)."""
+        values = dict(row, fetched_at=row.get("fetched_at") or utc_now())
+        cols = list(values)
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in cols if c != "url")
+        with self.db.conn:
+            self.db.conn.execute(
+                f"INSERT INTO media ({', '.join(f'[{c}]' for c in cols)}, attempts)"
+                f" VALUES ({', '.join('?' for _ in cols)}, 1)"
+                f" ON CONFLICT (url) DO UPDATE SET {updates}, attempts = coalesce(attempts, 0) + 1",
+                list(values.values()))
+
+    def record_warc_file(self, path: str | Path, crawl_id: int | None) -> None:
+        """Note a WARC file a crawl into this archive started writing."""
+        with self.db.conn:
+            self.db.conn.execute("INSERT OR IGNORE INTO warc_files (path, crawl_id, created_at) VALUES (?, ?, ?)",
+                                 (str(Path(path).resolve()), crawl_id, utc_now()))
+
     # -- reads ------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Row count of every archive table."""

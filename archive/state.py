@@ -186,6 +186,14 @@ class ArchiveState:
             if self._has_table("crawls") else None
         return site_host(row[0]) if row and row[0] else None
 
+    def settled_media(self, max_attempts: int = 3) -> set[str]:
+        """URLs of media not to fetch again: stored, refused for good (login, permission, robots, gone), or tried
+        ``max_attempts`` times."""
+        if self.conn is None or not self._has_table("media"):
+            return set()
+        return {url for (url,) in self.conn.execute(
+            "SELECT url FROM media WHERE status != 'failed' OR attempts >= ?", [max_attempts])}
+
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()

@@ -35,6 +35,12 @@ def cli():
               help="A cookies.txt (Netscape format) exported from a logged-in browser: crawl as that member.")
 @click.option("--keep-pages", type=click.Choice(["failed", "all"]), default="failed", show_default=True,
               help="Keep raw page bodies in the archive: only unreadable ones, or all.")
+@click.option("--warc", "warc_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write every request and response as WARC/1.1 files (.warc.gz) into this folder.")
+@click.option("--wacz", "wacz_file", type=click.Path(dir_okay=False), default=None,
+              help="After the crawl, pack the archive's WARCs into this WACZ file (needs --warc).")
+@click.option("--media", is_flag=True, help="Download the images and attachments posts show (into ARCHIVE.media/).")
+@click.option("--media-offsite", is_flag=True, help="With --media: also images hosted on other sites.")
 @click.option("--delay", type=float, default=None, help="Seconds between requests (AutoThrottle adapts from it).")
 @click.option("--contact", default=None, metavar="EMAIL|URL",
               help="How the forum's admins can reach you, sent in the User-Agent "
@@ -42,7 +48,8 @@ def cli():
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Write the crawl log here.")
 @click.option("-v", "--verbose", count=True, help="-v: progress log, -vv: debug log.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, contact, log_file, verbose, overrides):
+def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, warc_dir, wacz_file, media, media_offsite, delay,
+          contact, log_file, verbose, overrides):
     """Archive the Discuz! site, forum or thread at URL.
 
     URL may be the forum index (forum.php), a forum list page (forum-2-1.html,
@@ -67,6 +74,15 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, co
         settings["DZ_COOKIES"] = cookies
     if contact:
         settings["DZ_CONTACT"] = contact
+    if wacz_file and not warc_dir:
+        raise click.UsageError("--wacz packs the crawl's WARC files: give --warc DIR too")
+    if warc_dir:
+        from scraper.warc import warc_settings
+
+        settings.update(warc_settings(warc_dir))
+    if media or media_offsite:
+        settings["DZ_MEDIA"] = True
+        settings["DZ_MEDIA_OFFSITE"] = media_offsite
     for override in overrides:
         name, _, value = override.partition("=")
         settings[name.strip()] = value
@@ -79,7 +95,35 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, delay, co
         click.echo(f"dzarchive: {exc}", err=True)
         sys.exit(EXIT_OTHER_SITE)
     click.echo(result.summary(verbose=bool(verbose)))
+    if wacz_file and result.exit_code != EXIT_LOCKED:
+        _pack_wacz(db, wacz_file)
     sys.exit(result.exit_code)
+
+
+def _pack_wacz(db: str, output: str, warcs: tuple = ()) -> None:
+    from scraper.wacz import WaczError, pack_wacz
+
+    try:
+        packed = pack_wacz(db, output, warcs=[Path(w) for w in warcs] or None)
+    except WaczError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {packed.path}: {packed.warcs} WARC file(s), {packed.pages} pages, {packed.size} bytes")
+
+
+@cli.command()
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="The WACZ file to write (default: ARCHIVE with .wacz).")
+@click.option("--warc", "warcs", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Pack these WARC files instead of those the archive's crawls wrote (repeatable).")
+def wacz(archive, output, warcs):
+    """Pack the WARC files of ARCHIVE's crawls (--warc), a CDXJ index and pages.jsonl into a WACZ file.
+
+    pages.jsonl lists every thread page, titled from the archive. ReplayWeb.page opens the result.
+    """
+    if not Path(archive).is_file():
+        raise click.ClickException(f"no archive at {archive}")
+    _pack_wacz(archive, output or str(Path(archive).with_suffix(".wacz")), warcs)
 
 
 @cli.command()
@@ -134,10 +178,29 @@ def parse(page, url, content_type, date_header, timezone_name):
 @click.option("--db", default=DEFAULT_DB, show_default=True, help="The archive whose kept pages to read again.")
 @click.option("--all", "all_pages", is_flag=True, help="Every kept page, not only those that could not be read.")
 @click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
-def reparse(db, all_pages, timezone_name):
-    """Parse the pages kept in the archive again (after a parser fix) and archive what they yield."""
+@click.option("--warc", "from_warc", is_flag=True,
+              help="Read the pages from the WARC FILES given instead, building or updating --db.")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+def reparse(db, all_pages, timezone_name, from_warc, files):
+    """Parse the pages kept in the archive again (after a parser fix) and archive what they yield.
+
+    With --warc FILES..., the pages come from WARC files (of a crawl with --warc): the archive is
+    rebuilt or updated from them alone.
+    """
     from scraper.reparse import reparse as run_reparse
 
+    if from_warc or files:
+        if not (from_warc and files):
+            raise click.UsageError("give WARC files with --warc: dzarchive reparse --warc FILE.warc.gz ...")
+        from scraper.reparse import WarcReadError, reparse_warc
+
+        try:
+            result = reparse_warc(db, list(files), timezone_name=timezone_name)
+        except WarcReadError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"read {result.pages} page(s) from {len(files)} WARC file(s): {result.readable} readable,"
+                   f" {result.rows} rows written to {db}")
+        sys.exit(0 if result.readable else 1)
     if not Path(db).exists():
         raise click.ClickException(f"no archive at {db}")
     result = run_reparse(db, only_unreadable=not all_pages, timezone_name=timezone_name)

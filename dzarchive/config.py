@@ -16,6 +16,8 @@ url = "http://bbs.example.com/forum.php"
 url = "http://bbs.other.example/forum-2-1.html"
 database = "data/other.db"     # any key above can be set per site
 full = true                    # walk everything, not only what changed
+warc = "data/other-warc"       # every exchange as WARC files in this folder
+media = true                   # images and attachments of posts (media_offsite = true: other hosts' images too)
 ```
 """
 from __future__ import annotations
@@ -25,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SITE_KEYS = {"url", "database", "timezone", "delay", "profiles", "cookies", "full", "keep_pages", "log_file",
-             "contact"}
+             "contact", "warc", "media", "media_offsite"}
 DEFAULTS = {"database": "data/archive.db", "timezone": "+08:00", "delay": None, "profiles": True, "cookies": None,
-            "full": False, "keep_pages": "failed", "log_file": None, "contact": None}
+            "full": False, "keep_pages": "failed", "log_file": None, "contact": None, "warc": None, "media": False,
+            "media_offsite": False}
 
 
 class ConfigError(ValueError):
@@ -48,6 +51,9 @@ class SiteJob:
     keep_pages: str = "failed"
     log_file: str | None = None
     contact: str | None = None
+    warc: str | None = None  # --warc DIR
+    media: bool = False
+    media_offsite: bool = False
     extra: dict = field(default_factory=dict)
 
     def crawl_args(self) -> list[str]:
@@ -65,6 +71,12 @@ class SiteJob:
             args += ["--log-file", self.log_file]
         if self.contact:
             args += ["--contact", self.contact]
+        if self.warc:
+            args += ["--warc", self.warc]
+        if self.media:
+            args.append("--media")
+        if self.media_offsite:
+            args.append("--media-offsite")
         return args
 
 
@@ -91,7 +103,7 @@ def load_config(path: str | Path) -> list[SiteJob]:
         if not site.get("url"):
             raise ConfigError(f"{path}: site {number} has no url")
         merged = {**DEFAULTS, **data, **site}
-        for key in ("database", "cookies", "log_file"):
+        for key in ("database", "cookies", "log_file", "warc"):
             if merged.get(key):
                 merged[key] = str((path.parent / merged[key]).resolve()) if not Path(merged[key]).is_absolute() \
                     else merged[key]

@@ -179,8 +179,10 @@ def _quiet_broken_pipe(function):
 @click.option("--gzip", "compress", is_flag=True, help="Write gzip (also when OUTPUT ends in .gz).")
 @click.option("--changes", "with_changes", is_flag=True,
               help="Add each post's changes between crawls (new, edited, gone: when, which crawl, which page).")
+@click.option("--media", is_flag=True,
+              help="Give each attachment its media object: the crawl --media download (sha256, path under DB.media/).")
 @_quiet_broken_pipe
-def export(db, output, forums, tids, since, until, search_query, flat, compress, with_changes):
+def export(db, output, forums, tids, since, until, search_query, flat, compress, with_changes, media):
     """Export threads as JSON Lines: one thread per line with its forum and posts in floor order.
 
     Each post carries its attachments, earlier revisions and its author with the author's latest
@@ -196,11 +198,11 @@ def export(db, output, forums, tids, since, until, search_query, flat, compress,
     compress = compress or output.endswith(".gz")
     if output == "-":
         result = research.export_jsonl(archive, sys.stdout.buffer, selection, flat=flat, compress=compress,
-                                       changes=with_changes)
+                                       changes=with_changes, media=media)
     else:
         with open(output, "wb") as out:
             result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress,
-                                           changes=with_changes)
+                                           changes=with_changes, media=media)
     where = "stdout" if output == "-" else output
     what = f"{result.posts:,} posts" if flat else f"{result.threads:,} threads ({result.posts:,} posts)"
     click.echo(f"exported {what} to {where}", err=True)

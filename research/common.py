@@ -19,6 +19,8 @@ from archive.access import open_archive
 # ``posts.quotes``; ``user_stats`` only as each author's latest row; ``post_revisions`` and
 # ``user_stats`` row ids and crawl ids are not carried (they number rows of this archive only).
 EXPORTED_TABLES = ("forums", "threads", "posts", "quotes", "post_revisions", "attachments", "users", "user_stats")
+# What an attachment's ``media`` object carries (``export --media``): the download, and the file under ARCHIVE.media/.
+MEDIA_EXPORT_COLUMNS = ("status", "sha256", "size", "content_type", "path", "fetched_at")
 _NOT_EXPORTED = {"post_revisions": {"id", "pid", "crawl_id"}, "attachments": {"pid"},
                  "user_stats": {"id", "uid", "crawl_id"}}
 

@@ -22,9 +22,9 @@ import sqlite_utils
 import schemas
 from archive.fulltext import ensure_search
 
+from .common import (EXPORTED_TABLES, MEDIA_EXPORT_COLUMNS, Selection, _database, _thread_where, archive_zone,
+                     exported_columns, parse_search, time_bound)
 from .schema import EXPORT_CHANGE_COLUMNS
-from .common import (EXPORTED_TABLES, Selection, _database, _thread_where, archive_zone, exported_columns,
-                     parse_search, time_bound)
 from .text_search import _text_match
 
 # -- export ---------------------------------------------------------------------------------------
@@ -181,9 +181,10 @@ class _Exporter:
     caches) and its JSON text is spliced into the lines, which is half the cost of an export otherwise.
     """
 
-    def __init__(self, db: sqlite_utils.Database, sel: Selection, changes: bool = False):
+    def __init__(self, db: sqlite_utils.Database, sel: Selection, changes: bool = False, *, media: bool = False):
         self.db, self.conn, self.sel = db, db.conn, sel
         self.changes = changes
+        self.media = media  # each attachment gets ``media``: its download (--media), or null
         self.post_columns = exported_columns("posts")
         # Flat lines and the side streams rely on archive.json listing pid, tid first.
         assert self.post_columns[:2] == ["pid", "tid"], self.post_columns[:2]
@@ -256,6 +257,22 @@ class _Exporter:
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid, c.at, c.kind")
         return _Side(self.conn.execute(sql, self.params), columns, [])
 
+    def _attachments(self) -> _Side:
+        """The attachments stream; with ``media``, each row also carries its ``media`` row (or null)."""
+        if not self.media:
+            return self._side("attachments", "a", "a.rowid")
+        columns = exported_columns("attachments")
+        media = "NULL"
+        if self.db["media"].exists():
+            fields = ", ".join(f"'{c}', m.[{c}]" for c in MEDIA_EXPORT_COLUMNS)
+            media = f"CASE WHEN m.url IS NULL THEN NULL ELSE json_object({fields}) END"
+        sql = (f"SELECT p.pid, {_select_list(self.conn, 'attachments', 'a', columns)}, {media}"
+               f" FROM attachments a JOIN posts p ON p.pid = a.pid LEFT JOIN threads t ON t.tid = p.tid"
+               + (" LEFT JOIN media m ON m.url = a.url" if media != "NULL" else "")
+               + f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid, a.rowid")
+        return _Side(self.conn.execute(sql, self.params), columns + ["media"],
+                     _json_columns("attachments", columns) + [len(columns)])
+
     def _posts(self, flat: bool) -> Iterator[tuple[dict, tuple[dict | None, str]]]:
         """(post dict without ``user``, author entry) in (tid, floor, pid) order."""
         columns = self.post_columns
@@ -263,7 +280,7 @@ class _Exporter:
         extra = ", t.fid, t.title" if flat else ""
         sql = (f"SELECT {select}{extra} FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
-        attachments = self._side("attachments", "a", "a.rowid")
+        attachments = self._attachments()
         revisions = self._side("post_revisions", "r", "r.id")
         changes = self._changes()
         author = self.author
@@ -307,7 +324,7 @@ class _Exporter:
             return
         sql = (f"SELECT p.pid, p.tid, p.author_uid, {body} FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
-        attachments = self._side("attachments", "a", "a.rowid")
+        attachments = self._attachments()
         revisions = self._side("post_revisions", "r", "r.id")
         changes = self._changes()
         author_json = self.author_json
@@ -374,33 +391,36 @@ class ExportResult:
 
 
 def iter_threads(db: sqlite_utils.Database | str | Path, selection: Selection | None = None, *,
-                 changes: bool = False) -> Iterator[dict]:
+                 changes: bool = False, media: bool = False) -> Iterator[dict]:
     """Export dicts, one per thread: its columns, ``forum``, then ``posts`` in floor order.
 
     In: an archive (or its path) and a :class:`Selection`; ``changes`` adds each post's ``changes`` (its
-    ``post_changes`` rows). Holds one thread in memory at a time.
+    ``post_changes`` rows); ``media`` adds each attachment's ``media`` row (``--media`` downloads). Holds one
+    thread in memory at a time.
     """
     db = _database(db)
-    for thread, (forum, _), posts in _Exporter(db, selection or Selection(), changes).threads():
+    for thread, (forum, _), posts in _Exporter(db, selection or Selection(), changes, media=media).threads():
         thread["forum"] = forum
         thread["posts"] = list(posts)
         yield thread
 
 
 def iter_posts(db: sqlite_utils.Database | str | Path, selection: Selection | None = None, *,
-               changes: bool = False) -> Iterator[dict]:
+               changes: bool = False, media: bool = False) -> Iterator[dict]:
     """Flat export dicts, one per post, each with ``fid`` and ``thread_title``; (tid, floor) order."""
     db = _database(db)
-    yield from _Exporter(db, selection or Selection(), changes).posts(flat=True)
+    yield from _Exporter(db, selection or Selection(), changes, media=media).posts(flat=True)
 
 
 def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selection: Selection | None = None, *,
-                 flat: bool = False, compress: bool = False, changes: bool = False) -> ExportResult:
+                 flat: bool = False, compress: bool = False, changes: bool = False, media: bool = False
+                 ) -> ExportResult:
     """Write the selection as JSON Lines (UTF-8, real characters, compact) to the binary stream ``out``.
 
     In: an archive, a writable binary file, what to select, ``flat`` for one post per line, ``compress``
     for gzip, ``changes`` to add each post's ``changes`` (new, edited, gone: its ``post_changes`` rows, which
-    say when it was found gone and by which page). Out: how many threads and posts were written. Each line is the JSON of what
+    say when it was found gone and by which page), ``media`` to give each attachment its ``media`` object (the
+    ``--media`` download or null). Out: how many threads and posts were written. Each line is the JSON of what
     :func:`iter_threads` (or :func:`iter_posts`) yields. Streams: posts are encoded one by one and
     written in ~1 MiB chunks, so memory does not grow with the archive nor with a thread's length.
     The whole export reads one snapshot of the archive (one read transaction), even during a crawl.
@@ -426,7 +446,7 @@ def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selecti
     if own_transaction:
         conn.execute("BEGIN")
     try:
-        exporter = _Exporter(db, sel, changes)
+        exporter = _Exporter(db, sel, changes, media=media)
         if flat:
             for _, text in exporter.encoded_posts(flat=True):
                 emit(text + "\n")

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import schemas
 from archive.fulltext import FTS_INDEXES, VIEW_DESCRIPTIONS
 
-from .common import exported_columns
+from .common import MEDIA_EXPORT_COLUMNS, exported_columns
 
 ISO_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 _TIME_COLUMNS = {"first_seen", "last_seen", "seen_from", "seen_until"}
@@ -73,6 +73,17 @@ def _object(table: str, extra: dict | None = None, *, first: dict | None = None)
             "required": list(props), "additionalProperties": False}
 
 
+def _attachment_object() -> dict:
+    """An attachment; ``export --media`` adds ``media`` (its ``media`` row's download fields, or null)."""
+    media = {"anyOf": [{"type": "object", "description": schemas.tables()["media"]["description"],
+                        "properties": {c: _column_schema("media", c) for c in MEDIA_EXPORT_COLUMNS},
+                        "additionalProperties": False}, {"type": "null"}],
+             "description": "With export --media: the file downloaded by crawl --media, or null"}
+    attachment = _object("attachments", {"media": media})
+    attachment["required"].remove("media")
+    return attachment
+
+
 def export_schema() -> dict:
     """The JSON Schema (draft 2020-12) of one export line, built from ``schemas/archive.json``.
 
@@ -120,7 +131,7 @@ def export_schema() -> dict:
             "user": _object("users", {"stats": dict(nullable_ref("user_stats"),
                                                     description="The user's latest user_stats row")}),
             "user_stats": _object("user_stats"),
-            "attachment": _object("attachments"),
+            "attachment": _attachment_object(),
             "revision": _object("post_revisions"),
             "change": {"type": "object", "description": "One change of a post between crawls (a post_changes row)",
                        "properties": {c: {"type": ["integer", "string", "null"], "description": d}
@@ -176,6 +187,13 @@ def datasette_metadata(database: str = "archive") -> dict:
         "databases": {database: {
             "tables": tables,
             "queries": {
+                "post_media": {
+                    "title": "Images and attachments of posts, with their downloads",
+                    "description": "Each attachment with the file crawl --media stored (path under ARCHIVE.media/).",
+                    "sql": ("SELECT a.pid, p.tid, a.kind, a.name, a.url, m.status, m.size, m.content_type, m.path\n"
+                            "FROM attachments a JOIN posts p ON p.pid = a.pid LEFT JOIN media m ON m.url = a.url\n"
+                            "WHERE :tid = '' OR p.tid = :tid\nORDER BY p.tid, p.floor, a.rowid"),
+                },
                 "posts_containing": {
                     "title": "Posts containing a word (any length)",
                     "description": "Substring match for words a trigram index cannot look up (盐帮, 法院).",

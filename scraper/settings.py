@@ -16,6 +16,9 @@ USER_AGENT = f"dzarchive/{VERSION} (Discuz! forum archiver)"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "scraper.useragent.ContactUserAgentMiddleware": 500,
+    # --warc: every exchange as received (before decompression at 590); --media-offsite: other hosts' robots.txt.
+    "scraper.warc.WarcMiddleware": 950,
+    "scraper.media.OffsiteRobotsMiddleware": 45,
 }
 ROBOTSTXT_OBEY = True
 
@@ -46,6 +49,7 @@ ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,
     "pipelines.store.StorePipeline": 300,
+    "pipelines.media.MediaPipeline": 400,  # --media only (NotConfigured otherwise)
 }
 
 # dzarchive's own settings (the CLI sets them from its options).
@@ -62,6 +66,17 @@ DZ_PROGRESS_BAR = False  # as a rich progress bar (the CLI's choice when stderr 
 DZ_PROGRESS_INTERVAL = 10.0  # seconds between plain progress lines when there is no bar
 
 EXTENSIONS = {"scraper.progress.Progress": 500}
+
+# --warc DIR: every exchange as WARC/1.1 records. At 950 the middleware is nearer the network than every
+# built-in one: it sees the final request headers and the response still content-encoded (HttpCompression
+# is at 590), and every redirect, retry and robots.txt fetch. Disabled (NotConfigured) without DZ_WARC_DIR.
+DZ_WARC_DIR = None  # folder for the .warc.gz files
+DZ_WARC_MAX_SIZE = 1_000_000_000  # bytes per WARC file before the next one starts
+
+# --media: the images and attachments posts show, stored content-addressed in DZ_MEDIA_DIR (default ARCHIVE.media/).
+DZ_MEDIA = False
+DZ_MEDIA_OFFSITE = False  # also images hosted on other sites
+DZ_MEDIA_DIR = None
 
 FEED_EXPORT_ENCODING = "utf-8"
 # `scrapy crawl site -O items.jsonl`: each archived page's rows as JSON, without the raw bytes.

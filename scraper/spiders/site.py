@@ -37,6 +37,7 @@ from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutErro
 from archive.records import FetchError
 from archive.state import ArchiveState
 from pipelines.normalise import iso
+from scraper.media import MediaFetcher
 from scraper.items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_FLOOD, Link,
     ParsedPage,
@@ -105,6 +106,7 @@ class SiteSpider(scrapy.Spider):
         self.fetch_profiles = True
         self.tz = parse_tz(None)
         self.archive_state = ArchiveState(None)
+        self.media = MediaFetcher()  # --media: see scraper/media.py
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -121,6 +123,7 @@ class SiteSpider(scrapy.Spider):
         # The site's own spellings, as earlier crawls archived them: how resumed pages are spelled.
         for kind, ident, page, url in spider.archive_state.page_urls():
             spider.urls.learn(kind, ident, page, url)
+        spider.media = MediaFetcher.from_crawler(crawler)
         return spider
 
     async def start(self):
@@ -172,6 +175,14 @@ class SiteSpider(scrapy.Spider):
         page.listed = response.meta.get("listed")
         yield page
         yield from self.follow(page, response.meta)
+        yield from self.media.requests(page, self)
+
+    # -- media (--media): requests and responses are scraper/media.py's; these only route them there ----
+    def parse_media(self, response):
+        yield self.media.parse(response)
+
+    def media_failed(self, failure):
+        yield self.media.failed(failure)
 
     def _identity(self, page: ParsedPage) -> Identity | None:
         """What the page is, by its own markup."""
