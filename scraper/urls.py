@@ -141,6 +141,18 @@ def canonical(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path or "/", urlencode(pairs), ""))
 
 
+def fid_in_href(href: str | None, resolve=None) -> int | None:
+    """The fid a forum link leads to: from the default spellings, else from ``resolve(href)`` (a site's
+    own rules, :meth:`SiteUrls.identify`, bound to the page's base URL), else ``None``."""
+    if not href:
+        return None
+    m = FID_IN_HREF.search(href)
+    if m:
+        return int(m.group(1))
+    target = resolve(href) if resolve is not None else None
+    return target.fid if target is not None and target.kind == KIND_FORUMDISPLAY else None
+
+
 def uid_from_href(href: str | None) -> int | None:
     """The uid in a space/profile link (``home.php?mod=space&uid=5``, ``space-uid-5.html``, 7.x ``space.php?uid=5``)."""
     if not href:
@@ -177,6 +189,11 @@ class SiteUrls:
 
     def __init__(self):
         self._templates: dict[str, list[tuple[str, re.Pattern]]] = {}
+        self._pages: dict[str, Target] = {}  # URL -> what it turned out to be, for pages fetched
+
+    def remember(self, url: str, target: Target) -> None:
+        """``url`` was fetched and its page said what it is."""
+        self._pages[canonical(url)] = target
 
     def learn(self, kind: str, ident: int | None, page: int | None, url: str) -> None:
         """Learn the pattern behind ``url``, the address of page ``page`` of ``kind`` ``ident``."""
@@ -214,6 +231,9 @@ class SiteUrls:
         target = classify(url)
         if target.kind != "other":
             return target
+        known = self._pages.get(canonical(url))
+        if known is not None:
+            return known
         parts = urlsplit(url.replace("&amp;", "&"))
         local = parts.path + ("?" + parts.query if parts.query else "")
         for kind, templates in self._templates.items():

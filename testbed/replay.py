@@ -15,7 +15,12 @@ Routing follows what Discuz itself does (see the capture READMEs):
   (``thread-10-1-2.html`` is ``thread-10-1-1.html``);
 * ``&amp;`` (HTML-escaped ampersands) in a requested URL is read as ``&``;
 * a URL that is not listed but differs from a listed one only by ``page=1``
-  being present or absent serves that entry (listed URLs always win).
+  being present or absent serves that entry (listed URLs always win);
+* a static URL not listed serves the dynamic page it stands for under Discuz's default rewrite rules.
+
+The last two are *aliases*, spellings the capture never showed. ``ReplayServer(..., exact=True)``
+turns them off, so that a crawler that builds URLs of its own instead of following the site's links
+gets 404s, as it would on a live site with custom rules or ``Disallow: /*?*``.
 
 Anything else gets a small HTML 404. The server also works as a plain HTTP proxy
 (``http_proxy=http://127.0.0.1:PORT``): absolute request URIs such as
@@ -169,11 +174,12 @@ class Capture:
     seen in the manifest, lower case, without port).
     """
 
-    def __init__(self, folder: Path, entries: list[Entry]):
+    def __init__(self, folder: Path, entries: list[Entry], *, exact: bool = False):
         if not entries:
             raise ValueError(f"capture {folder} has an empty manifest")
         self.folder = folder
         self.entries = entries
+        self.exact = exact  # serve only what the manifest lists (no page=1 or rewrite aliases)
         first = urlsplit(entries[0].url)
         self.site = f"{first.scheme or 'http'}://{first.netloc}/"
         self.hosts = frozenset(h for h in (urlsplit(e.url).hostname for e in entries) if h)
@@ -224,13 +230,15 @@ class Capture:
             )
         return cls(folder, entries)
 
-    def lookup(self, url_or_path: str) -> Entry | None:
+    def lookup(self, url_or_path: str, *, exact: bool | None = None) -> Entry | None:
         """Return the entry that serves ``url_or_path`` under the routing rules, or None.
 
         Accepts an absolute URL, a path+query (``/forum.php?...``) or a relative one
         (``forum.php?...``); the host is ignored.
         """
         key = _route_key(url_or_path)
+        if self.exact if exact is None else exact:
+            return self._routes.get(key)
         entry = self._find(key)
         if entry is None:
             # Discuz's URL-rewrite rules (.htaccess / nginx) map static URLs onto the dynamic ones.
@@ -287,10 +295,10 @@ class _ReplayHandler(BaseHTTPRequestHandler):
         entry = None
         if not replay.strict_host or self._host_allowed(uri_host, capture):
             if replay.member_capture is not None and self._is_member(replay.member_cookie):
-                entry = replay.member_capture.lookup(path_query)
+                entry = replay.member_capture.lookup(path_query, exact=replay.exact or None)
                 if entry is not None and not entry.meta.get("logged_in", True):
                     entry = None  # a guest page of the member capture (its login form)
-            entry = entry or capture.lookup(path_query)
+            entry = entry or capture.lookup(path_query, exact=replay.exact or None)
         if entry is None:
             body = NOT_FOUND_TEMPLATE.format(html.escape(path_query)).encode("utf-8")
             self._respond(404, "text/html; charset=utf-8", {}, body, send_body)
@@ -372,8 +380,9 @@ class ReplayServer:
     def __init__(self, capture: Capture | str | os.PathLike[str], host: str = "127.0.0.1",
                  port: int = 0, *, verbose: bool = False, strict_host: bool = False,
                  member_capture: Capture | str | os.PathLike[str] | None = None,
-                 member_cookie: str | None = None):
+                 member_cookie: str | None = None, exact: bool = False):
         self._capture = _as_capture(capture)
+        self.exact = exact  # no aliases: only the spellings the manifest lists (see the module docstring)
         # A logged-in view of the same site: requests that carry the member_cookie are served
         # the member capture's logged-in pages first (the others as a guest sees them).
         self.member_capture = _as_capture(member_capture) if member_capture is not None else None

@@ -11,11 +11,13 @@ that states none. JSON answers of the mobile API (``api/mobile/index.php``) are 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timezone, tzinfo
+from urllib.parse import urljoin
 
 from ..items import (KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_UNKNOWN,
                      ParsedPage, User)
-from ..urls import classify
+from ..urls import Target, classify
 from .common import decode_body, detect_version, make_selector, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
@@ -33,11 +35,13 @@ __all__ = ["parse_page", "parse_thread_page", "parse_forum_page", "parse_index_p
 
 def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, http_status: int | None = 200,
                date_header: str | bytes | None = None, fetched_at: datetime | None = None,
-               tz: tzinfo | str | None = None) -> ParsedPage:
+               tz: tzinfo | str | None = None, identify: Callable[[str], Target] | None = None) -> ParsedPage:
     """Parse any Discuz! page.
 
     ``date_header`` (the response's ``Date``) anchors relative times such as ``3 天前``; without it
-    ``fetched_at`` (default: now) does. ``tz`` is the forum's time zone (default UTC+8).
+    ``fetched_at`` (default: now) does. ``tz`` is the forum's time zone (default UTC+8). ``identify``
+    reads an absolute URL in the site's own spelling (a crawler's :meth:`scraper.urls.SiteUrls.identify`,
+    which knows the rewrite rules its pages showed); without it, only Discuz's default spellings are read.
     """
     zone = parse_tz(tz)
     fetched_at = fetched_at or datetime.now(timezone.utc)
@@ -60,7 +64,8 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     try:
         page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at) if family == FAMILY_LEGACY else None
         if page is None:
-            page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at)
+            page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at,
+                                   resolve=_resolver(sel, url, identify))
         if page is None and family != FAMILY_LEGACY:
             # A version-less or mislabelled page: the 7.x readers may still know it.
             page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
@@ -92,7 +97,7 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {exc}")
     try:
-        page.links = page_links(sel, page)
+        page.links = page_links(sel, page, identify)
     except Exception:  # noqa: BLE001 - the page's items are kept; only where it leads is lost
         page.links = []
     _link_items(page)
@@ -116,8 +121,16 @@ def _finish(page: ParsedPage, http_status, content_type, date_header, charset, v
     return page
 
 
+def _resolver(sel, url: str, identify: Callable[[str], Target] | None) -> Callable[[str], Target] | None:
+    """``identify`` for the hrefs of this page (relative to its ``<base href>``), or ``None``."""
+    if identify is None:
+        return None
+    base = urljoin(url, sel.xpath("//base/@href").get() or "")
+    return lambda href: identify(urljoin(base, href.strip()))
+
+
 def _parse_x_family(sel, url: str, raw_text: str, *, now: datetime, tz: tzinfo,
-                    fetched_at: datetime) -> ParsedPage | None:
+                    fetched_at: datetime, resolve: Callable[[str], Target] | None = None) -> ParsedPage | None:
     """A Discuz! X page of any kind, or ``None`` when no X markup is recognised."""
     if is_thread_page(sel):
         return parse_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
@@ -127,11 +140,11 @@ def _parse_x_family(sel, url: str, raw_text: str, *, now: datetime, tz: tzinfo,
         return ParsedPage(url=url, kind=KIND_SPECIAL, status=special[0], message=special[1], fetched_at=fetched_at,
                           tid=target.tid, fid=target.fid, uid=target.uid, page=target.page)
     if is_forum_page(sel):
-        return parse_forum_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
+        return parse_forum_page(sel, url, now=now, tz=tz, fetched_at=fetched_at, resolve=resolve)
     if is_profile_page(sel):
         return parse_profile_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
     if is_index_page(sel):
-        return parse_index_page(sel, url, fetched_at=fetched_at, now=now, tz=tz)
+        return parse_index_page(sel, url, fetched_at=fetched_at, now=now, tz=tz, resolve=resolve)
     return None
 
 

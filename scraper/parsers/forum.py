@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from parsel import Selector
 
 from ..items import Forum, ParsedPage, Thread
-from ..urls import FID_IN_HREF, GID_IN_HREF, classify, uid_from_href
+from ..urls import GID_IN_HREF, classify, fid_in_href, uid_from_href
 from .common import current_page, page_count, script_ids, type_prefix
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
@@ -35,11 +35,14 @@ def is_forum_page(sel: Selector) -> bool:
 
 
 def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
-                     fetched_at: datetime | None = None) -> ParsedPage:
-    """Parse a ``forumdisplay`` page: the forum (with its parent), sub-forums, thread rows, page count."""
+                     fetched_at: datetime | None = None, resolve=None) -> ParsedPage:
+    """Parse a ``forumdisplay`` page: the forum (with its parent), sub-forums, thread rows, page count.
+
+    ``resolve(href)`` reads forum links in a site's own spelling (see :func:`scraper.urls.fid_in_href`).
+    """
     target = classify(url)
     page = ParsedPage(url=url, kind="forumdisplay", fetched_at=fetched_at)
-    forum, parents = _forum_from_breadcrumb(sel, target.fid)
+    forum, parents = _forum_from_breadcrumb(sel, target.fid, resolve)
     page.fid = forum.fid if forum else target.fid
     page.page = current_page(sel, target.page, "//span[@id='fd_page_top']")
     page.pages = page_count(sel, "//span[@id='fd_page_top']//div[contains(concat(' ', @class, ' '), ' pg ')]"
@@ -48,12 +51,11 @@ def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz
     page.forums.extend(parents)
     if forum:
         page.forums.append(forum)
-    for link in sel.xpath("//div[starts-with(@id, 'subforum_')]//td//h2/a[contains(@href, 'fid=') or contains(@href, 'forum-')]"):
-        m = FID_IN_HREF.search(link.attrib.get("href", ""))
-        if not m or int(m.group(1)) == page.fid:
+    for link in sel.xpath("//div[starts-with(@id, 'subforum_')]//td//h2/a"):
+        sub_fid = fid_in_href(link.attrib.get("href"), resolve)
+        if sub_fid is None or sub_fid == page.fid:
             continue
-        sub = Forum(fid=int(m.group(1)), name=tidy_text(link.xpath("string()").get()) or None,
-                    parent_fid=page.fid, type="sub")
+        sub = Forum(fid=sub_fid, name=tidy_text(link.xpath("string()").get()) or None, parent_fid=page.fid, type="sub")
         row = link.xpath("ancestor::tr[1]")
         if row:
             forum_row_counts(row[0], sub, now=now, tz=tz)
@@ -83,18 +85,19 @@ def list_rows(rows, fid: int | None, parse_row) -> list[Thread]:
     return threads
 
 
-def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None) -> tuple[Forum | None, list[Forum]]:
+def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None, resolve=None) -> tuple[Forum | None, list[Forum]]:
     """The listed forum and its ancestors (category ``gid`` and parent forum) from ``div#pt``."""
     chain: list[Forum] = []
     for a in sel.xpath("//div[@id='pt']//a"):
         href = a.attrib.get("href", "")
         name = tidy_text(a.xpath("string()").get()) or None
         gm = GID_IN_HREF.search(href)
-        fm = FID_IN_HREF.search(href)
+        fid = fid_in_href(href, resolve) if "forumdisplay" in href or re.search(r"forum-\d+-\d+\.html", href) or \
+            resolve is not None else None
         if gm and "forum.php" in href:
             chain.append(Forum(fid=int(gm.group(1)), name=name, type="group"))
-        elif fm and ("forumdisplay" in href or re.search(r"forum-\d+-\d+\.html", href)):
-            chain.append(Forum(fid=int(fm.group(1)), name=name, type="forum"))
+        elif fid is not None:
+            chain.append(Forum(fid=fid, name=name, type="forum"))
     for parent, child in zip(chain, chain[1:]):
         child.parent_fid = parent.fid
         if parent.type != "group":
@@ -104,8 +107,13 @@ def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None) -> tuple[For
         fid = script_ids(sel)[0] or (chain[-1].fid if chain and chain[-1].type != "group" else None)
     forum = next((f for f in reversed(chain) if f.fid == fid and f.type != "group"), None)
     if forum is None and fid is not None:
-        name = tidy_text(sel.xpath("string(//h1//a[contains(@href, 'fid=') or contains(@href, 'forum-')])").get()) or None
+        name = tidy_text(sel.xpath("string(//h1//a[contains(@href, 'fid=') or contains(@href, 'forum-')])").get()
+                         or sel.xpath("string(//div[contains(@class, 'bm_h')]//h1/a)").get() or "") or None
         forum = Forum(fid=fid, name=name)
+        if chain:
+            # The breadcrumb ends with the forum itself as text: what it shows before it is its parent.
+            forum.parent_fid = chain[-1].fid
+            forum.type = "forum" if chain[-1].type == "group" else "sub"
     parents = [f for f in chain if forum is None or f.fid != forum.fid or f.type == "group"]
     return forum, parents
 

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from parsel import Selector
 
 from ..items import Forum, ParsedPage
-from ..urls import FID_IN_HREF, GID_IN_HREF
+from ..urls import FID_IN_HREF, GID_IN_HREF, fid_in_href
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .numbers import parse_int
@@ -47,8 +47,11 @@ def is_index_page(sel: Selector) -> bool:
 
 
 def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = None, now: datetime | None = None,
-                     tz: tzinfo = DEFAULT_TZ) -> ParsedPage:
-    """Parse the forum index: each category (a Discuz "group" forum) and the forums in it."""
+                     tz: tzinfo = DEFAULT_TZ, resolve=None) -> ParsedPage:
+    """Parse the forum index: each category (a Discuz "group" forum) and the forums in it.
+
+    ``resolve(href)`` reads forum links in a site's own spelling (see :func:`scraper.urls.fid_in_href`).
+    """
     page = ParsedPage(url=url, kind="index", fetched_at=fetched_at)
     seen: set[int] = set()
     for block in sel.xpath("//div[starts-with(@id, 'category_')]"):
@@ -63,13 +66,11 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
             seen.add(gid)
             page.forums.append(Forum(fid=gid, name=name or None, type="group"))
         for cell in block.xpath(".//td[.//h2] | .//dl[.//dt//a]"):
-            links = cell.xpath(f".//h2/a[{_FORUM_LINK}] | .//dt/a[{_FORUM_LINK}]")
-            if not links:
+            links = cell.xpath(f".//h2/a[{_FORUM_LINK}] | .//dt/a[{_FORUM_LINK}]") if resolve is None else \
+                cell.xpath(".//h2/a | .//dt/a")
+            fid = fid_in_href(links[0].attrib.get("href"), resolve) if links else None
+            if fid is None:
                 continue
-            fm = FID_IN_HREF.search(links[0].attrib.get("href", ""))
-            if not fm:
-                continue
-            fid = int(fm.group(1))
             if fid not in seen:
                 seen.add(fid)
                 desc = tidy_text(cell.xpath("string(.//p[contains(@class, 'xg2')])").get() or "") or None
@@ -78,11 +79,11 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
                 row = cell.xpath("ancestor::tr[1]")
                 page.forums.append(forum_row_counts(row[0], forum, now=now, tz=tz) if row else forum)
             # "子版块:" links listed under a forum on the index.
-            for sub in cell.xpath(f".//p//a[{_FORUM_LINK}]"):
-                sm = FID_IN_HREF.search(sub.attrib.get("href", ""))
-                if sm and int(sm.group(1)) not in seen:
-                    seen.add(int(sm.group(1)))
-                    page.forums.append(Forum(fid=int(sm.group(1)), name=tidy_text(sub.xpath("string()").get()) or None,
+            for sub in cell.xpath(f".//p//a[{_FORUM_LINK}]" if resolve is None else ".//p//a"):
+                sub_fid = fid_in_href(sub.attrib.get("href"), resolve)
+                if sub_fid is not None and sub_fid not in seen:
+                    seen.add(sub_fid)
+                    page.forums.append(Forum(fid=sub_fid, name=tidy_text(sub.xpath("string()").get()) or None,
                                              parent_fid=fid, type="sub"))
     return page
 

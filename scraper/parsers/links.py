@@ -9,8 +9,8 @@ around it, which states ids whatever the URLs look like:
   (``a.prev``, ``a.nxt``);
 - a thread row (``tbody#normalthread_TID``) gives the tid of its title link and of the page links
   after it (``span.tps``);
-- a forum row of the index (``div#category_GID`` ``h2 a``) is a forum link even when its URL is in a
-  spelling no default rule reads (its list page states its fid when fetched).
+- a forum row of the index (``div#category_GID`` ``h2 a``) or of a list page's sub-forums is a forum link
+  even when its URL is in a spelling no default rule reads (its list page states its fid when fetched).
 
 Every other link is read by its URL, with the default Discuz rules (:func:`scraper.urls.classify`).
 """
@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from ..items import KIND_FORUMDISPLAY, KIND_PROFILE, KIND_VIEWTHREAD, Link, ParsedPage
-from ..urls import classify
+from ..urls import classify as default_classify
 
 _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
 # Cheap test before the URL is parsed: words every default spelling of a followed page contains.
@@ -36,16 +36,21 @@ _ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
 _FORUM_ROW_LINKS = ("//div[starts-with(@id, 'category_')]//h2/a | //div[starts-with(@id, 'category_')]//dt/a"
                     " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forum_block ')]//h2/a"
                     " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
+# A list page's sub-forum rows: X ``div#subforum_FID``, 7.x ``div#subforum`` / ``table.list``.
+_SUBFORUM_ROW_LINKS = ("//div[starts-with(@id, 'subforum')]//h2/a"
+                       " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
 _PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
 _CLASSES = {"prev": -1, "nxt": 1, "next": 1}
 
 
-def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
+def page_links(sel: Selector, page: ParsedPage, identify=None) -> list[Link]:
     """Every link ``page`` shows to a forum list page, a thread page or a profile, each URL once.
 
-    In: the page's selector and what its parser read from it (kind, ids, page number). Out: links
-    with absolute URLs as the site spells them, markup-identified ones first.
+    In: the page's selector, what its parser read from it (kind, ids, page number) and ``identify``
+    (absolute URL -> :class:`~scraper.urls.Target`; default :func:`~scraper.urls.classify`, Discuz's default
+    spellings). Out: links with absolute URLs as the site spells them, markup-identified ones first.
     """
+    classify = identify or default_classify
     base = urljoin(page.url, sel.xpath("//base/@href").get() or "")
     links: list[Link] = []
     seen: set[str] = set()
@@ -81,14 +86,15 @@ def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
                     add(KIND_VIEWTHREAD, a.attrib["href"], tid, number)
                 elif target.kind == "other" and text and number is None and "xst" in a.attrib.get("class", ""):
                     add(KIND_VIEWTHREAD, a.attrib["href"], tid, 1)
-    if page.kind == "index":
-        for a in sel.xpath(_FORUM_ROW_LINKS):
+    rows = _FORUM_ROW_LINKS if page.kind == "index" else _SUBFORUM_ROW_LINKS if page.kind == KIND_FORUMDISPLAY else None
+    if rows:
+        for a in sel.xpath(rows):
             href = a.attrib.get("href", "")
             if classify(urljoin(base, href)).kind == "other" and "gid=" not in href:
                 add(KIND_FORUMDISPLAY, href, None)
     for a in sel.xpath(_ANCHORS):
         href = a.attrib["href"]
-        if not _MAYBE_PAGE.search(href):
+        if identify is None and not _MAYBE_PAGE.search(href):
             continue
         target = classify(urljoin(base, href))
         if target.kind not in _FOLLOWED_KINDS:

@@ -43,7 +43,7 @@ from scraper.items import (
     ParsedPage,
 )
 from scraper.parsers import parse_page, parse_tz
-from scraper.urls import SiteUrls, classify
+from scraper.urls import SiteUrls, Target, classify
 
 PRIORITY_INDEX = 0
 PRIORITY_FORUM = 10
@@ -147,7 +147,7 @@ class SiteSpider(scrapy.Spider):
             response.url, response.body,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
             http_status=response.status, date_header=response.headers.get("Date"),
-            fetched_at=datetime.now(timezone.utc), tz=self.tz,
+            fetched_at=datetime.now(timezone.utc), tz=self.tz, identify=self.urls.identify,
         )
         if page.status in RETRY_STATES:
             # Flood control or the anti-theft challenge: the page is fine, we were too fast.
@@ -166,6 +166,8 @@ class SiteSpider(scrapy.Spider):
         identity = self._identity(page) or wanted
         if response.meta.get("start"):
             self._set_scope(page)
+        elif response.meta.get("subforum") and page.fid and self.scope == KIND_FORUMDISPLAY:
+            self.scope_ids.add(page.fid)  # linked as a sub-forum in a spelling that did not say its fid
         self._learn(page, response.url)
         if identity is not None:
             if identity in self.archived:
@@ -208,6 +210,8 @@ class SiteSpider(scrapy.Spider):
         identity = self._identity(page)
         if identity is not None and identity[0] != KIND_PROFILE:
             self.urls.learn(identity[0], identity[1], identity[2], url)
+            ident = {"tid" if identity[0] == KIND_VIEWTHREAD else "fid": identity[1]}
+            self.urls.remember(url, Target(identity[0], page=identity[2], **ident))
         for link in page.links:
             if link.id is None:
                 target = self.urls.identify(link.url)
@@ -258,6 +262,10 @@ class SiteSpider(scrapy.Spider):
     def _follow_list(self, page: ParsedPage, links: dict[str, list[Link]]):
         figures = {f.fid: f for f in page.forums}
         for link in links.get(KIND_FORUMDISPLAY, ()):
+            if link.id is None:
+                # A sub-forum row whose link no rule reads yet: its list page will say its fid.
+                yield from self._emit(link, PRIORITY_FORUM, subforum=True)
+                continue
             if link.id == page.fid or link.page != 1:
                 continue
             forum = figures.get(link.id)
@@ -358,7 +366,7 @@ class SiteSpider(scrapy.Spider):
             yield request
 
     def _request(self, link: Link, priority: float, *, onward: bool = False, listed: dict | None = None,
-                 url: str | None = None) -> scrapy.Request | None:
+                 url: str | None = None, subforum: bool = False) -> scrapy.Request | None:
         """A request for the page ``link`` leads to, or ``None`` when this crawl requested that page already."""
         # A profile's two spellings are two pages (the space's front page may show a feed, not figures).
         number = link.rank if link.kind == KIND_PROFILE else link.page
@@ -372,6 +380,8 @@ class SiteSpider(scrapy.Spider):
             meta["onward"] = True
         if listed:
             meta["listed"] = listed
+        if subforum:
+            meta["subforum"] = True
         return scrapy.Request(url or link.url, callback=self.parse, errback=self.on_error, priority=int(priority),
                               meta=meta, cookies=self.cookies)
 
@@ -401,6 +411,9 @@ class SiteSpider(scrapy.Spider):
         tried = self.requested.get(identity, [])
         candidates = self.spellings.get(identity, []) + self.urls.urls_for(identity[0], identity[1], identity[2],
                                                                           request.url)
+        if identity[0] == KIND_PROFILE:
+            # A profile's other spelling is the space's front page, which most sites show the figures on too.
+            candidates += [url for key, urls in self.spellings.items() if key[:2] == identity[:2] for url in urls]
         fresh = next((url for url in candidates if url not in tried), None)
         if fresh is None:
             return None

@@ -1,0 +1,209 @@
+"""Crawling forums as they are really set up (issue 8): rewritten URLs, mixed spellings, a sub-folder with
+changed rewrite rules, robots.txt that forbids every ``?``, redirects of dynamic spellings, and one site
+per archive.
+
+Capture F is a real Discuz! X3.5 install with URL rewriting on. Each site is replayed with
+``exact=True``: only the spellings its manifest lists are served, so a crawler that invents URLs
+instead of following the site's own links archives nothing.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+
+import pytest
+
+from testbed import variants
+from testbed.replay import ReplayServer
+
+from .conftest import FIXTURES, SITE_A, expected, requires_fixtures
+from .ground_truth import bbcode_text, capture_facts, extcredit_names
+from .test_e2e import fast, run_cli, snapshot
+
+pytestmark = requires_fixtures
+SITE_F = FIXTURES / "discuz-x35-utf8-f"
+START_F = "http://bbs.sample.test/forum.php"
+
+
+def crawl(folder, start: str, db, *extra: str, exact: bool = True):
+    """One `dzarchive crawl` of a replayed site; returns the result and the paths the server was asked for."""
+    with ReplayServer(folder, exact=exact) as server:
+        result = run_cli(*fast("crawl", start, "--db", str(db), *extra), proxy=server.url)
+        return result, list(server.requests)
+
+
+def assert_archive_is_the_site(db, folder=SITE_F, *, profiles: bool = True) -> None:
+    """The archive equals the capture's database ground truth: threads, posts, posters and their figures."""
+    truth, facts = expected(folder), capture_facts(folder)
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    threads = {r["tid"]: r for r in conn.execute("SELECT * FROM threads")}
+    visible = [t for t in truth["threads"] if t["tid"] not in truth["hidden_threads"]]
+    assert set(threads) == {t["tid"] for t in visible}
+    for want in visible:
+        got = threads[want["tid"]]
+        assert (got["fid"], got["title"], got["author"], got["author_uid"], got["replies"]) == (
+            want["fid"], want["title"], want["author"], want["authorid"], want["replies"]), want["tid"]
+        assert (got["is_sticky"], got["is_digest"], got["is_closed"]) == (
+            int(want["displayorder"] > 0), want["digest"], want["closed"]), want["tid"]
+        assert datetime.fromisoformat(got["created_at"]) == datetime.fromisoformat(want["dateline"])
+        assert got["pages"] == -(-(want["replies"] + 1) // facts.posts_per_page), want["tid"]
+        # A live counter, read after this capture: the pages showed no more than the database then had.
+        assert got["views"] <= want["views"] if facts.views_read_after_capture else got["views"] >= want["views"]
+    posts = {r["pid"]: r for r in conn.execute("SELECT * FROM posts")}
+    assert set(posts) == {p["pid"] for p in truth["posts"] if p["visible_to_guest"]}
+    for want in truth["posts"]:
+        got = posts[want["pid"]]
+        assert (got["tid"], got["floor"], bool(got["is_first"]), got["author"], got["author_uid"]) == (
+            want["tid"], want["position"], want["first"], want["author"], want["authorid"]), want["pid"]
+        assert got["posted_at"] == want["dateline"], want["pid"]
+        assert got["content_text"] == bbcode_text(want["message_bbcode"]), want["pid"]
+    posters = {p["authorid"] for p in truth["posts"]}
+    users = {r["uid"]: r for r in conn.execute("SELECT * FROM users")}
+    assert set(users) == posters
+    names = extcredit_names(truth, facts)
+    for want in (u for u in truth["users"] if u["uid"] in posters):
+        got = users[want["uid"]]
+        assert (got["username"], got["group_id"]) == (want["username"], want["groupid"])
+        if not profiles:
+            continue
+        stats = conn.execute("SELECT * FROM user_stats WHERE uid = ? AND source = 'profile'", [want["uid"]]).fetchone()
+        assert stats is not None, want["uid"]
+        assert (stats["credits"], stats["threads"], stats["posts"], stats["online_hours"]) == (
+            want["credits"], want["threads"], want["posts"], want["oltime"]), want["uid"]
+        extcredits = json.loads(stats["extcredits"])
+        assert {name: extcredits[name]["value"] for name in names.values()} == {
+            name: want[key] for key, name in names.items()}, want["uid"]
+        assert datetime.fromisoformat(got["registered_at"]) == datetime.fromisoformat(
+            want["regdate"].replace(" ", "T")).replace(second=0)
+    forums = {r["fid"]: r for r in conn.execute("SELECT * FROM forums")}
+    for want in truth["forums"]:
+        assert (forums[want["fid"]]["name"], forums[want["fid"]]["parent_fid"]) == (want["name"], want["parent_fid"])
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def site_f(tmp_path_factory):
+    db = tmp_path_factory.mktemp("f") / "f.db"
+    result, requested = crawl(SITE_F, START_F, db)
+    return db, result, requested
+
+
+def test_a_rewritten_site_is_archived_whole_by_its_own_links(site_f):
+    db, result, requested = site_f
+    assert result.returncode == 0, result.stderr
+    assert_archive_is_the_site(db)
+    # Nothing but what the site linked, each page once although lists, pagers and redirects spell it apart.
+    listed = {e["url"].split("bbs.sample.test", 1)[1] for e in json.loads((SITE_F / "manifest.json").read_text())}
+    assert set(requested) <= listed
+    assert len(requested) == len(set(requested))
+    # The archive keeps the links the site showed: rewritten list and thread links, the pager's dynamic ones.
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT url FROM forums WHERE fid = 36").fetchone() == ("http://bbs.sample.test/forum-36-1.html",)
+    assert conn.execute("SELECT url FROM threads WHERE tid = 9").fetchone() == ("http://bbs.sample.test/thread-9-1-2.html",)
+    assert conn.execute("SELECT url FROM thread_pages WHERE tid = 8 AND page = 2").fetchone() == (
+        "http://bbs.sample.test/forum.php?mod=viewthread&tid=8&extra=page%3D1&page=2",)
+
+
+def test_an_unchanged_rewritten_site_costs_at_most_five_percent(site_f, tmp_path):
+    db, _, first = site_f
+    again = tmp_path / "again.db"
+    again.write_bytes(db.read_bytes())
+    result, requested = crawl(SITE_F, START_F, again)
+    assert result.returncode == 0, result.stderr
+    assert sorted(requested) == ["/forum.php", "/robots.txt"]
+    assert len(requested) <= 0.05 * len(first)
+
+
+def test_a_sub_folder_with_changed_rewrite_rules(tmp_path):
+    site = variants.custom_rules(SITE_F, tmp_path / "site")
+    db = tmp_path / "bbs.db"
+    result, requested = crawl(site, "http://bbs.sample.test/bbs/forum.php", db)
+    assert result.returncode == 0, result.stderr
+    assert_archive_is_the_site(db)
+    # Its threads and forums were followed in the admin's spelling, which no default rule reads.
+    assert "/bbs/thread/8/1" in requested and "/bbs/forum/36/2" in requested
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT url FROM threads WHERE tid = 8").fetchone() == ("http://bbs.sample.test/bbs/thread/8/1",)
+
+
+def test_robots_txt_forbidding_every_query_is_obeyed_with_the_static_spellings(tmp_path):
+    site = variants.robots(SITE_F, tmp_path / "site", "User-agent: *\nDisallow: /*?*\n")
+    db = tmp_path / "robots.db"
+    result, requested = crawl(site, START_F, db)
+    assert result.returncode == 0, result.stderr
+    assert not [path for path in requested if "?" in path]
+    # The in-thread pager is dynamic; the list rows' page links and the space pages are not.
+    assert_archive_is_the_site(db)
+    assert "robots.txt kept" not in result.stdout
+
+
+def test_pages_robots_txt_leaves_no_spelling_for_are_counted(tmp_path):
+    site = variants.robots(SITE_F, tmp_path / "site", "User-agent: *\nDisallow: /*?*\nDisallow: /space-uid-\n")
+    db = tmp_path / "robots.db"
+    result, requested = crawl(site, START_F, db)
+    assert result.returncode == 0, result.stderr
+    assert_archive_is_the_site(db, profiles=False)
+    # The twelve posters' profiles have only forbidden spellings.
+    assert "robots.txt kept the crawl from 12 page(s)" in result.stdout
+    assert sqlite3.connect(db).execute("SELECT robots_forbidden FROM crawls").fetchone() == (12,)
+
+
+def test_dynamic_spellings_redirected_to_static_ones_are_archived_once(tmp_path):
+    site = variants.redirect_dynamic(SITE_F, tmp_path / "site")
+    db = tmp_path / "redirect.db"
+    result, requested = crawl(site, START_F, db)
+    assert result.returncode == 0, result.stderr
+    assert_archive_is_the_site(db)
+    conn = sqlite3.connect(db)
+    # One row per page, whichever spelling led to it.
+    pages = conn.execute("SELECT count(*) FROM thread_pages").fetchone()[0]
+    assert pages == sum(-(-(t["replies"] + 1) // 6) for t in expected(SITE_F)["threads"])
+
+
+def test_start_url_may_be_any_page_in_any_spelling(tmp_path):
+    db = tmp_path / "thread.db"
+    # The in-thread pager's dynamic spelling of page 3 of thread 8: the crawl covers that thread.
+    result, _ = crawl(SITE_F, "http://bbs.sample.test/forum.php?mod=viewthread&tid=8&extra=page%3D1&page=3", db,
+                      "--no-profiles")
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT DISTINCT tid FROM posts").fetchall() == [(8,)]
+    assert [r[0] for r in conn.execute("SELECT floor FROM posts ORDER BY floor")] == list(range(1, 34))
+
+
+def test_a_forum_crawl_stays_in_its_forum_and_sub_forums(tmp_path):
+    db = tmp_path / "forum.db"
+    result, requested = crawl(SITE_F, "http://bbs.sample.test/forum-38-1.html", db, "--no-profiles")
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    truth = expected(SITE_F)
+    assert {r[0] for r in conn.execute("SELECT tid FROM threads")} == {
+        t["tid"] for t in truth["threads"] if t["fid"] in (38, 39)}
+
+
+def test_a_crawl_that_archives_nothing_past_its_start_page_fails(tmp_path):
+    # Every link of the index is forbidden: nothing but the index can be archived.
+    site = variants.robots(SITE_F, tmp_path / "site", "User-agent: *\nDisallow: /forum-\nDisallow: /*?*\n")
+    db = tmp_path / "nothing.db"
+    result, _ = crawl(site, START_F, db)
+    assert result.returncode == 1
+    assert "robots.txt kept the crawl from 3 page(s)" in result.stdout
+    assert sqlite3.connect(db).execute("SELECT status FROM crawls").fetchone() == ("failed",)
+
+
+def test_another_site_is_refused_and_nothing_is_written(tmp_path):
+    db = tmp_path / "one.db"
+    result, _ = crawl(SITE_A, "http://bbs.example.test/forum.php", db, exact=False)
+    assert result.returncode == 0, result.stderr
+    before = snapshot(db)
+    crawls = sqlite3.connect(db).execute("SELECT count(*) FROM crawls").fetchone()
+    result, requested = crawl(SITE_F, START_F, db)
+    assert result.returncode == 4
+    assert "holds the site bbs.example.test, not bbs.sample.test" in result.stderr
+    assert result.stderr.count("\n") == 1 and requested == []
+    assert snapshot(db) == before
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM crawls").fetchone() == crawls
+    # The same site under www. and https is the same site.
+    assert sqlite3.connect(db).execute("SELECT host FROM site").fetchall() == [("bbs.example.test",)]
