@@ -1,7 +1,7 @@
 """``dzarchive.toml``: the sites a scheduled run archives, and how.
 
 ```toml
-database = "data/archive.db"   # default archive for every site
+database = "data/{host}.db"    # each site's archive (the default): one archive holds one site
 log_file = "data/dzarchive.log"
 timezone = "+08:00"
 delay = 1.0                    # seconds between requests (AutoThrottle adapts from it)
@@ -26,9 +26,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.state import site_host
+
 SITE_KEYS = {"url", "database", "timezone", "delay", "profiles", "cookies", "full", "keep_pages", "log_file",
              "contact", "warc", "media", "media_offsite"}
-DEFAULTS = {"database": "data/archive.db", "timezone": "+08:00", "delay": None, "profiles": True, "cookies": None,
+DEFAULTS = {"database": "data/{host}.db", "timezone": "+08:00", "delay": None, "profiles": True, "cookies": None,
             "full": False, "keep_pages": "failed", "log_file": None, "contact": None, "warc": None, "media": False,
             "media_offsite": False}
 
@@ -103,9 +105,19 @@ def load_config(path: str | Path) -> list[SiteJob]:
         if not site.get("url"):
             raise ConfigError(f"{path}: site {number} has no url")
         merged = {**DEFAULTS, **data, **site}
+        # One archive holds one site: "{host}" in a path is the site's host (data/bbs.example.com.db).
+        for key in ("database", "log_file", "warc"):
+            if merged.get(key):
+                merged[key] = merged[key].replace("{host}", site_host(site["url"]) or "site")
         for key in ("database", "cookies", "log_file", "warc"):
             if merged.get(key):
                 merged[key] = str((path.parent / merged[key]).resolve()) if not Path(merged[key]).is_absolute() \
                     else merged[key]
         jobs.append(SiteJob(**{k: merged[k] for k in SITE_KEYS}))
+    holders: dict[str, str] = {}
+    for job in jobs:
+        other = holders.setdefault(job.database, site_host(job.url))
+        if other != site_host(job.url):
+            raise ConfigError(f"{path}: {other} and {site_host(job.url)} would share the archive {job.database};"
+                              ' one archive holds one site (use database = "data/{host}.db")')
     return jobs

@@ -23,7 +23,7 @@ def write(path, text):
 
 def test_config_resolves_defaults_overrides_and_relative_paths(tmp_path):
     config = write(tmp_path / "dzarchive.toml", """
-        database = "archives/all.db"
+        database = "archives/{host}.db"
         delay = 2.0
         log_file = "logs/run.log"
 
@@ -38,12 +38,35 @@ def test_config_resolves_defaults_overrides_and_relative_paths(tmp_path):
     """)
     one, two = load_config(config)
     assert (one.url, one.database, one.delay, one.full) == (
-        "http://bbs.one.test/forum.php", str(tmp_path / "archives" / "all.db"), 2.0, False)
-    assert one.crawl_args() == ["crawl", "http://bbs.one.test/forum.php", "--db", str(tmp_path / "archives/all.db"),
+        "http://bbs.one.test/forum.php", str(tmp_path / "archives" / "bbs.one.test.db"), 2.0, False)
+    assert one.crawl_args() == ["crawl", "http://bbs.one.test/forum.php", "--db", str(tmp_path / "archives/bbs.one.test.db"),
                                 "--tz", "+08:00", "--keep-pages", "failed", "--delay", "2.0",
                                 "--log-file", str(tmp_path / "logs/run.log")]
     assert (two.database, two.full, two.profiles) == ("/srv/two.db", True, False)
     assert "--full" in two.crawl_args() and "--no-profiles" in two.crawl_args()
+
+
+def test_each_site_gets_its_own_archive_by_default(tmp_path):
+    one, two = load_config(write(tmp_path / "dzarchive.toml", """
+        [[site]]
+        url = "http://www.bbs.one.test/forum.php"
+
+        [[site]]
+        url = "https://bbs.two.test/bbs/forum-2-1.html"
+    """))
+    assert (one.database, two.database) == (str(tmp_path / "data" / "bbs.one.test.db"),
+                                            str(tmp_path / "data" / "bbs.two.test.db"))
+
+
+def test_a_config_putting_two_sites_in_one_archive_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="bbs.one.test and bbs.two.test would share the archive"):
+        load_config(write(tmp_path / "dzarchive.toml", """
+            database = "data/all.db"
+            [[site]]
+            url = "http://bbs.one.test/forum.php"
+            [[site]]
+            url = "http://bbs.two.test/forum.php"
+        """))
 
 
 @pytest.mark.parametrize("text, message", [
