@@ -29,8 +29,22 @@ SEARCH_TABLE_COLUMNS = ("posted_at", "tid", "floor", "author", "title", "snippet
 
 # -- shared options and output -------------------------------------------------------------------
 def db_option(function):
-    return click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
-                        help="The archive.")(function)
+    return click.option("--db", "dbs", multiple=True, default=(DEFAULT_DB,), show_default=True, type=click.Path(),
+                        help="The archive, or a folder of archives (*.db); repeat --db for several. With several,"
+                             " every row says which site it comes from (a site column).")(function)
+
+
+def _archives(dbs: Sequence[str]) -> list[Path]:
+    try:
+        return research.archive_files(dbs)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _site(path: Path, archive=None) -> str:
+    """The site an archive holds (its host), for the site column of rows from several archives."""
+    archive = archive or _open_db(str(path))
+    return research.archive_site(archive) or path.stem
 
 
 def output_options(function):
@@ -182,27 +196,38 @@ def _quiet_broken_pipe(function):
 @click.option("--media", is_flag=True,
               help="Give each attachment its media object: the crawl --media download (sha256, path under DB.media/).")
 @_quiet_broken_pipe
-def export(db, output, forums, tids, since, until, search_query, flat, compress, with_changes, media):
+def export(dbs, output, forums, tids, since, until, search_query, flat, compress, with_changes, media):
     """Export threads as JSON Lines: one thread per line with its forum and posts in floor order.
 
     Each post carries its attachments, earlier revisions and its author with the author's latest
-    figures. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times.
+    figures. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times. Several archives are
+    exported one after the other, each line starting with the site it comes from ("site").
     """
     _bounds(since, until)
     try:
         research.parse_search(search_query)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--search") from None
-    archive = _open_db(db)
+    paths = _archives(dbs)
     selection = research.Selection(forum=forums, tid=tids, since=since, until=until, search=search_query)
     compress = compress or output.endswith(".gz")
+
+    def write(out) -> research.ExportResult:
+        total = research.ExportResult()
+        for path in paths:
+            archive = _open_db(str(path))
+            site = _site(path, archive) if len(paths) > 1 else None
+            result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress,
+                                           changes=with_changes, media=media, site=site)
+            total.threads += result.threads
+            total.posts += result.posts
+        return total
+
     if output == "-":
-        result = research.export_jsonl(archive, sys.stdout.buffer, selection, flat=flat, compress=compress,
-                                       changes=with_changes, media=media)
+        result = write(sys.stdout.buffer)
     else:
         with open(output, "wb") as out:
-            result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress,
-                                           changes=with_changes, media=media)
+            result = write(out)
     where = "stdout" if output == "-" else output
     what = f"{result.posts:,} posts" if flat else f"{result.threads:,} threads ({result.posts:,} posts)"
     click.echo(f"exported {what} to {where}", err=True)
@@ -238,7 +263,7 @@ def import_jsonl(source, db):
 @click.option("--oldest", is_flag=True, help="Oldest first (default: newest first).")
 @output_options
 @_quiet_broken_pipe
-def search(query, db, forums, since, until, limit, oldest, fmt, no_headers, width):
+def search(query, dbs, forums, since, until, limit, oldest, fmt, no_headers, width):
     """Full-text search of posts and thread titles; Chinese words of any length.
 
     QUERY is words separated by spaces (the full-width space too): all must appear. A phrase in
@@ -252,25 +277,42 @@ def search(query, db, forums, since, until, limit, oldest, fmt, no_headers, widt
         research.parse_search(query)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="QUERY") from None
+    paths = _archives(dbs)
+    snippet_chars = SEARCH_TABLE_SNIPPET if fmt == "table" else research.SNIPPET_CHARS
+    hits = []
+    for path in paths:
+        archive = _searchable(str(path))
+        found = research.search(archive, query, forum=forums, since=since, until=until, limit=limit or None,
+                                order="oldest" if oldest else "newest", snippet_chars=snippet_chars)
+        if len(paths) > 1:
+            site = _site(path, archive)
+            found = [dict(hit, site=site) for hit in found]
+        hits += found
+    if len(paths) > 1:
+        # Each archive's hits are in order; together they are ordered again and cut to --limit.
+        hits.sort(key=lambda hit: hit["posted_at"] or "", reverse=not oldest)
+        hits = hits[:limit] if limit else hits
+    if fmt == "table" and not hits:
+        click.echo("no matches", err=True)
+        return
+    columns = SEARCH_TABLE_COLUMNS if fmt == "table" else research.SEARCH_COLUMNS
+    columns = ("site", *columns) if len(paths) > 1 else columns
+    print_rows(columns, ([hit[c] for c in columns] for hit in hits), fmt, headers=not no_headers,
+               widths={"title": 30, "snippet": 2 * SEARCH_TABLE_SNIPPET + 2, "posted_at": 25}, width=width)
+
+
+def _searchable(db: str):
+    """An archive opened for search, its index built first if it predates search (this needs write access)."""
     archive = _open_db(db)
     if not research.search_ready(archive) and research.has_trigram():
-        # An archive from before search existed: build its index once (this needs write access).
-        click.echo("building the search index (once per archive)...", err=True)
+        click.echo(f"building the search index of {db} (once per archive)...", err=True)
         archive.conn.close()
         archive = _open_db(db, readonly=False)
         try:
             research.ensure_search(archive)
         except sqlite3.OperationalError as exc:  # a read-only file: search by scanning instead
             click.echo(f"cannot build it ({exc}); searching without it", err=True)
-    snippet_chars = SEARCH_TABLE_SNIPPET if fmt == "table" else research.SNIPPET_CHARS
-    hits = research.search(archive, query, forum=forums, since=since, until=until, limit=limit or None,
-                           order="oldest" if oldest else "newest", snippet_chars=snippet_chars)
-    if fmt == "table" and not hits:
-        click.echo("no matches", err=True)
-        return
-    columns = SEARCH_TABLE_COLUMNS if fmt == "table" else research.SEARCH_COLUMNS
-    print_rows(columns, ([hit[c] for c in columns] for hit in hits), fmt, headers=not no_headers,
-               widths={"title": 30, "snippet": 2 * SEARCH_TABLE_SNIPPET + 2, "posted_at": 25}, width=width)
+    return archive
 
 
 @click.command()
@@ -282,16 +324,24 @@ def search(query, db, forums, since, until, limit, oldest, fmt, no_headers, widt
               help="--json: columns holding a JSON array or object (quotes, extcredits, raw) as JSON values.")
 @output_options
 @_quiet_broken_pipe
-def query(sql, db, params, json_cols, fmt, no_headers, width):
+def query(sql, dbs, params, json_cols, fmt, no_headers, width):
     """Run read-only SQL on the archive: it is opened read-only, so writes fail.
 
     \b
     dzarchive query "SELECT author, count(*) FROM posts GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
     dzarchive query "SELECT * FROM thread_summary WHERE fid = :fid" -p fid 2 --csv
+
+    With several archives the query runs on each, and every row starts with the site it comes from.
     """
+    paths = _archives(dbs)
     try:
-        result = research.query(db, sql, dict(params))
-        print_rows(result.columns, result.rows, fmt, headers=not no_headers, width=width, json_cols=json_cols)
+        results = [(path, research.query(str(path), sql, dict(params))) for path in paths]
+        if len(paths) == 1:
+            columns, rows = results[0][1].columns, results[0][1].rows
+        else:
+            columns = ["site", *results[0][1].columns]
+            rows = [[_site(path), *row] for path, result in results for row in result.rows]
+        print_rows(columns, rows, fmt, headers=not no_headers, width=width, json_cols=json_cols)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     except research.ReadOnlyError as exc:
@@ -306,12 +356,18 @@ def query(sql, db, params, json_cols, fmt, no_headers, width):
               help="Print only the per-forum or per-month table.")
 @output_options
 @_quiet_broken_pipe
-def stats(db, by, fmt, no_headers, width):
+def stats(dbs, by, fmt, no_headers, width):
     """What the archive holds: per forum threads, posts and users, date range, last crawl, posts per month.
 
     --json without --by prints the whole report as one JSON object; --csv/--tsv without --by print the
-    per-forum table.
+    per-forum table. With several archives: a report per archive (--json: one line each, with its site), or
+    tables whose rows start with the site.
     """
+    paths = _archives(dbs)
+    if len(paths) > 1:
+        _stats_of_several(paths, by, fmt, no_headers, width)
+        return
+    db = str(paths[0])
     report = research.stats(_open_db(db))
     if by is None and fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False))
@@ -340,6 +396,18 @@ def stats(db, by, fmt, no_headers, width):
         print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers, width=width)
 
 
+def _stats_of_several(paths: list[Path], by, fmt, no_headers, width) -> None:
+    reports = [(_site(path), research.stats(_open_db(str(path)))) for path in paths]
+    if by is None and fmt == "json":
+        for site, report in reports:
+            click.echo(json.dumps({"site": site, **report}, ensure_ascii=False))
+        return
+    key = by or "forum"
+    columns = research.FORUM_STATS_COLUMNS if key == "forum" else research.MONTH_STATS_COLUMNS
+    rows = ([site, *(row[c] for c in columns)] for site, report in reports for row in report[key + "s"])
+    print_rows(("site", *columns), rows, fmt, headers=not no_headers, width=width)
+
+
 @click.command()
 @db_option
 @click.option("--since", metavar="DATE", help="Only changes seen on or after DATE (UTC, as crawl times are).")
@@ -349,7 +417,7 @@ def stats(db, by, fmt, no_headers, width):
 @click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only in this forum.")
 @output_options
 @_quiet_broken_pipe
-def changes(db, since, crawl_id, kinds, forums, fmt, no_headers, width):
+def changes(dbs, since, crawl_id, kinds, forums, fmt, no_headers, width):
     """List what changed between crawls, one row per change, oldest first.
 
     Kinds: new (threads and posts first archived after the archive's first crawl), edited (text before and
@@ -358,34 +426,44 @@ def changes(db, since, crawl_id, kinds, forums, fmt, no_headers, width):
     changed figures). The table shows a compact diff; --json and --csv carry every column.
     """
     _bounds(since, None)
-    try:
-        rows = research.changes(_open_db(db), since=since, crawl=crawl_id, kinds=kinds, forum=forums)
-    except research.NoChangeViews as exc:
-        raise click.ClickException(f"{db}: {exc}") from None
+    paths = _archives(dbs)
+    rows = []
+    for path in paths:
+        try:
+            found = research.changes(_open_db(str(path)), since=since, crawl=crawl_id, kinds=kinds, forum=forums)
+        except research.NoChangeViews as exc:
+            raise click.ClickException(f"{path}: {exc}") from None
+        rows += [dict(row, site=_site(path)) for row in found] if len(paths) > 1 else found
     if fmt == "table" and not rows:
         click.echo("no changes", err=True)
         return
     columns = research.CHANGES_TABLE_COLUMNS if fmt == "table" else research.CHANGE_COLUMNS
+    columns = ("site", *columns) if len(paths) > 1 else columns
     print_rows(columns, ([row[c] for c in columns] for row in rows), fmt, headers=not no_headers,
                widths={"at": 25, "diff": 80}, width=width)
 
 
 @click.command("datasette-metadata")
 @db_option
-def datasette_metadata(db):
+def datasette_metadata(dbs):
     """Print Datasette metadata (tables, columns, search) for the archive: > metadata.json.
 
     The metadata is keyed by the archive's file name as Datasette names it (a.db -> a), so give the
-    same file to both:
+    same files to both; with several archives each is described, with its site:
 
     \b
     dzarchive datasette-metadata --db a.db > metadata.json
     datasette a.db -m metadata.json
+    dzarchive datasette-metadata --db data/ > metadata.json && datasette data/*.db -m metadata.json
     """
-    if not Path(db).is_file():
-        raise click.ClickException(f"no archive at {db} (the metadata is keyed by the archive's file name)")
-    name = research.datasette_database_name(db)
-    click.echo(json.dumps(research.datasette_metadata(name), ensure_ascii=False, indent=2))
+    paths = _archives(dbs)
+    metadata = research.datasette_metadata(research.datasette_database_name(paths[0]))
+    if len(paths) > 1:
+        template = next(iter(metadata["databases"].values()))
+        metadata["databases"] = {
+            research.datasette_database_name(path): dict(template, description=f"The archive of {_site(path)}")
+            for path in paths}
+    click.echo(json.dumps(metadata, ensure_ascii=False, indent=2))
 
 
 COMMANDS = (export, import_jsonl, search, query, stats, changes, datasette_metadata)

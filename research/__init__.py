@@ -45,8 +45,8 @@ from archive.fulltext import (FTS_INDEXES, TRIGRAM_MIN_CHARS, TRIGRAM_SQLITE, VI
                               has_trigram, rebuild_search, search_ready)
 
 from .changes import CHANGE_COLUMNS, CHANGE_KINDS, CHANGES_TABLE_COLUMNS, NoChangeViews, changes, compact_diff
-from .common import (EXPORTED_TABLES, SearchQuery, Selection, archive_zone, exported_columns, open_archive,
-                     parse_search, search_terms, time_bound)
+from .common import (EXPORTED_TABLES, SearchQuery, Selection, archive_files, archive_site, archive_zone,
+                     exported_columns, open_archive, parse_search, search_terms, time_bound)
 from .export import (AUTHOR_CACHE_SIZE, GZIP_LEVEL, IMPORT_BATCH, WRITE_BUFFER, ExportResult, export_jsonl,
                      import_jsonl, iter_posts, iter_threads)
 from .export import _ENCODE as _ENCODE
@@ -62,7 +62,7 @@ __all__ = [
     "READ_PRAGMAS", "SEARCH_COLUMNS", "SNIPPET_CHARS", "SNIPPET_LEAD", "TRIGRAM_MIN_CHARS", "TRIGRAM_SQLITE",
     "VIEWS", "VIEW_DESCRIPTIONS", "WRITE_BUFFER",
     "ExportResult", "NoChangeViews", "QueryError", "QueryResult", "ReadOnlyError", "SearchQuery", "Selection",
-    "archive_zone", "changes", "compact_diff", "datasette_database_name", "datasette_metadata", "ensure_search",
+    "archive_files", "archive_site", "archive_zone", "changes", "compact_diff", "datasette_database_name", "datasette_metadata", "ensure_search",
     "export_jsonl", "export_schema", "exported_columns", "has_trigram", "import_jsonl", "iter_posts", "iter_threads",
     "jsonable", "open_archive", "parse_search", "query",
     "rebuild_search", "search", "search_ready", "search_terms", "snippet", "stats", "time_bound",

@@ -13,6 +13,7 @@ import sqlite_utils
 
 import schemas
 from archive.access import open_archive
+from archive.state import ArchiveState
 
 # -- export ---------------------------------------------------------------------------------------
 # Archive tables an export carries (and ``import_jsonl`` rebuilds). ``quotes`` rows are rebuilt from
@@ -43,6 +44,30 @@ _OR = "OR"
 # =================================================================================================
 # Opening
 # =================================================================================================
+def archive_site(db: sqlite_utils.Database) -> str | None:
+    """The site an archive holds: its host as the ``site`` table records it (older archives: the first crawl's)."""
+    return ArchiveState.of_connection(db.conn).site_host()
+
+
+def archive_files(paths) -> list[Path]:
+    """The archives named: files as they are, and every ``*.db`` file in a folder (sorted).
+
+    Raises FileNotFoundError for a path that does not exist or a folder holding no archive.
+    """
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            inside = sorted(p for p in path.glob("*.db") if p.is_file())
+            if not inside:
+                raise FileNotFoundError(f"no archive (*.db) in {path}")
+            found += inside
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no archive at {path}")
+    return list(dict.fromkeys(found))
+
+
 def _database(db: sqlite_utils.Database | str | Path, readonly: bool = True) -> sqlite_utils.Database:
     return db if isinstance(db, sqlite_utils.Database) else open_archive(db, readonly=readonly)
 

@@ -413,14 +413,15 @@ def iter_posts(db: sqlite_utils.Database | str | Path, selection: Selection | No
 
 
 def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selection: Selection | None = None, *,
-                 flat: bool = False, compress: bool = False, changes: bool = False, media: bool = False
-                 ) -> ExportResult:
+                 flat: bool = False, compress: bool = False, changes: bool = False, media: bool = False,
+                 site: str | None = None) -> ExportResult:
     """Write the selection as JSON Lines (UTF-8, real characters, compact) to the binary stream ``out``.
 
     In: an archive, a writable binary file, what to select, ``flat`` for one post per line, ``compress``
     for gzip, ``changes`` to add each post's ``changes`` (new, edited, gone: its ``post_changes`` rows, which
     say when it was found gone and by which page), ``media`` to give each attachment its ``media`` object (the
-    ``--media`` download or null). Out: how many threads and posts were written. Each line is the JSON of what
+    ``--media`` download or null), ``site`` to start each line with a ``site`` key (lines of several archives
+    in one file). Out: how many threads and posts were written. Each line is the JSON of what
     :func:`iter_threads` (or :func:`iter_posts`) yields. Streams: posts are encoded one by one and
     written in ~1 MiB chunks, so memory does not grow with the archive nor with a thread's length.
     The whole export reads one snapshot of the archive (one read transaction), even during a crawl.
@@ -431,6 +432,7 @@ def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selecti
     sink = gzip.GzipFile(fileobj=out, mode="wb", compresslevel=GZIP_LEVEL) if compress else out
     chunk: list[str] = []
     size = 0
+    lead = "{" if site is None else '{"site":' + json.dumps(site, ensure_ascii=False) + ","
 
     def emit(text: str) -> None:
         nonlocal size
@@ -449,14 +451,14 @@ def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selecti
         exporter = _Exporter(db, sel, changes, media=media)
         if flat:
             for _, text in exporter.encoded_posts(flat=True):
-                emit(text + "\n")
+                emit(lead + text[1:] + "\n")
                 result.posts += 1
         else:
             for thread, (_, forum_json), posts in exporter.threads(encoded=True):
                 # The thread's own fields, its forum, then its posts one at a time: the line is exactly
                 # the JSON of the whole dict (forum and posts are its last keys) without holding it.
                 head = thread if isinstance(thread, str) else _ENCODE(thread)
-                emit(head[:-1] + ',"forum":' + forum_json + ',"posts":[')
+                emit(lead + head[1:-1] + ',"forum":' + forum_json + ',"posts":[')
                 first = True
                 for _, text in posts:
                     emit(text if first else "," + text)

@@ -115,6 +115,10 @@ def export_schema() -> dict:
         "posts": {"type": "array", "items": {"$ref": "#/$defs/post"},
                   "description": "The thread's (selected) posts in floor order"}})
     thread["description"] = "A default export line: one thread, its forum and its posts."
+    site = {"type": "string", "description": "With several archives exported at once only: the site the line "
+                                             "comes from (its host, the archive's site table)"}
+    for line in (thread, post_line):
+        line["properties"]["site"] = site  # optional: not in "required"
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "dzarchive JSONL export line",

@@ -12,12 +12,13 @@ import json
 import sqlite3
 from datetime import datetime
 
+import jsonschema
 import pytest
 
 from testbed import variants
 from testbed.replay import ReplayServer
 
-from .conftest import FIXTURES, SITE_A, expected, requires_fixtures
+from .conftest import FIXTURES, ROOT, SITE_A, expected, requires_fixtures
 from .ground_truth import bbcode_text, capture_facts, extcredit_names
 from .test_e2e import fast, run_cli, snapshot
 
@@ -207,3 +208,56 @@ def test_another_site_is_refused_and_nothing_is_written(tmp_path):
     assert sqlite3.connect(db).execute("SELECT count(*) FROM crawls").fetchone() == crawls
     # The same site under www. and https is the same site.
     assert sqlite3.connect(db).execute("SELECT host FROM site").fetchall() == [("bbs.example.test",)]
+
+
+# -- reading several archives: each row says which site it comes from --------------------------------
+@pytest.fixture(scope="module")
+def two_archives(tmp_path_factory, site_f):
+    folder = tmp_path_factory.mktemp("archives")
+    a = folder / "bbs.example.test.db"
+    result, _ = crawl(SITE_A, "http://bbs.example.test/forum.php", a, exact=False)
+    assert result.returncode == 0, result.stderr
+    (folder / "bbs.sample.test.db").write_bytes(site_f[0].read_bytes())
+    return folder
+
+
+def lines(result) -> list[dict]:
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_query_of_several_archives_names_each_rows_site(two_archives):
+    rows = lines(run_cli("query", "SELECT count(*) AS posts FROM posts", "--db", str(two_archives), "--json"))
+    assert rows == [{"site": "bbs.example.test", "posts": len(expected(SITE_A)["posts"])},
+                    {"site": "bbs.sample.test", "posts": len(expected(SITE_F)["posts"])}]
+    # Two --db give the same as their folder.
+    files = [str(p) for p in sorted(two_archives.glob("*.db"))]
+    assert lines(run_cli("query", "SELECT count(*) AS posts FROM posts", "--db", files[0], "--db", files[1],
+                         "--json")) == rows
+
+
+def test_search_stats_changes_and_export_of_several_archives(two_archives):
+    # 旅游 is in F's threads only, 盐帮 in A's only: each hit is tagged with its own site.
+    hits = lines(run_cli("search", "旅游", "--db", str(two_archives), "--json", "--limit", "0"))
+    assert hits and {h["site"] for h in hits} == {"bbs.sample.test"}
+    both = lines(run_cli("search", "的", "--db", str(two_archives), "--json", "--limit", "5"))
+    assert len(both) == 5 and [h["posted_at"] for h in both] == sorted((h["posted_at"] for h in both), reverse=True)
+    reports = lines(run_cli("stats", "--db", str(two_archives), "--json"))
+    assert [(r["site"], r["totals"]["threads"]) for r in reports] == [
+        ("bbs.example.test", 26), ("bbs.sample.test", len(expected(SITE_F)["threads"]))]
+    table = run_cli("stats", "--db", str(two_archives), "--by", "forum", "--csv")
+    assert table.stdout.splitlines()[0].startswith("site,fid,name")
+    exported = lines(run_cli("export", "--db", str(two_archives), "--flat"))
+    assert {line["site"] for line in exported} == {"bbs.example.test", "bbs.sample.test"}
+    assert len(exported) == len(expected(SITE_A)["posts"]) + len(expected(SITE_F)["posts"])
+    validator = jsonschema.Draft202012Validator(json.loads((ROOT / "schemas" / "export.schema.json").read_text()))
+    assert [line["pid"] for line in exported if not validator.is_valid(line)] == []
+    assert run_cli("changes", "--db", str(two_archives), "--json").returncode == 0
+    metadata = json.loads(run_cli("datasette-metadata", "--db", str(two_archives)).stdout)
+    assert set(metadata["databases"]) == {"bbs.example.test", "bbs.sample.test"}
+    assert "bbs.sample.test" in metadata["databases"]["bbs.sample.test"]["description"]
+
+
+def test_a_folder_without_archives_is_a_clear_error(tmp_path):
+    result = run_cli("stats", "--db", str(tmp_path))
+    assert result.returncode == 1 and result.stderr.strip() == f"Error: no archive (*.db) in {tmp_path}"
