@@ -148,14 +148,6 @@ class ArchiveState:
         return self.conn.execute("SELECT 1 FROM user_stats WHERE uid = ? AND source = 'profile' LIMIT 1",
                                  [uid]).fetchone() is not None
 
-    def legacy_site(self) -> bool:
-        """Whether the last crawl found Discuz! 7.x (its profile pages are not parsed)."""
-        if self.conn is None:
-            return False
-        row = self.conn.execute("SELECT site_version FROM crawls WHERE site_version IS NOT NULL"
-                                " ORDER BY id DESC LIMIT 1").fetchone()
-        return bool(row and row[0][:1].isdigit())
-
     def users_without_profile(self) -> list[tuple[int, str]]:
         """(uid, profile URL) of archived users whose profile page was never archived (a crawl stopped first)."""
         if self.conn is None:

@@ -94,34 +94,6 @@ def classify(url: str) -> Target:
     return Target("other")
 
 
-def site_root(url: str) -> str:
-    """The forum's base URL (scheme, host and the folder holding ``forum.php``), with a trailing slash."""
-    parts = urlsplit(url)
-    folder = parts.path.rsplit("/", 1)[0] + "/"
-    return urlunsplit((parts.scheme, parts.netloc, folder, "", ""))
-
-
-def thread_url(root: str, tid: int, page: int = 1, *, legacy: bool = False) -> str:
-    """The canonical (dynamic) URL of page ``page`` of thread ``tid`` under ``root``."""
-    if legacy:
-        return urljoin(root, f"viewthread.php?tid={tid}" + (f"&page={page}" if page > 1 else ""))
-    return urljoin(root, f"forum.php?mod=viewthread&tid={tid}" + (f"&page={page}" if page > 1 else ""))
-
-
-def forum_url(root: str, fid: int, page: int = 1, *, legacy: bool = False) -> str:
-    """The canonical (dynamic) URL of list page ``page`` of forum ``fid``."""
-    if legacy:
-        return urljoin(root, f"forumdisplay.php?fid={fid}" + (f"&page={page}" if page > 1 else ""))
-    return urljoin(root, f"forum.php?mod=forumdisplay&fid={fid}" + (f"&page={page}" if page > 1 else ""))
-
-
-def profile_url(root: str, uid: int, *, legacy: bool = False) -> str:
-    """The canonical URL of user ``uid``'s profile page."""
-    if legacy:
-        return urljoin(root, f"space.php?uid={uid}&do=profile")
-    return urljoin(root, f"home.php?mod=space&uid={uid}&do=profile")
-
-
 def canonical(url: str) -> str:
     """One spelling per page: drop ignored parameters, fragments, ``page=1`` and sort the query.
 
@@ -159,12 +131,6 @@ def uid_from_href(href: str | None) -> int | None:
         return None
     m = _UID_IN_HREF.search(href.replace("&amp;", "&"))
     return int(m.group(1)) if m else None
-
-
-def same_site(url: str, root: str) -> bool:
-    """Whether ``url`` is on the forum rooted at ``root`` (same host, under the same folder)."""
-    a, b = urlsplit(url), urlsplit(root)
-    return a.netloc.lower() == b.netloc.lower() and a.path.startswith(b.path.rsplit("/", 1)[0] + "/")
 
 
 _DIGIT_RUN = re.compile(r"\d+")

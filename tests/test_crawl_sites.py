@@ -20,7 +20,7 @@ from testbed.replay import ReplayServer
 
 from .conftest import FIXTURES, ROOT, SITE_A, expected, requires_fixtures
 from .ground_truth import bbcode_text, capture_facts, extcredit_names
-from .test_e2e import fast, run_cli, snapshot
+from .test_e2e import fast, order_independent, run_cli, snapshot
 
 pytestmark = requires_fixtures
 SITE_F = FIXTURES / "discuz-x35-utf8-f"
@@ -261,3 +261,26 @@ def test_search_stats_changes_and_export_of_several_archives(two_archives):
 def test_a_folder_without_archives_is_a_clear_error(tmp_path):
     result = run_cli("stats", "--db", str(tmp_path))
     assert result.returncode == 1 and result.stderr.strip() == f"Error: no archive (*.db) in {tmp_path}"
+
+
+@pytest.mark.parametrize("kill_after", [8, 25, 40])
+def test_a_rewritten_site_killed_at_any_point_resumes_without_loss(tmp_path, site_f, kill_after):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "killed.db"
+    with ReplayServer(SITE_F, exact=True) as server:
+        command = [sys.executable, "-m", "dzarchive", *fast("crawl", START_F, "--db", str(db))]
+        process = subprocess.Popen(command, env={"PATH": "/usr/bin:/bin", "http_proxy": server.url},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(server.requests) < kill_after and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert len(server.requests) < 52, "the crawl finished before it could be killed"
+        result = run_cli(*fast("crawl", START_F, "--db", str(db)), proxy=server.url)
+        assert result.returncode == 0, result.stderr
+    assert order_independent(snapshot(db)) == order_independent(snapshot(site_f[0]))
