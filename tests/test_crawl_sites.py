@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
 
 import jsonschema
 import pytest
@@ -19,8 +18,7 @@ from testbed import variants
 from testbed.replay import ReplayServer
 
 from .conftest import FIXTURES, ROOT, SITE_A, expected, requires_fixtures
-from .ground_truth import bbcode_text, capture_facts, extcredit_names
-from .test_e2e import fast, order_independent, run_cli, snapshot
+from .test_e2e import assert_archive_is_the_site, crawl_killed_after, fast, order_independent, run_cli, snapshot
 
 pytestmark = requires_fixtures
 SITE_F = FIXTURES / "discuz-x35-utf8-f"
@@ -34,56 +32,6 @@ def crawl(folder, start: str, db, *extra: str, exact: bool = True):
         return result, list(server.requests)
 
 
-def assert_archive_is_the_site(db, folder=SITE_F, *, profiles: bool = True) -> None:
-    """The archive equals the capture's database ground truth: threads, posts, posters and their figures."""
-    truth, facts = expected(folder), capture_facts(folder)
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    threads = {r["tid"]: r for r in conn.execute("SELECT * FROM threads")}
-    visible = [t for t in truth["threads"] if t["tid"] not in truth["hidden_threads"]]
-    assert set(threads) == {t["tid"] for t in visible}
-    for want in visible:
-        got = threads[want["tid"]]
-        assert (got["fid"], got["title"], got["author"], got["author_uid"], got["replies"]) == (
-            want["fid"], want["title"], want["author"], want["authorid"], want["replies"]), want["tid"]
-        assert (got["is_sticky"], got["is_digest"], got["is_closed"]) == (
-            int(want["displayorder"] > 0), want["digest"], want["closed"]), want["tid"]
-        assert datetime.fromisoformat(got["created_at"]) == datetime.fromisoformat(want["dateline"])
-        assert got["pages"] == -(-(want["replies"] + 1) // facts.posts_per_page), want["tid"]
-        # A live counter, read after this capture: the pages showed no more than the database then had.
-        assert got["views"] <= want["views"] if facts.views_read_after_capture else got["views"] >= want["views"]
-    posts = {r["pid"]: r for r in conn.execute("SELECT * FROM posts")}
-    assert set(posts) == {p["pid"] for p in truth["posts"] if p["visible_to_guest"]}
-    for want in truth["posts"]:
-        got = posts[want["pid"]]
-        assert (got["tid"], got["floor"], bool(got["is_first"]), got["author"], got["author_uid"]) == (
-            want["tid"], want["position"], want["first"], want["author"], want["authorid"]), want["pid"]
-        assert got["posted_at"] == want["dateline"], want["pid"]
-        assert got["content_text"] == bbcode_text(want["message_bbcode"]), want["pid"]
-    posters = {p["authorid"] for p in truth["posts"]}
-    users = {r["uid"]: r for r in conn.execute("SELECT * FROM users")}
-    assert set(users) == posters
-    names = extcredit_names(truth, facts)
-    for want in (u for u in truth["users"] if u["uid"] in posters):
-        got = users[want["uid"]]
-        assert (got["username"], got["group_id"]) == (want["username"], want["groupid"])
-        if not profiles:
-            continue
-        stats = conn.execute("SELECT * FROM user_stats WHERE uid = ? AND source = 'profile'", [want["uid"]]).fetchone()
-        assert stats is not None, want["uid"]
-        assert (stats["credits"], stats["threads"], stats["posts"], stats["online_hours"]) == (
-            want["credits"], want["threads"], want["posts"], want["oltime"]), want["uid"]
-        extcredits = json.loads(stats["extcredits"])
-        assert {name: extcredits[name]["value"] for name in names.values()} == {
-            name: want[key] for key, name in names.items()}, want["uid"]
-        assert datetime.fromisoformat(got["registered_at"]) == datetime.fromisoformat(
-            want["regdate"].replace(" ", "T")).replace(second=0)
-    forums = {r["fid"]: r for r in conn.execute("SELECT * FROM forums")}
-    for want in truth["forums"]:
-        assert (forums[want["fid"]]["name"], forums[want["fid"]]["parent_fid"]) == (want["name"], want["parent_fid"])
-    conn.close()
-
-
 @pytest.fixture(scope="module")
 def site_f(tmp_path_factory):
     db = tmp_path_factory.mktemp("f") / "f.db"
@@ -94,7 +42,7 @@ def site_f(tmp_path_factory):
 def test_a_rewritten_site_is_archived_whole_by_its_own_links(site_f):
     db, result, requested = site_f
     assert result.returncode == 0, result.stderr
-    assert_archive_is_the_site(db)
+    assert_archive_is_the_site(db, SITE_F)
     # Nothing but what the site linked, each page once although lists, pagers and redirects spell it apart.
     listed = {e["url"].split("bbs.sample.test", 1)[1] for e in json.loads((SITE_F / "manifest.json").read_text())}
     assert set(requested) <= listed
@@ -122,7 +70,7 @@ def test_a_sub_folder_with_changed_rewrite_rules(tmp_path):
     db = tmp_path / "bbs.db"
     result, requested = crawl(site, "http://bbs.sample.test/bbs/forum.php", db)
     assert result.returncode == 0, result.stderr
-    assert_archive_is_the_site(db)
+    assert_archive_is_the_site(db, SITE_F)
     # Its threads and forums were followed in the admin's spelling, which no default rule reads.
     assert "/bbs/thread/8/1" in requested and "/bbs/forum/36/2" in requested
     conn = sqlite3.connect(db)
@@ -136,7 +84,7 @@ def test_robots_txt_forbidding_every_query_is_obeyed_with_the_static_spellings(t
     assert result.returncode == 0, result.stderr
     assert not [path for path in requested if "?" in path]
     # The in-thread pager is dynamic; the list rows' page links and the space pages are not.
-    assert_archive_is_the_site(db)
+    assert_archive_is_the_site(db, SITE_F)
     assert "robots.txt kept" not in result.stdout
 
 
@@ -145,7 +93,7 @@ def test_pages_robots_txt_leaves_no_spelling_for_are_counted(tmp_path):
     db = tmp_path / "robots.db"
     result, requested = crawl(site, START_F, db)
     assert result.returncode == 0, result.stderr
-    assert_archive_is_the_site(db, profiles=False)
+    assert_archive_is_the_site(db, SITE_F, profiles=False)
     # The twelve posters' profiles have only forbidden spellings.
     assert "robots.txt kept the crawl from 12 page(s)" in result.stdout
     assert sqlite3.connect(db).execute("SELECT robots_forbidden FROM crawls").fetchone() == (12,)
@@ -156,7 +104,7 @@ def test_dynamic_spellings_redirected_to_static_ones_are_archived_once(tmp_path)
     db = tmp_path / "redirect.db"
     result, requested = crawl(site, START_F, db)
     assert result.returncode == 0, result.stderr
-    assert_archive_is_the_site(db)
+    assert_archive_is_the_site(db, SITE_F)
     conn = sqlite3.connect(db)
     # One row per page, whichever spelling led to it.
     pages = conn.execute("SELECT count(*) FROM thread_pages").fetchone()[0]
@@ -265,21 +213,9 @@ def test_a_folder_without_archives_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("kill_after", [8, 25, 40])
 def test_a_rewritten_site_killed_at_any_point_resumes_without_loss(tmp_path, site_f, kill_after):
-    import signal
-    import subprocess
-    import sys
-    import time
-
     db = tmp_path / "killed.db"
     with ReplayServer(SITE_F, exact=True) as server:
-        command = [sys.executable, "-m", "dzarchive", *fast("crawl", START_F, "--db", str(db))]
-        process = subprocess.Popen(command, env={"PATH": "/usr/bin:/bin", "http_proxy": server.url},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while len(server.requests) < kill_after and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.002)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        crawl_killed_after(server, START_F, db, kill_after)
         assert len(server.requests) < 52, "the crawl finished before it could be killed"
         result = run_cli(*fast("crawl", START_F, "--db", str(db)), proxy=server.url)
         assert result.returncode == 0, result.stderr

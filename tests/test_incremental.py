@@ -4,11 +4,8 @@ A replay server serves the capture of the site (state 1) and then its later capt
 """
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
-import sys
-import time
 
 import pytest
 
@@ -17,7 +14,7 @@ from scraper.urls import classify
 from testbed.replay import ReplayServer
 
 from .conftest import SITE_A, SITE_A2, crawl_until_interrupted, requires_fixtures
-from .test_e2e import fast, order_independent, run_cli, snapshot
+from .test_e2e import crawl_killed_after, fast, order_independent, run_cli, snapshot
 
 pytestmark = requires_fixtures
 START = "http://bbs.example.test/forum.php"
@@ -124,14 +121,7 @@ def uninterrupted(tmp_path_factory):
 def test_kill_and_resume_ends_identical_to_an_uninterrupted_crawl(tmp_path, uninterrupted, kill_after):
     db = tmp_path / "archive.db"
     with ReplayServer(SITE_A) as server:
-        env_cmd = [sys.executable, "-m", "dzarchive", *fast("crawl", START, "--db", str(db))]
-        process = subprocess.Popen(env_cmd, env={"PATH": "/usr/bin:/bin", "http_proxy": server.url},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while len(server.requests) < kill_after and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.002)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        crawl_killed_after(server, START, db, kill_after)
         assert len(server.requests) < 54, "the crawl finished before it could be killed"
         conn = sqlite3.connect(db)
         assert conn.execute("SELECT status FROM crawls").fetchall() == [("running",)]
