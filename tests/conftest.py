@@ -77,12 +77,11 @@ def expected(folder: Path) -> dict:
     return json.loads((folder / "expected.json").read_text(encoding="utf-8"))
 
 
-def crawl_until_interrupted(server, db, *args: str, after: int = 12, path: str = "/usr/bin:/bin"
-                            ) -> subprocess.CompletedProcess:
-    """Run `dzarchive crawl http://bbs.example.test/forum.php --db DB --delay 0.05 ARGS` through a replay
-    ``server`` and press Ctrl-C once it has served ``after`` requests; returns how the crawl ended."""
-    cmd = [sys.executable, "-m", "dzarchive", "crawl", "http://bbs.example.test/forum.php", "--db", str(db),
-           "--delay", "0.05", *args]
+def crawl_until_interrupted(server, db, *args: str, after: int = 12, path: str = "/usr/bin:/bin",
+                            start: str = "http://bbs.example.test/forum.php") -> subprocess.CompletedProcess:
+    """Run `dzarchive crawl START --db DB --delay 0.05 ARGS` through a replay ``server`` and press Ctrl-C
+    once it has served ``after`` requests; returns how the crawl ended."""
+    cmd = [sys.executable, "-m", "dzarchive", "crawl", start, "--db", str(db), "--delay", "0.05", *args]
     process = subprocess.Popen(cmd, env={"PATH": path, "http_proxy": server.url}, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

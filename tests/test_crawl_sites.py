@@ -14,10 +14,11 @@ import sqlite3
 import jsonschema
 import pytest
 
+from scraper.urls import classify
 from testbed import variants
 from testbed.replay import ReplayServer
 
-from .conftest import FIXTURES, ROOT, SITE_A, expected, requires_fixtures
+from .conftest import FIXTURES, ROOT, SITE_A, crawl_until_interrupted, expected, requires_fixtures
 from .test_e2e import assert_archive_is_the_site, crawl_killed_after, fast, order_independent, run_cli, snapshot
 
 pytestmark = requires_fixtures
@@ -220,3 +221,18 @@ def test_a_rewritten_site_killed_at_any_point_resumes_without_loss(tmp_path, sit
         result = run_cli(*fast("crawl", START_F, "--db", str(db)), proxy=server.url)
         assert result.returncode == 0, result.stderr
     assert order_independent(snapshot(db)) == order_independent(snapshot(site_f[0]))
+
+
+def test_a_rewritten_site_continued_after_ctrl_c_fetches_no_page_twice(tmp_path):
+    db = tmp_path / "interrupted.db"
+    with ReplayServer(SITE_F, exact=True) as server:
+        stopped = crawl_until_interrupted(server, db, after=15, start=START_F)
+        assert stopped.returncode == 130, stopped.stderr
+        result = run_cli(*fast("crawl", START_F, "--db", str(db)), proxy=server.url)
+        assert result.returncode == 0, result.stderr
+        requested = [path for path in server.requests if path != "/robots.txt"]
+    # Across both runs each page once, whichever of its spellings (list link, pager link) was used.
+    pages = [(t.kind, t.tid or t.fid or t.uid, t.page) for t in (classify("http://bbs.sample.test" + path)
+                                                                  for path in requested)]
+    assert len(pages) == len(set(pages)) == len(set(requested))
+    assert_archive_is_the_site(db, SITE_F)

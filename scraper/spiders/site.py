@@ -126,7 +126,23 @@ class SiteSpider(scrapy.Spider):
         spider.media = MediaFetcher.from_crawler(crawler)
         return spider
 
+    def _restore(self) -> None:
+        """Keep what this crawl requested, archived and learned in Scrapy's job state (``self.state``, saved
+        in JOBDIR by the SpiderState extension), so that a crawl continued after Ctrl-C knows it too.
+
+        Called when the first start request is taken, after SpiderState has loaded ``self.state`` (on
+        spider_opened, whose handlers run in an order this spider does not control)."""
+        state = getattr(self, "state", None)
+        if state is None:  # no JOBDIR: nothing outlives this process
+            return
+        self.requested = state.setdefault("requested", self.requested)
+        self.spellings = state.setdefault("spellings", self.spellings)
+        self.archived = state.setdefault("archived", self.archived)
+        self.robots_forbidden = state.setdefault("robots_forbidden", self.robots_forbidden)
+        self.urls = state.setdefault("urls", self.urls)
+
     async def start(self):
+        self._restore()
         for request in self.start_requests():
             yield request
 
