@@ -273,6 +273,10 @@ class _Exporter:
         return _Side(self.conn.execute(sql, self.params), columns + ["media"],
                      _json_columns("attachments", columns) + [len(columns)])
 
+    def _streams(self) -> tuple[_Side, _Side, _Side | None]:
+        """The side streams the posts take their attachments, revisions and (--changes) changes from."""
+        return self._attachments(), self._side("post_revisions", "r", "r.id"), self._changes()
+
     def _posts(self, flat: bool) -> Iterator[tuple[dict, tuple[dict | None, str]]]:
         """(post dict without ``user``, author entry) in (tid, floor, pid) order."""
         columns = self.post_columns
@@ -280,9 +284,7 @@ class _Exporter:
         extra = ", t.fid, t.title" if flat else ""
         sql = (f"SELECT {select}{extra} FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
-        attachments = self._attachments()
-        revisions = self._side("post_revisions", "r", "r.id")
-        changes = self._changes()
+        attachments, revisions, changes = self._streams()
         author = self.author
         json_idx = self.post_json
         n = len(columns)
@@ -324,9 +326,7 @@ class _Exporter:
             return
         sql = (f"SELECT p.pid, p.tid, p.author_uid, {body} FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
-        attachments = self._attachments()
-        revisions = self._side("post_revisions", "r", "r.id")
-        changes = self._changes()
+        attachments, revisions, changes = self._streams()
         author_json = self.author_json
         for pid, tid, uid, text in self.conn.execute(sql, self.params):
             extra = attachments.take(pid)
