@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from codecs import lookup as codec_lookup
 
+from lxml import etree
 from parsel import Selector
 
 from ..items import (
@@ -24,6 +25,8 @@ _DIGITS = re.compile(r"\d+")
 # 5.5–7.x ``var fid = parseInt('35');var tid = parseInt('36567');``.
 _SCRIPT_ID = {name: re.compile(rf"\b{name}\s*=\s*(?:parseInt\(\s*)?['\"]?(\d+)['\"]?\s*\)?\s*[,;\n]")
               for name in ("fid", "tid")}
+_ID_ASSIGNMENT = re.compile(r"\b[ft]id\s*=")
+_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
 
 # showmessage() texts (lang_message.php) -> page state, most specific first.
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
@@ -102,7 +105,9 @@ def detect_version(sel: Selector) -> str | None:
 
 def script_ids(sel: Selector) -> tuple[int | None, int | None]:
     """``(fid, tid)`` from the page's inline scripts (``var tid = parseInt('N')``); ``None`` where unset."""
-    scripts = "\n".join(sel.xpath("//script[not(@src)]/text()").re(r"[^\n]*\b[ft]id\s*=[^\n]*"))
+    # Line by line: a regex scanning whole scripts for "[^\n]*fid=" is quadratic in a script's line length.
+    scripts = "\n".join(line for text in _INLINE_SCRIPTS(sel.root) if "id" in text
+                         for line in text.split("\n") if _ID_ASSIGNMENT.search(line))
     found = []
     for name in ("fid", "tid"):
         m = _SCRIPT_ID[name].search(scripts + "\n")

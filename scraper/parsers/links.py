@@ -17,6 +17,7 @@ Every other link is read by its URL, with the default Discuz rules (:func:`scrap
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -40,6 +41,13 @@ _PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
 _CLASSES = {"prev": -1, "nxt": 1, "next": 1}
 
 
+@lru_cache(maxsize=1 << 16)
+def _resolve(base: str, href: str) -> tuple[str, object]:
+    """``(absolute URL, classify(URL))``: every page repeats the same menu, pager and profile links."""
+    url = urljoin(base, href.strip())
+    return url, classify(url)
+
+
 def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
     """Every link ``page`` shows to a forum list page, a thread page or a profile, each URL once.
 
@@ -53,7 +61,7 @@ def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
     def add(kind: str, href: str | None, ident: int | None, number: int = 1, rank: int = 0) -> None:
         if not href or _NOT_A_PAGE.match(href.strip()):
             return
-        url = urljoin(base, href.strip())
+        url = _resolve(base, href)[0]
         if url in seen or not url.startswith(("http://", "https://")):
             return
         seen.add(url)
@@ -62,7 +70,7 @@ def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
     own_id = page.tid if page.kind == KIND_VIEWTHREAD else page.fid if page.kind == KIND_FORUMDISPLAY else None
     if own_id is not None:
         for href, number in _pager_links(sel, page.page or 1):
-            target = classify(urljoin(base, href))
+            target = _resolve(base, href)[1]
             if target.kind == "other" or (target.kind == page.kind and (target.tid or target.fid) == own_id):
                 add(page.kind, href, own_id, number)
     if page.kind == KIND_FORUMDISPLAY:
@@ -73,7 +81,7 @@ def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
             tid = int(m.group(1))
             for a in row.xpath(".//th//a[@href]"):
                 text = (a.xpath("string()").get() or "").strip()
-                target = classify(urljoin(base, a.attrib["href"]))
+                target = _resolve(base, a.attrib["href"])[1]
                 number = _page_number(text)
                 if target.kind == KIND_VIEWTHREAD and target.tid == tid:
                     add(KIND_VIEWTHREAD, a.attrib["href"], tid, target.page)
@@ -84,13 +92,13 @@ def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
     if page.kind == "index":
         for a in sel.xpath(_FORUM_ROW_LINKS):
             href = a.attrib.get("href", "")
-            if classify(urljoin(base, href)).kind == "other" and "gid=" not in href:
+            if _resolve(base, href)[1].kind == "other" and "gid=" not in href:
                 add(KIND_FORUMDISPLAY, href, None)
     for a in sel.xpath(_ANCHORS):
         href = a.attrib["href"]
         if not _MAYBE_PAGE.search(href):
             continue
-        target = classify(urljoin(base, href))
+        target = _resolve(base, href)[1]
         if target.kind not in _FOLLOWED_KINDS:
             continue
         if target.kind == KIND_PROFILE:
