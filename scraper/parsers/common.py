@@ -184,8 +184,10 @@ def classify_message(text: str) -> str:
 
 
 def type_prefix(elements) -> str | None:
-    """The thread type/sort shown before a title (``[盐都杂谈]``), from its link or ``em``; ``None`` if empty."""
+    """The thread type/sort shown before a title (``[盐都杂谈]``), from its link or ``em`` (Selectors or lxml
+    elements); ``None`` if empty."""
     if not elements:
         return None
-    text = tidy_text(elements[0].xpath("string()").get()).strip("[]")
+    first = elements[0].root if isinstance(elements[0], Selector) else elements[0]
+    text = tidy_text(first.xpath("string()")).strip("[]")
     return f"[{text}]" if text else None

@@ -20,6 +20,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urljoin
 
+from lxml import etree
 from parsel import Selector
 
 from ..items import KIND_FORUMDISPLAY, KIND_PROFILE, KIND_VIEWTHREAD, Link, ParsedPage
@@ -39,6 +40,17 @@ _FORUM_ROW_LINKS = ("//div[starts-with(@id, 'category_')]//h2/a | //div[starts-w
                     " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
 _PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
 _CLASSES = {"prev": -1, "nxt": 1, "next": 1}
+# Compiled once, run on lxml elements (no Selector per anchor: a page has hundreds).
+_X_ANCHORS = etree.XPath(_ANCHORS)
+_X_PAGERS = etree.XPath(_PAGERS)
+_X_THREAD_ROWS = etree.XPath(_THREAD_ROWS)
+_X_FORUM_ROW_LINKS = etree.XPath(_FORUM_ROW_LINKS)
+_X_BASE = etree.XPath("//base/@href")
+_X_ROW_LINKS = etree.XPath(".//th//a[@href]")
+_X_IN_TPS = etree.XPath("ancestor::span[@class='tps']")
+_X_STRONG = etree.XPath("./strong/text()")
+_X_PAGER_LINKS = etree.XPath(".//a[@href]")
+_X_STRING = etree.XPath("string()")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -54,7 +66,9 @@ def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
     In: the page's selector and what its parser read from it (kind, ids, page number). Out: links
     with absolute URLs as the site spells them, markup-identified ones first.
     """
-    base = urljoin(page.url, sel.xpath("//base/@href").get() or "")
+    root = sel.root
+    base_href = _X_BASE(root)
+    base = urljoin(page.url, base_href[0] if base_href else "")
     links: list[Link] = []
     seen: set[str] = set()
 
@@ -69,33 +83,33 @@ def page_links(sel: Selector, page: ParsedPage) -> list[Link]:
 
     own_id = page.tid if page.kind == KIND_VIEWTHREAD else page.fid if page.kind == KIND_FORUMDISPLAY else None
     if own_id is not None:
-        for href, number in _pager_links(sel, page.page or 1):
+        for href, number in _pager_links(root, page.page or 1):
             target = _resolve(base, href)[1]
             if target.kind == "other" or (target.kind == page.kind and (target.tid or target.fid) == own_id):
                 add(page.kind, href, own_id, number)
     if page.kind == KIND_FORUMDISPLAY:
-        for row in sel.xpath(_THREAD_ROWS):
-            m = _ROW_TID.match(row.attrib.get("id", ""))
+        for row in _X_THREAD_ROWS(root):
+            m = _ROW_TID.match(row.get("id", ""))
             if not m:
                 continue
             tid = int(m.group(1))
-            for a in row.xpath(".//th//a[@href]"):
-                text = (a.xpath("string()").get() or "").strip()
-                target = _resolve(base, a.attrib["href"])[1]
+            for a in _X_ROW_LINKS(row):
+                text = _X_STRING(a).strip()
+                target = _resolve(base, a.get("href"))[1]
                 number = _page_number(text)
                 if target.kind == KIND_VIEWTHREAD and target.tid == tid:
-                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, target.page)
-                elif target.kind == "other" and number is not None and a.xpath("ancestor::span[@class='tps']"):
-                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, number)
-                elif target.kind == "other" and text and number is None and "xst" in a.attrib.get("class", ""):
-                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, 1)
+                    add(KIND_VIEWTHREAD, a.get("href"), tid, target.page)
+                elif target.kind == "other" and number is not None and _X_IN_TPS(a):
+                    add(KIND_VIEWTHREAD, a.get("href"), tid, number)
+                elif target.kind == "other" and text and number is None and "xst" in a.get("class", ""):
+                    add(KIND_VIEWTHREAD, a.get("href"), tid, 1)
     if page.kind == "index":
-        for a in sel.xpath(_FORUM_ROW_LINKS):
-            href = a.attrib.get("href", "")
+        for a in _X_FORUM_ROW_LINKS(root):
+            href = a.get("href", "")
             if _resolve(base, href)[1].kind == "other" and "gid=" not in href:
                 add(KIND_FORUMDISPLAY, href, None)
-    for a in sel.xpath(_ANCHORS):
-        href = a.attrib["href"]
+    for a in _X_ANCHORS(root):
+        href = a.get("href")
         if not _MAYBE_PAGE.search(href):
             continue
         target = _resolve(base, href)[1]
@@ -113,17 +127,18 @@ def _page_number(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _pager_links(sel: Selector, current: int) -> list[tuple[str, int]]:
+def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
     """(href, page number) of every link of the page's pagers."""
     found = []
-    for pager in sel.xpath(_PAGERS):
+    for pager in _X_PAGERS(root):
         # 7.x+ pagers mark the current page as <strong>; X pagers also carry it in the jump box.
-        shown = (pager.xpath("./strong/text()").get() or "").strip()
+        strong = _X_STRONG(pager)
+        shown = strong[0].strip() if strong else ""
         here = int(shown) if shown.isdigit() else current
-        for a in pager.xpath(".//a[@href]"):
-            classes = a.attrib.get("class", "").split()
+        for a in _X_PAGER_LINKS(pager):
+            classes = a.get("class", "").split()
             step = next((_CLASSES[c] for c in classes if c in _CLASSES), None)
-            number = here + step if step is not None else _page_number(a.xpath("string()").get() or "")
+            number = here + step if step is not None else _page_number(_X_STRING(a))
             if number is not None and number >= 1:
-                found.append((a.attrib["href"], number))
+                found.append((a.get("href"), number))
     return found
