@@ -140,29 +140,32 @@ def to_text(root: etree._Element) -> str:
         if text:
             parts.append(text if pre else _SOURCE_SPACE.sub(" ", text))
 
-    def walk(el: etree._Element, pre: bool) -> None:
+    # An explicit stack, not recursion: a post may nest thousands of tags (the RecursionError of a
+    # recursive walk would cost the whole page). Entries: (element, inside <pre>, closing).
+    add(root.text, False)
+    stack = [(child, False, False) for child in reversed(root)]
+    while stack:
+        el, pre, closing = stack.pop()
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "br":
+        if closing:
+            if tag in _BLOCK_TAGS:
+                parts.append(_SOFT_BREAK)
+        elif tag == "br":
             parts.append("\n")
         elif tag == "img":
             if is_smilie(el) and el.get("alt"):
                 parts.append(el.get("alt"))
         elif tag:
-            block = tag in _BLOCK_TAGS
-            inner_pre = pre or tag in ("pre", "textarea")
-            if block:
+            if tag in _BLOCK_TAGS:
                 parts.append(_SOFT_BREAK)
+            stack.append((el, pre, True))
             if tag not in ("script", "style"):
+                inner_pre = pre or tag in ("pre", "textarea")
                 add(el.text, inner_pre)
-                for child in el:
-                    walk(child, inner_pre)
-            if block:
-                parts.append(_SOFT_BREAK)
+                stack.extend((child, inner_pre, False) for child in reversed(el))
+            continue  # the tail comes after the children, with the closing entry
         add(el.tail, pre)
 
-    add(root.text, False)
-    for child in root:
-        walk(child, False)
     # A block boundary is one line break, however many blocks meet there; <br>s count each.
     text = _BREAK_RUN.sub(lambda m: "\n" * max(1, m.group(0).count("\n")), "".join(parts))
     return tidy_text(text)
