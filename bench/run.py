@@ -126,7 +126,7 @@ def _parsed_records() -> list:
     return records
 
 
-def measure_ingest(tmp: Path, copies: int = 40) -> dict:
+def measure_ingest(tmp: Path, copies: int = 40, batch: int = 50) -> dict:
     """Pages of both captures stored ``copies`` times under shifted ids (so every post is new)."""
     import copy as copy_module
 
@@ -151,8 +151,13 @@ def measure_ingest(tmp: Path, copies: int = 40) -> dict:
     posts = sum(len(p.posts) for p in batches)
     archive = Archive(tmp / "ingest.db")
     t0 = time.perf_counter()
-    for page in batches:
-        archive.write(validate_record(normalise_page(page)))
+    pending = []
+    for page in batches:  # as StorePipeline does: DZ_STORE_BATCH pages to a transaction
+        pending.append(validate_record(normalise_page(page)))
+        if len(pending) == batch:
+            archive.write_many(pending)
+            pending = []
+    archive.write_many(pending)
     ours = time.perf_counter() - t0
     archive.close()
     # Bare: the same post rows, as normalise makes them, straight into the same schema.

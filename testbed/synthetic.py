@@ -39,6 +39,8 @@ _FLOOR_NAMES = {1: "楼主", 2: "沙发", 3: "板凳", 4: "地板"}
 _ROW = re.compile(r'<tbody id="(?:normal|stick)thread_\d+">.*?</tbody>\s*', re.S)
 _SEPARATOR = re.compile(r'<tbody id="separatorline">.*?</tbody>\s*', re.S)
 _PAGER = re.compile(r'<div class="pg">.*?</div>', re.S)
+# The "下一页 »" button under a thread's posts: the pager's next link, again.
+_NEXT_BUTTON = re.compile(r'<div class="pgbtn">.*?</div>', re.S)
 _POST_START = re.compile(r'<div id="post_(\d+)"')
 _POST_IDS = ("post_", "pid", "favatar", "userinfo", "postnum", "authorposton", "postmessage_", "comment_",
              "g_up", "authicon", "pid=", "ratelog_", "postnum", "threadsortswait")
@@ -261,8 +263,12 @@ class _ThreadTemplate:
                                                     floor=shown, time=f"{_time(at)}:00",
                                                     text=post_text(tid, floor))))
         html = self._fill(self.head_template, values) + "".join(posts) + self._fill(self.tail_template, values)
-        return _PAGER.sub(lambda _: pager(f"forum.php?mod=viewthread&tid={tid}&amp;extra=", page,
-                                          forum.thread_pages(tid)), html)
+        base = f"forum.php?mod=viewthread&tid={tid}&amp;extra="
+        pages = forum.thread_pages(tid)
+        button = (f'<div class="pgbtn"><a href="{base}&amp;page={page + 1}" hidefocus="true" class="bm_h">'
+                  "下一页 &raquo;</a></div>") if page < pages else ""
+        html = _NEXT_BUTTON.sub(lambda _: button, html)
+        return _PAGER.sub(lambda _: pager(base, page, pages), html)
 
 
 __all__ = ["SyntheticForum", "pager", "THREADS_PER_PAGE", "POSTS_PER_PAGE", "FID"]
