@@ -20,13 +20,13 @@ class StorePipeline:
 
     Settings: ``DZ_DB`` (archive path), ``DZ_TIMEZONE``, ``DZ_KEEP_PAGES`` (``failed`` or ``all``),
     ``DZ_STORE_BATCH`` (pages per transaction, default 50) and ``DZ_STORE_BATCH_SECONDS`` (the longest
-    a page waits for its batch, default 2). Pages are written whole, several to a transaction
+    a page waits for its batch, default 0.5). Pages are written whole, several to a transaction
     (:meth:`Archive.write_many`); the last batch is written when the spider closes, however it closes
     but by a hard kill, which loses at most one batch of whole pages that the next run fetches again.
     """
 
     def __init__(self, db_path: str, *, timezone_name: str | None = None, keep_all_pages: bool = False,
-                 crawler=None, lock_held: bool = False, batch: int = 50, batch_seconds: float = 2.0):
+                 crawler=None, lock_held: bool = False, batch: int = 50, batch_seconds: float = 0.5):
         self.db_path = db_path
         self.timezone_name = timezone_name
         self.keep_all_pages = keep_all_pages
@@ -49,7 +49,7 @@ class StorePipeline:
         pipeline = cls(s.get("DZ_DB", "data/archive.db"), timezone_name=s.get("DZ_TIMEZONE", "+08:00"),
                        keep_all_pages=s.get("DZ_KEEP_PAGES", "failed") == "all", crawler=crawler,
                        lock_held=s.getbool("DZ_LOCK_HELD", False), batch=s.getint("DZ_STORE_BATCH", 50),
-                       batch_seconds=s.getfloat("DZ_STORE_BATCH_SECONDS", 2.0))
+                       batch_seconds=s.getfloat("DZ_STORE_BATCH_SECONDS", 0.5))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 

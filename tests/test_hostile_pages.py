@@ -29,6 +29,14 @@ def _thread() -> bytes:
     return _pages()[THREAD]
 
 
+def _with_message_start(post: int, text: str, body: str | None = None) -> tuple[ParsedPage, bytes]:
+    """The clean thread page, and its bytes with ``text`` put at the start of post number ``post``'s message."""
+    body = body or _thread().decode("utf-8")
+    clean = parse_page(THREAD, body.encode(), content_type=UTF8, date_header=DATE)
+    marker = f'id="postmessage_{clean.posts[post].pid}">'
+    return clean, body.replace(marker, marker + text, 1).encode()
+
+
 def _posts(page: ParsedPage) -> list[tuple]:
     return [(p.pid, p.author, p.floor, p.content_text) for p in page.posts]
 
@@ -47,13 +55,9 @@ def test_a_charset_that_is_not_a_text_encoding_is_ignored():
 
 @requires_fixtures
 def test_one_post_nested_twenty_thousand_deep_does_not_cost_the_others():
-    body = _thread().decode("utf-8")
-    clean = parse_page(THREAD, body.encode(), content_type=UTF8, date_header=DATE)
+    clean, nested = _with_message_start(0, "<font>" * 20000 + "deep" + "</font>" * 20000)
     first = clean.posts[0].pid
-    marker = f'id="postmessage_{first}">'
-    nested = "<font>" * 20000 + "deep" + "</font>" * 20000
-    page = parse_page(THREAD, body.replace(marker, marker + nested, 1).encode(), content_type=UTF8,
-                      date_header=DATE)
+    page = parse_page(THREAD, nested, content_type=UTF8, date_header=DATE)
     assert page.kind == "viewthread" and len(page.posts) == len(clean.posts)
     # The other posts are read exactly as without the nesting.
     assert _posts(page)[1:] == _posts(clean)[1:]
@@ -76,13 +80,9 @@ def test_a_date_header_in_year_9999_falls_back_on_the_fetch_time():
 
 @requires_fixtures
 def test_control_characters_are_dropped_not_fatal():
-    body = _thread().decode("utf-8")
-    clean = parse_page(THREAD, body.encode(), content_type=UTF8, date_header=DATE)
-    pid = clean.posts[1].pid
-    marker = f'id="postmessage_{pid}">'
-    dirty = body.replace(marker, marker + "a\x01b\x0bc\x1f\x00", 1)
-    dirty = dirty.replace('<img ', '<img alt="x\x02y" zoomfile="a\x03.jpg" ', 1)
-    page = parse_page(THREAD, dirty.encode(), content_type=UTF8, date_header=DATE)
+    body = _thread().decode("utf-8").replace('<img ', '<img alt="x\x02y" zoomfile="a\x03.jpg" ', 1)
+    clean, dirty = _with_message_start(1, "a\x01b\x0bc\x1f\x00", body)
+    page = parse_page(THREAD, dirty, content_type=UTF8, date_header=DATE)
     assert page.kind == "viewthread" and len(page.posts) == len(clean.posts)
     assert page.posts[1].content_text.startswith("abc")
     assert page.posts[1].content_text[3:].strip() == clean.posts[1].content_text
@@ -102,13 +102,10 @@ def test_every_truncation_of_every_page_kind_parses_without_a_reader_raising():
 
 @requires_fixtures
 def test_a_huge_post_costs_linear_time():
-    body = _thread().decode("utf-8")
-    pid = parse_page(THREAD, body.encode(), content_type=UTF8, date_header=DATE).posts[0].pid
-    marker = f'id="postmessage_{pid}">'
     line = "汉字 text  with   spaces<br />\n<br />\n&nbsp;<br/>\n"
 
     def cost(repeats: int) -> tuple[float, ParsedPage]:
-        huge = body.replace(marker, marker + line * repeats, 1).encode()
+        huge = _with_message_start(0, line * repeats)[1]
         t0 = time.process_time()
         page = parse_page(THREAD, huge, content_type=UTF8, date_header=DATE)
         return time.process_time() - t0, page
