@@ -87,6 +87,14 @@ class Message:
     files: list[tuple[str, str | None, int | None]] = field(default_factory=list)  # (url, name, aid)
 
 
+_STRING = etree.XPath("string()")
+
+
+def text_of(el: etree._Element) -> str:
+    """All the text under ``el`` (``text_content()`` of lxml.html, for the plain lxml elements the parsers read)."""
+    return _STRING(el)
+
+
 def drop(el: etree._Element) -> None:
     """Remove ``el`` but keep its tail text in the tree."""
     parent = el.getparent()
@@ -194,7 +202,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
     msg = Message()
 
     for note in body.xpath(".//i[contains(concat(' ', normalize-space(@class), ' '), ' pstatus ')]"):
-        note_text = tidy_text(note.text_content())
+        note_text = tidy_text(text_of(note))
         m = EDIT_NOTE.search(note_text)
         if m and msg.edited_note is None:
             msg.edited_note = note_text
@@ -229,7 +237,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
         if aid is None:  # 7.x links carry the plain aid; X encodes it
             m = _AID_IN_HREF.search(link.get("href", "").replace("&amp;", "&"))
             aid = int(m.group(1)) if m else None
-        msg.files.append((href, tidy_text(link.text_content()) or None, aid))
+        msg.files.append((href, tidy_text(text_of(link)) or None, aid))
 
     for el_with_js in body.xpath(".//*[@*[starts-with(name(), 'on')]]"):
         for attr in list(el_with_js.attrib):
@@ -268,7 +276,7 @@ def parse_quote(quote_div: etree._Element) -> Quote:
         while header.getparent() is not None and header.getparent() is not block_el and \
                 header.getparent().tag == "font":
             header = header.getparent()
-        hm = _QUOTE_HEADER.match(tidy_text(header.text_content()))
+        hm = _QUOTE_HEADER.match(tidy_text(text_of(header)))
         if hm:
             quote.author, quote.time_text = hm.group("author"), hm.group("time")
             _drop_with_following_breaks(header, limit=1)
@@ -304,5 +312,5 @@ def fragment(html_text: str) -> etree._Element:
     return lxml_html.fragment_fromstring(html_text, create_parent="div")
 
 
-__all__ = ["Message", "clean_message", "remove_jammer", "image_url", "to_text", "tidy_text", "inner_html",
+__all__ = ["Message", "clean_message", "text_of", "remove_jammer", "image_url", "to_text", "tidy_text", "inner_html",
            "drop", "EDIT_NOTE"]
