@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from codecs import lookup as codec_lookup
 
-from lxml import etree
+from lxml import etree, html as lxml_html
 from parsel import Selector
 
 from ..items import (
@@ -116,8 +116,7 @@ _VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "inpu
 
 def _parse_html(text: str, url: str):
     """The lxml root of ``text`` (as parsel builds it) and whether libxml2 gave up on its depth."""
-    # etree's parser, not lxml.html's: its elements need no Python class lookup each time one is touched.
-    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    parser = lxml_html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
     root = etree.fromstring(text.encode("utf-8") or b"<html/>", parser=parser, base_url=url)
     if root is None:
         root = etree.fromstring(b"<html/>", parser=parser, base_url=url)
