@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -51,6 +52,15 @@ def _assignment(table: str, column: str) -> str:
         return (f"[{column}] = CASE WHEN length(excluded.[{column}]) >= length(coalesce([{column}], ''))"
                 f" THEN excluded.[{column}] ELSE [{column}] END")
     return f"[{column}] = excluded.[{column}]"
+
+
+@lru_cache(maxsize=4096)
+def _upsert_sql(table: str, columns: tuple[str, ...], updates: tuple[str, ...]) -> str:
+    """The merge statement for a row of ``table`` carrying ``columns`` (built once per column set)."""
+    conflict = ", ".join(f"[{c}]" for c in schemas.tables()[table]["pk"])
+    action = ("DO UPDATE SET " + ", ".join(_assignment(table, c) for c in updates)) if updates else "DO NOTHING"
+    return (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES"
+            f" ({', '.join('?' for _ in columns)}) ON CONFLICT ({conflict}) {action}")
 
 
 def utc_now() -> str:
@@ -126,6 +136,9 @@ class Archive:
             raise FileNotFoundError(f"no archive at {self.path}")
         self.db = sqlite_utils.Database(self.path)
         self.db.conn.execute("PRAGMA busy_timeout = 10000")
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a transaction is still whole or
+        # absent after any crash; a power cut may lose the last few, which a resumed crawl fetches again.
+        self.db.conn.execute("PRAGMA synchronous = NORMAL")
         if create:
             self.db.enable_wal()
             self.ensure_schema()
@@ -239,38 +252,49 @@ class Archive:
     # -- writes -----------------------------------------------------------------------------
     def write(self, record: PageRecord, crawl_id: int | None = None, *, keep_all_pages: bool = False) -> int:
         """Write one page's rows in one transaction; returns how many rows were written or updated."""
+        return self.write_many([record], crawl_id, keep_all_pages=keep_all_pages)
+
+    def write_many(self, records, crawl_id: int | None = None, *, keep_all_pages: bool = False) -> int:
+        """Write several pages in one transaction, in order: all of them are archived, or none.
+
+        A page is never split across transactions, so a crawl killed mid-batch leaves whole pages
+        only (the ones before the batch), and resuming fetches the rest. Returns the rows written.
+        """
+        with self.db.conn:
+            return sum(self._write_page(self.db.conn, record, crawl_id, keep_all_pages) for record in records)
+
+    def _write_page(self, conn: sqlite3.Connection, record: PageRecord, crawl_id: int | None,
+                    keep_all_pages: bool) -> int:
         seen = record.fetched_at
         written = 0
-        with self.db.conn:
-            conn = self.db.conn
-            for table in ("forums", "threads", "users"):
-                for row in record.rows.get(table, []):
-                    if table == "threads":
-                        record_thread_changes(conn, row, record, crawl_id)
-                    written += self._upsert(conn, table, row, seen, crawl_id)
-            for table, rows in record.states.items():
-                for row in rows:
-                    written += self._apply_state(conn, table, row, seen, record, crawl_id)
-            written += self._write_posts(conn, record.rows.get("posts", []), seen, crawl_id)
-            for row in record.rows.get("quotes", []):
-                written += self._upsert(conn, "quotes", row, None)
-            for row in record.rows.get("attachments", []):
-                written += self._upsert(conn, "attachments", row, None)
-            for table in ("thread_pages", "forum_pages"):
-                for row in record.rows.get(table, []):
-                    written += self._upsert(conn, table, dict(row, crawl_id=crawl_id), None)
-            written += mark_gone(conn, record, crawl_id)  # posts this page proves gone (archive/changes.py)
-            for row in record.rows.get("user_stats", []):
-                written += self._write_stats(conn, row, crawl_id)
-            for kind, message in record.errors:
-                conn.execute("INSERT INTO errors (crawl_id, url, kind, message, at) VALUES (?, ?, ?, ?, ?)",
-                             (crawl_id, record.url, kind, message, seen))
-            if record.body is not None and (record.keep_body or keep_all_pages):
-                conn.execute(
-                    "INSERT OR REPLACE INTO pages (url, kind, status, http_status, content_type, date_header,"
-                    " fetched_at, crawl_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record.url, record.kind, record.status, record.http_status, record.content_type,
-                     record.date_header, seen, crawl_id, record.body))
+        for table in ("forums", "threads", "users"):
+            for row in record.rows.get(table, []):
+                if table == "threads":
+                    record_thread_changes(conn, row, record, crawl_id)
+                written += self._upsert(conn, table, row, seen, crawl_id)
+        for table, rows in record.states.items():
+            for row in rows:
+                written += self._apply_state(conn, table, row, seen, record, crawl_id)
+        written += self._write_posts(conn, record.rows.get("posts", []), seen, crawl_id)
+        for row in record.rows.get("quotes", []):
+            written += self._upsert(conn, "quotes", row, None)
+        for row in record.rows.get("attachments", []):
+            written += self._upsert(conn, "attachments", row, None)
+        for table in ("thread_pages", "forum_pages"):
+            for row in record.rows.get(table, []):
+                written += self._upsert(conn, table, dict(row, crawl_id=crawl_id), None)
+        written += mark_gone(conn, record, crawl_id)  # posts this page proves gone (archive/changes.py)
+        for row in record.rows.get("user_stats", []):
+            written += self._write_stats(conn, row, crawl_id)
+        for kind, message in record.errors:
+            conn.execute("INSERT INTO errors (crawl_id, url, kind, message, at) VALUES (?, ?, ?, ?, ?)",
+                         (crawl_id, record.url, kind, message, seen))
+        if record.body is not None and (record.keep_body or keep_all_pages):
+            conn.execute(
+                "INSERT OR REPLACE INTO pages (url, kind, status, http_status, content_type, date_header,"
+                " fetched_at, crawl_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.url, record.kind, record.status, record.http_status, record.content_type,
+                 record.date_header, seen, crawl_id, record.body))
         return written
 
     def record_error(self, error: FetchError, crawl_id: int | None) -> None:
@@ -294,16 +318,7 @@ class Archive:
             insert["first_seen"] = seen
         if crawl_id is not None and "first_crawl" in spec["columns"]:
             insert["first_crawl"] = crawl_id
-        cols = ", ".join(f"[{c}]" for c in insert)
-        marks = ", ".join("?" for _ in insert)
-        updates = [c for c in values if c not in pk]
-        conflict = ", ".join(f"[{c}]" for c in pk)
-        if updates:
-            action = "DO UPDATE SET " + ", ".join(_assignment(table, c) for c in updates)
-        else:
-            action = "DO NOTHING"
-        conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) {action}",
-                     list(insert.values()))
+        conn.execute(_upsert_sql(table, tuple(insert), tuple(c for c in values if c not in pk)), list(insert.values()))
         return 1
 
     def _apply_state(self, conn: sqlite3.Connection, table: str, row: dict, seen: str, record: PageRecord,

@@ -48,6 +48,7 @@ class ArchiveState:
 
     def __init__(self, path: str | Path | None):
         self.conn: sqlite3.Connection | None = None
+        self._complete: dict[int, bool] = {}  # forum_complete's answers, as of the first question
         if path and Path(path).exists():
             self.conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, check_same_thread=False)
             if not self._has_table("thread_pages"):
@@ -73,18 +74,30 @@ class ArchiveState:
 
     def thread(self, tid: int) -> ThreadState | None:
         """The archived state of thread ``tid``, or ``None`` when none of its pages is archived."""
-        if self.conn is None:
-            return None
-        rows = self.conn.execute("SELECT page, url FROM thread_pages WHERE tid = ? ORDER BY page", [tid]).fetchall()
-        if not rows:
-            return None
-        pages = [r[0] for r in rows]
-        row = self.conn.execute("SELECT synced_replies, synced_last_post_at FROM threads WHERE tid = ?", [tid]).fetchone()
-        # The first gap (a page lost to a kill) or else the last page, which may have grown.
-        gap = next((n for n, page in enumerate(pages, 1) if page != n), None)
-        resume = gap if gap is not None else pages[-1]
-        url = None if gap is not None else rows[-1][1]
-        return ThreadState(row[0] if row else None, row[1] if row else None, resume, gap is None, url)
+        return self.threads([tid]).get(tid)
+
+    def threads(self, tids) -> dict[int, ThreadState]:
+        """The archived state of each of ``tids`` that has a page archived: one query over the primary
+        keys of ``thread_pages`` and ``threads`` (a list page asks for its rows at once)."""
+        tids = list(dict.fromkeys(tids))
+        if self.conn is None or not tids:
+            return {}
+        found: dict[int, list] = {}
+        for start in range(0, len(tids), 500):  # SQLite's bound-parameter limit
+            chunk = tids[start:start + 500]
+            for tid, page, url, replies, last in self.conn.execute(
+                    "SELECT p.tid, p.page, p.url, t.synced_replies, t.synced_last_post_at FROM thread_pages p"
+                    " LEFT JOIN threads t ON t.tid = p.tid"
+                    f" WHERE p.tid IN ({', '.join('?' for _ in chunk)}) ORDER BY p.tid, p.page", chunk):
+                found.setdefault(tid, [replies, last, []])[2].append((page, url))
+        states = {}
+        for tid, (replies, last, rows) in found.items():
+            # The first gap (a page lost to a kill) or else the last page, which may have grown.
+            gap = next((n for n, (page, _) in enumerate(rows, 1) if page != n), None)
+            resume = gap if gap is not None else rows[-1][0]
+            url = None if gap is not None else rows[-1][1]
+            states[tid] = ThreadState(replies, last, resume, gap is None, url)
+        return states
 
     def thread_unchanged(self, tid: int, replies: int | None, last_post_at: str | None) -> bool:
         """Whether a list row's reply count and last-post time equal what the archive synced."""
@@ -121,14 +134,24 @@ class ArchiveState:
         Every list page was archived once, and every readable thread listed there is synced with
         no page missing. Only then does "a list page of unchanged threads" mean the rest is
         unchanged too; after a stopped crawl the whole list is walked again.
+
+        The answer is the archive's as it was when this state was first asked about the forum
+        (the crawl's start): a crawl asks for every list page it reads, and the pages it writes
+        meanwhile must neither change its walk half-way nor cost a scan of the forum each time.
         """
+        if fid not in self._complete:
+            self._complete[fid] = self._forum_complete(fid)
+        return self._complete[fid]
+
+    def _forum_complete(self, fid: int) -> bool:
         if not self.forum_walked(fid):
             return False
+        # Stops at the first unfinished thread (idx_threads_fid, then thread_pages' primary key).
         unfinished = self.conn.execute(
-            "SELECT count(*) FROM threads t WHERE t.fid = ? AND coalesce(t.status, 'ok') = 'ok' AND ("
+            "SELECT 1 FROM threads t WHERE t.fid = ? AND coalesce(t.status, 'ok') = 'ok' AND ("
             " t.synced_replies IS NULL OR"
-            " (SELECT max(page) != count(*) FROM thread_pages p WHERE p.tid = t.tid))", [fid]).fetchone()[0]
-        return unfinished == 0
+            " (SELECT max(page) != count(*) FROM thread_pages p WHERE p.tid = t.tid)) LIMIT 1", [fid]).fetchone()
+        return unfinished is None
 
     def forum_walked(self, fid: int) -> bool:
         """Whether every list page of forum ``fid`` (as many as it last had) has been archived once."""

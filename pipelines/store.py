@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from scrapy import signals
 
@@ -17,11 +18,15 @@ _CLOSE_STATUS = {"finished": "finished", "shutdown": "interrupted", "cancelled":
 class StorePipeline:
     """Owns the archive for one crawl: opens it, records the crawl, writes pages, closes the crawl.
 
-    Settings: ``DZ_DB`` (archive path), ``DZ_TIMEZONE``, ``DZ_KEEP_PAGES`` (``failed`` or ``all``).
+    Settings: ``DZ_DB`` (archive path), ``DZ_TIMEZONE``, ``DZ_KEEP_PAGES`` (``failed`` or ``all``),
+    ``DZ_STORE_BATCH`` (pages per transaction, default 50) and ``DZ_STORE_BATCH_SECONDS`` (the longest
+    a page waits for its batch, default 0.5). Pages are written whole, several to a transaction
+    (:meth:`Archive.write_many`); the last batch is written when the spider closes, however it closes
+    but by a hard kill, which loses at most one batch of whole pages that the next run fetches again.
     """
 
     def __init__(self, db_path: str, *, timezone_name: str | None = None, keep_all_pages: bool = False,
-                 crawler=None, lock_held: bool = False):
+                 crawler=None, lock_held: bool = False, batch: int = 50, batch_seconds: float = 0.5):
         self.db_path = db_path
         self.timezone_name = timezone_name
         self.keep_all_pages = keep_all_pages
@@ -33,13 +38,18 @@ class StorePipeline:
         self.version: str | None = None
         self.lock_held = lock_held
         self.lock: ArchiveLock | None = None
+        self.batch = max(1, batch)
+        self.batch_seconds = batch_seconds
+        self.pending: list[PageRecord] = []
+        self.pending_since = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
         pipeline = cls(s.get("DZ_DB", "data/archive.db"), timezone_name=s.get("DZ_TIMEZONE", "+08:00"),
                        keep_all_pages=s.get("DZ_KEEP_PAGES", "failed") == "all", crawler=crawler,
-                       lock_held=s.getbool("DZ_LOCK_HELD", False))
+                       lock_held=s.getbool("DZ_LOCK_HELD", False), batch=s.getint("DZ_STORE_BATCH", 50),
+                       batch_seconds=s.getfloat("DZ_STORE_BATCH_SECONDS", 0.5))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -56,7 +66,11 @@ class StorePipeline:
 
     def process_item(self, item, spider=None):
         if isinstance(item, PageRecord):
-            self.items += self.archive.write(item, self.crawl_id, keep_all_pages=self.keep_all_pages)
+            if not self.pending:
+                self.pending_since = time.monotonic()
+            self.pending.append(item)
+            if len(self.pending) >= self.batch or time.monotonic() - self.pending_since >= self.batch_seconds:
+                self.flush()
             if item.status in ("ok", "partial"):  # a partial page is archived for what it could read
                 self.pages_ok += 1
                 self.version = self.version or item.version
@@ -68,9 +82,16 @@ class StorePipeline:
             logger.error("%s error: %s (%s)", item.kind, item.message, item.url)
         return item
 
+    def flush(self) -> None:
+        """Write the pages waiting for their batch, in one transaction."""
+        if self.pending and self.archive is not None:
+            self.items += self.archive.write_many(self.pending, self.crawl_id, keep_all_pages=self.keep_all_pages)
+        self.pending = []
+
     def spider_closed(self, spider, reason):
         if self.archive is None:
             return
+        self.flush()
         stats = self.crawler.stats if self.crawler is not None and self.crawler.stats is not None else None
         pages = stats.get_value("response_received_count", 0) if stats else 0
         followed = stats.get_value("dzarchive/links_followed", 0) if stats else 0

@@ -73,3 +73,39 @@ def test_forum_is_complete_only_when_walked_and_every_thread_synced(tmp_path):
     with archive.db.conn:  # a page lost in the middle of a thread does
         archive.db["thread_pages"].delete((7, 2))
     assert not ArchiveState(tmp_path / "a.db").forum_complete(2)
+
+
+def _count_queries(state: ArchiveState) -> list[str]:
+    seen: list[str] = []
+    state.conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_list_pages_thread_states_come_from_one_query(tmp_path):
+    state = archive_with(tmp_path, pages=(1, 3))
+    queries = _count_queries(state)
+    states = state.threads([7, 8, 99, 7])
+    assert len(queries) == 1
+    assert set(states) == {7, 8}  # 99 has no page archived
+    assert (states[7].resume_page, states[7].complete, states[7].synced_replies) == (2, False, 25)
+    assert (states[8].resume_page, states[8].complete) == (1, True)
+    assert states[7] == state.thread(7)
+
+
+def test_forum_complete_is_asked_of_the_archive_once_per_crawl(tmp_path):
+    archive_with(tmp_path)
+    archive = Archive(tmp_path / "a.db")
+    with archive.db.conn:
+        archive.db["forums"].update(2, {"pages": 1})
+        archive.db["forum_pages"].insert({"fid": 2, "page": 1})
+    state = ArchiveState(tmp_path / "a.db")
+    queries = _count_queries(state)
+    assert state.forum_complete(2)
+    first = len(queries)
+    # The crawl writes as it goes: a thread it listed but has not fetched yet does not turn the walk
+    # of the forum's list pages around half-way; a new crawl sees it.
+    with archive.db.conn:
+        archive.db["threads"].insert({"tid": 9, "fid": 2})
+    assert all(state.forum_complete(2) for _ in range(1000))
+    assert len(queries) == first
+    assert not ArchiveState(tmp_path / "a.db").forum_complete(2)

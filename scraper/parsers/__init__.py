@@ -15,10 +15,10 @@ from collections.abc import Callable
 from datetime import date, datetime, timezone, tzinfo
 from urllib.parse import urljoin
 
-from ..items import (KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_UNKNOWN,
-                     ParsedPage, User)
+from ..items import (KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_PARTIAL,
+                     STATUS_UNKNOWN, ParsedPage, User)
 from ..urls import Target, classify
-from .common import decode_body, detect_version, make_selector, special_status
+from .common import MAX_DEPTH, decode_body, detect_version, read_document, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
 from .index import add_linked_forums, is_index_page, parse_forum_links, parse_index_page
@@ -36,15 +36,31 @@ __all__ = ["parse_page", "parse_thread_page", "parse_forum_page", "parse_index_p
 def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, http_status: int | None = 200,
                date_header: str | bytes | None = None, fetched_at: datetime | None = None,
                tz: tzinfo | str | None = None, identify: Callable[[str], Target] | None = None) -> ParsedPage:
-    """Parse any Discuz! page.
+    """Parse any Discuz! page; never raises.
 
     ``date_header`` (the response's ``Date``) anchors relative times such as ``3 天前``; without it
     ``fetched_at`` (default: now) does. ``tz`` is the forum's time zone (default UTC+8). ``identify``
     reads an absolute URL in the site's own spelling (a crawler's :meth:`scraper.urls.SiteUrls.identify`,
     which knows the rewrite rules its pages showed); without it, only Discuz's default spellings are read.
+    A page that breaks a reader (truncated, hostile, a parser bug) comes back ``special``/``unknown`` with
+    the reason in ``message``, so that the caller keeps its bytes for re-parsing.
     """
-    zone = parse_tz(tz)
+    zone = parse_tz(tz)  # a bad zone is the caller's mistake, not the page's: that one raises ValueError
     fetched_at = fetched_at or datetime.now(timezone.utc)
+    try:
+        return _parse_page(url, body, content_type=content_type, http_status=http_status, date_header=date_header,
+                           fetched_at=fetched_at, zone=zone, identify=identify)
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the page (or the crawl)
+        page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
+                          message=f"parser error: {type(exc).__name__}: {str(exc)[:200]}")
+        page.http_status, page.content_type = http_status, content_type
+        page.date_header = date_header.decode("latin-1") if isinstance(date_header, bytes) else date_header
+        return page
+
+
+def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_status: int | None,
+                date_header: str | bytes | None, fetched_at: datetime, zone: tzinfo,
+                identify: Callable[[str], Target] | None) -> ParsedPage:
     now = parse_http_date(date_header) or fetched_at
     if looks_like_api(body):
         try:
@@ -55,7 +71,7 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
         if page is not None:
             return _finish(page, http_status, content_type, date_header, decode_body(body, content_type)[1],
                            page.version, zone, now)
-    sel, charset = make_selector(body, url, content_type)
+    sel, charset, flattened = read_document(body, url, content_type)
     raw_text = sel.get() if len(body) < 20000 else ""
     version = detect_version(sel)
     family = detect_family(sel, version)
@@ -96,6 +112,12 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     except Exception as exc:  # a parser bug must not lose the page: report it as unreadable
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {exc}")
+    if flattened and page.kind != KIND_SPECIAL:
+        # Tags nested past what libxml2 reads were dropped: the text is all there, not that markup.
+        page.status = STATUS_PARTIAL
+        page.missing.append("post.content_html")
+        page.message = (page.message + "; " if page.message else "") + \
+            f"markup nested deeper than {MAX_DEPTH} tags was flattened"
     try:
         page.links = page_links(sel, page, identify)
     except Exception:  # noqa: BLE001 - the page's items are kept; only where it leads is lost

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from codecs import lookup as codec_lookup
 
+from lxml import etree, html as lxml_html
 from parsel import Selector
 
 from ..items import (
@@ -20,10 +21,14 @@ _CHARSET_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18
 _VERSION_IN_GENERATOR = re.compile(r"Discuz!?\s*(X?\s*[\d.]+[A-Za-z]*)", re.I)
 _PAGE_COUNT = re.compile(r"共\s*(\d+)\s*页")
 _DIGITS = re.compile(r"\d+")
+# C0 controls but tab, line feed and carriage return, and the non-characters XML forbids.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # The ids every Discuz generation sets in an inline script: X ``fid = parseInt('49'), tid = parseInt('7')``,
 # 5.5–7.x ``var fid = parseInt('35');var tid = parseInt('36567');``.
 _SCRIPT_ID = {name: re.compile(rf"\b{name}\s*=\s*(?:parseInt\(\s*)?['\"]?(\d+)['\"]?\s*\)?\s*[,;\n]")
               for name in ("fid", "tid")}
+_ID_ASSIGNMENT = re.compile(r"\b[ft]id\s*=")
+_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
 
 # showmessage() texts (lang_message.php) -> page state, most specific first.
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
@@ -64,7 +69,7 @@ def decode_body(body: bytes | str, content_type: str | None = None) -> tuple[str
             continue
         try:
             return body.decode(encoding), encoding
-        except UnicodeDecodeError:
+        except (UnicodeError, LookupError, ValueError):
             continue
     return body.decode("gb18030", errors="replace"), "gb18030"
 
@@ -73,16 +78,78 @@ def _normalise_charset(name: str) -> str | None:
     name = name.strip().lower()
     name = _CHARSET_SUPERSETS.get(name, name)
     try:
-        return codec_lookup(name).name
-    except LookupError:
+        codec = codec_lookup(name)
+    except (LookupError, ValueError):
         return None
+    # hex, base64, rot13, zlib… are codecs but not text encodings: a page never is one.
+    return codec.name if getattr(codec, "_is_text_encoding", True) else None
 
 
 def make_selector(body: bytes | str, url: str, content_type: str | None = None) -> tuple[Selector, str]:
     """A parsel Selector over the decoded page, and the encoding used."""
+    sel, encoding, _ = read_document(body, url, content_type)
+    return sel, encoding
+
+
+def read_document(body: bytes | str, url: str, content_type: str | None = None) -> tuple[Selector, str, bool]:
+    """``(selector, encoding, flattened)``: the decoded page parsed once.
+
+    ``flattened`` says the page nested tags deeper than libxml2 goes (it stops reading the whole
+    document there): the tags past :data:`MAX_DEPTH` were dropped, their text kept, and the page
+    parsed again, so that the rest of the page is read.
+    """
     text, encoding = decode_body(body, content_type)
-    # A leading space or BOM before the doctype (saved pages) is harmless to lxml; strip NULs, which are not.
-    return Selector(text=text.replace("\x00", ""), type="html", base_url=url), encoding
+    # A leading space or BOM before the doctype (saved pages) is harmless to lxml; NULs and other control
+    # characters are not (lxml refuses them in any text or attribute set later): one pass drops them.
+    text = _CONTROL_CHARS.sub("", text).strip()
+    root, too_deep = _parse_html(text, url)
+    if too_deep:
+        root, _ = _parse_html(flatten_deep_tags(text), url)
+    return Selector(root=root, type="html", base_url=url), encoding, too_deep
+
+
+MAX_DEPTH = 1000
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w:-]*)[^>]*?(/?)>")
+_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+                        "source", "track", "wbr"})
+
+
+def _parse_html(text: str, url: str):
+    """The lxml root of ``text`` (as parsel builds it) and whether libxml2 gave up on its depth."""
+    parser = lxml_html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    root = etree.fromstring(text.encode("utf-8") or b"<html/>", parser=parser, base_url=url)
+    if root is None:
+        root = etree.fromstring(b"<html/>", parser=parser, base_url=url)
+    too_deep = any("Excessive depth" in error.message for error in parser.error_log)
+    return root, too_deep
+
+
+def flatten_deep_tags(text: str, limit: int = MAX_DEPTH) -> str:
+    """``text`` without the tags opened below ``limit`` levels (and their closing tags); one pass."""
+    out: list[str] = []
+    depth = 0
+    dropped: dict[str, int] = {}
+    last = 0
+    for m in _TAG.finditer(text):
+        closing, name, self_closing = m.group(1), m.group(2).lower(), m.group(3)
+        if name in _VOID_TAGS or self_closing:
+            continue
+        drop = False
+        if closing:
+            if dropped.get(name):
+                dropped[name] -= 1
+                drop = True
+            depth = max(0, depth - 1) if not drop else depth
+        elif depth >= limit:
+            dropped[name] = dropped.get(name, 0) + 1
+            drop = True
+        else:
+            depth += 1
+        if drop:
+            out.append(text[last:m.start()])
+            last = m.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def detect_version(sel: Selector) -> str | None:
@@ -102,7 +169,9 @@ def detect_version(sel: Selector) -> str | None:
 
 def script_ids(sel: Selector) -> tuple[int | None, int | None]:
     """``(fid, tid)`` from the page's inline scripts (``var tid = parseInt('N')``); ``None`` where unset."""
-    scripts = "\n".join(sel.xpath("//script[not(@src)]/text()").re(r"[^\n]*\b[ft]id\s*=[^\n]*"))
+    # Line by line: a regex scanning whole scripts for "[^\n]*fid=" is quadratic in a script's line length.
+    scripts = "\n".join(line for text in _INLINE_SCRIPTS(sel.root) if "id" in text
+                         for line in text.split("\n") if _ID_ASSIGNMENT.search(line))
     found = []
     for name in ("fid", "tid"):
         m = _SCRIPT_ID[name].search(scripts + "\n")
@@ -179,8 +248,10 @@ def classify_message(text: str) -> str:
 
 
 def type_prefix(elements) -> str | None:
-    """The thread type/sort shown before a title (``[盐都杂谈]``), from its link or ``em``; ``None`` if empty."""
+    """The thread type/sort shown before a title (``[盐都杂谈]``), from its link or ``em`` (Selectors or lxml
+    elements); ``None`` if empty."""
     if not elements:
         return None
-    text = tidy_text(elements[0].xpath("string()").get()).strip("[]")
+    first = elements[0].root if isinstance(elements[0], Selector) else elements[0]
+    text = tidy_text(first.xpath("string()")).strip("[]")
     return f"[{text}]" if text else None

@@ -87,6 +87,14 @@ class Message:
     files: list[tuple[str, str | None, int | None]] = field(default_factory=list)  # (url, name, aid)
 
 
+_STRING = etree.XPath("string()")
+
+
+def text_of(el: etree._Element) -> str:
+    """All the text under ``el`` (``text_content()`` of lxml.html, for the plain lxml elements the parsers read)."""
+    return _STRING(el)
+
+
 def drop(el: etree._Element) -> None:
     """Remove ``el`` but keep its tail text in the tree."""
     parent = el.getparent()
@@ -140,29 +148,32 @@ def to_text(root: etree._Element) -> str:
         if text:
             parts.append(text if pre else _SOURCE_SPACE.sub(" ", text))
 
-    def walk(el: etree._Element, pre: bool) -> None:
+    # An explicit stack, not recursion: a post may nest thousands of tags (the RecursionError of a
+    # recursive walk would cost the whole page). Entries: (element, inside <pre>, closing).
+    add(root.text, False)
+    stack = [(child, False, False) for child in reversed(root)]
+    while stack:
+        el, pre, closing = stack.pop()
         tag = el.tag if isinstance(el.tag, str) else ""
-        if tag == "br":
+        if closing:
+            if tag in _BLOCK_TAGS:
+                parts.append(_SOFT_BREAK)
+        elif tag == "br":
             parts.append("\n")
         elif tag == "img":
             if is_smilie(el) and el.get("alt"):
                 parts.append(el.get("alt"))
         elif tag:
-            block = tag in _BLOCK_TAGS
-            inner_pre = pre or tag in ("pre", "textarea")
-            if block:
+            if tag in _BLOCK_TAGS:
                 parts.append(_SOFT_BREAK)
+            stack.append((el, pre, True))
             if tag not in ("script", "style"):
+                inner_pre = pre or tag in ("pre", "textarea")
                 add(el.text, inner_pre)
-                for child in el:
-                    walk(child, inner_pre)
-            if block:
-                parts.append(_SOFT_BREAK)
+                stack.extend((child, inner_pre, False) for child in reversed(el))
+            continue  # the tail comes after the children, with the closing entry
         add(el.tail, pre)
 
-    add(root.text, False)
-    for child in root:
-        walk(child, False)
     # A block boundary is one line break, however many blocks meet there; <br>s count each.
     text = _BREAK_RUN.sub(lambda m: "\n" * max(1, m.group(0).count("\n")), "".join(parts))
     return tidy_text(text)
@@ -191,7 +202,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
     msg = Message()
 
     for note in body.xpath(".//i[contains(concat(' ', normalize-space(@class), ' '), ' pstatus ')]"):
-        note_text = tidy_text(note.text_content())
+        note_text = tidy_text(text_of(note))
         m = EDIT_NOTE.search(note_text)
         if m and msg.edited_note is None:
             msg.edited_note = note_text
@@ -226,7 +237,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
         if aid is None:  # 7.x links carry the plain aid; X encodes it
             m = _AID_IN_HREF.search(link.get("href", "").replace("&amp;", "&"))
             aid = int(m.group(1)) if m else None
-        msg.files.append((href, tidy_text(link.text_content()) or None, aid))
+        msg.files.append((href, tidy_text(text_of(link)) or None, aid))
 
     for el_with_js in body.xpath(".//*[@*[starts-with(name(), 'on')]]"):
         for attr in list(el_with_js.attrib):
@@ -265,7 +276,7 @@ def parse_quote(quote_div: etree._Element) -> Quote:
         while header.getparent() is not None and header.getparent() is not block_el and \
                 header.getparent().tag == "font":
             header = header.getparent()
-        hm = _QUOTE_HEADER.match(tidy_text(header.text_content()))
+        hm = _QUOTE_HEADER.match(tidy_text(text_of(header)))
         if hm:
             quote.author, quote.time_text = hm.group("author"), hm.group("time")
             _drop_with_following_breaks(header, limit=1)
@@ -301,5 +312,5 @@ def fragment(html_text: str) -> etree._Element:
     return lxml_html.fragment_fromstring(html_text, create_parent="div")
 
 
-__all__ = ["Message", "clean_message", "remove_jammer", "image_url", "to_text", "tidy_text", "inner_html",
+__all__ = ["Message", "clean_message", "text_of", "remove_jammer", "image_url", "to_text", "tidy_text", "inner_html",
            "drop", "EDIT_NOTE"]

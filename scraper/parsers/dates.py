@@ -139,17 +139,23 @@ def parse_discuz_time(text: str | None, title: str | None = None, *, now: dateti
     when nothing in the inputs reads as a time.
     """
     if title:
-        dt = parse_absolute(clean_time_text(title), tz, now)
+        try:
+            dt = parse_absolute(clean_time_text(title), tz, now)
+        except OverflowError:
+            dt = None
         if dt is not None:
             return dt
     text = clean_time_text(text)
     if not text:
         return None
-    if now is not None:
-        dt = parse_relative(text, now, tz)
-        if dt is not None:
-            return dt
-    return parse_absolute(text, tz, now)
+    try:
+        if now is not None:
+            dt = parse_relative(text, now, tz)
+            if dt is not None:
+                return dt
+        return parse_absolute(text, tz, now)
+    except OverflowError:  # "99999 天前", or a time at the edge of the calendar: not a time we can hold
+        return None
 
 
 def _24h(hour: int, text: str) -> int:
@@ -179,6 +185,12 @@ def parse_http_date(value: str | bytes | None) -> datetime | None:
 
     try:
         dt = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    if not _HTTP_YEARS[0] <= dt.year <= _HTTP_YEARS[1]:
+        return None  # a broken clock (year 9999): anchor relative times on the fetch time instead
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+# Date headers outside these years are a server's broken clock, not a time to read pages by.
+_HTTP_YEARS = (1995, 2999)

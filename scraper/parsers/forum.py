@@ -173,6 +173,8 @@ def parse_thread_links(sel: Selector, url: str, *, fetched_at: datetime | None =
     target = classify(url)
     page = ParsedPage(url=url, kind="forumdisplay", fetched_at=fetched_at, fid=target.fid, page=target.page)
     main = sel.xpath("//div[@id='threadlist'] | //div[@id='ct']") or sel.xpath("//body")
+    if not main:  # an empty or truncated page has no body
+        return None
     seen: set[int] = set()
     for link in main[0].xpath(".//a[contains(@href, 'viewthread') or contains(@href, 'thread-')]"):
         m = _THREAD_HREF.search(link.attrib.get("href", ""))

@@ -17,8 +17,10 @@ Every other link is read by its URL, with the default Discuz rules (:func:`scrap
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin
 
+from lxml import etree
 from parsel import Selector
 
 from ..items import KIND_FORUMDISPLAY, KIND_PROFILE, KIND_VIEWTHREAD, Link, ParsedPage
@@ -41,6 +43,25 @@ _SUBFORUM_ROW_LINKS = ("//div[starts-with(@id, 'subforum')]//h2/a"
                        " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
 _PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
 _CLASSES = {"prev": -1, "nxt": 1, "next": 1}
+# Compiled once, run on lxml elements (no Selector per anchor: a page has hundreds).
+_X_ANCHORS = etree.XPath(_ANCHORS)
+_X_PAGERS = etree.XPath(_PAGERS)
+_X_THREAD_ROWS = etree.XPath(_THREAD_ROWS)
+_X_FORUM_ROW_LINKS = etree.XPath(_FORUM_ROW_LINKS)
+_X_SUBFORUM_ROW_LINKS = etree.XPath(_SUBFORUM_ROW_LINKS)
+_X_BASE = etree.XPath("//base/@href")
+_X_ROW_LINKS = etree.XPath(".//th//a[@href]")
+_X_IN_TPS = etree.XPath("ancestor::span[@class='tps']")
+_X_STRONG = etree.XPath("./strong/text()")
+_X_PAGER_LINKS = etree.XPath(".//a[@href]")
+_X_STRING = etree.XPath("string()")
+
+
+@lru_cache(maxsize=1 << 16)
+def _resolve(base: str, href: str) -> tuple[str, object]:
+    """``(absolute URL, classify(URL))``: every page repeats the same menu, pager and profile links."""
+    url = urljoin(base, href.strip())
+    return url, default_classify(url)
 
 
 def page_links(sel: Selector, page: ParsedPage, identify=None) -> list[Link]:
@@ -50,15 +71,23 @@ def page_links(sel: Selector, page: ParsedPage, identify=None) -> list[Link]:
     (absolute URL -> :class:`~scraper.urls.Target`; default :func:`~scraper.urls.classify`, Discuz's default
     spellings). Out: links with absolute URLs as the site spells them, markup-identified ones first.
     """
-    classify = identify or default_classify
-    base = urljoin(page.url, sel.xpath("//base/@href").get() or "")
+    root = sel.root
+    base_href = _X_BASE(root)
+    base = urljoin(page.url, base_href[0] if base_href else "")
+
+    def resolve(href: str) -> tuple[str, object]:
+        url, target = _resolve(base, href)
+        if identify is not None and target.kind == "other":
+            target = identify(url)  # the site's own spelling (learned as the crawl goes: not cached here)
+        return url, target
+
     links: list[Link] = []
     seen: set[str] = set()
 
     def add(kind: str, href: str | None, ident: int | None, number: int = 1, rank: int = 0) -> None:
         if not href or _NOT_A_PAGE.match(href.strip()):
             return
-        url = urljoin(base, href.strip())
+        url = resolve(href)[0]
         if url in seen or not url.startswith(("http://", "https://")):
             return
         seen.add(url)
@@ -66,37 +95,38 @@ def page_links(sel: Selector, page: ParsedPage, identify=None) -> list[Link]:
 
     own_id = page.tid if page.kind == KIND_VIEWTHREAD else page.fid if page.kind == KIND_FORUMDISPLAY else None
     if own_id is not None:
-        for href, number in _pager_links(sel, page.page or 1):
-            target = classify(urljoin(base, href))
+        for href, number in _pager_links(root, page.page or 1):
+            target = resolve(href)[1]
             if target.kind == "other" or (target.kind == page.kind and (target.tid or target.fid) == own_id):
                 add(page.kind, href, own_id, number)
     if page.kind == KIND_FORUMDISPLAY:
-        for row in sel.xpath(_THREAD_ROWS):
-            m = _ROW_TID.match(row.attrib.get("id", ""))
+        for row in _X_THREAD_ROWS(root):
+            m = _ROW_TID.match(row.get("id", ""))
             if not m:
                 continue
             tid = int(m.group(1))
-            for a in row.xpath(".//th//a[@href]"):
-                text = (a.xpath("string()").get() or "").strip()
-                target = classify(urljoin(base, a.attrib["href"]))
+            for a in _X_ROW_LINKS(row):
+                text = _X_STRING(a).strip()
+                target = resolve(a.get("href"))[1]
                 number = _page_number(text)
                 if target.kind == KIND_VIEWTHREAD and target.tid == tid:
-                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, target.page)
-                elif target.kind == "other" and number is not None and a.xpath("ancestor::span[@class='tps']"):
-                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, number)
-                elif target.kind == "other" and text and number is None and "xst" in a.attrib.get("class", ""):
-                    add(KIND_VIEWTHREAD, a.attrib["href"], tid, 1)
-    rows = _FORUM_ROW_LINKS if page.kind == "index" else _SUBFORUM_ROW_LINKS if page.kind == KIND_FORUMDISPLAY else None
-    if rows:
-        for a in sel.xpath(rows):
-            href = a.attrib.get("href", "")
-            if classify(urljoin(base, href)).kind == "other" and "gid=" not in href:
+                    add(KIND_VIEWTHREAD, a.get("href"), tid, target.page)
+                elif target.kind == "other" and number is not None and _X_IN_TPS(a):
+                    add(KIND_VIEWTHREAD, a.get("href"), tid, number)
+                elif target.kind == "other" and text and number is None and "xst" in a.get("class", ""):
+                    add(KIND_VIEWTHREAD, a.get("href"), tid, 1)
+    rows = _X_FORUM_ROW_LINKS if page.kind == "index" else _X_SUBFORUM_ROW_LINKS if page.kind == KIND_FORUMDISPLAY \
+        else None
+    if rows is not None:
+        for a in rows(root):
+            href = a.get("href", "")
+            if resolve(href)[1].kind == "other" and "gid=" not in href:
                 add(KIND_FORUMDISPLAY, href, None)
-    for a in sel.xpath(_ANCHORS):
-        href = a.attrib["href"]
+    for a in _X_ANCHORS(root):
+        href = a.get("href")
         if identify is None and not _MAYBE_PAGE.search(href):
             continue
-        target = classify(urljoin(base, href))
+        target = resolve(href)[1]
         if target.kind not in _FOLLOWED_KINDS:
             continue
         if target.kind == KIND_PROFILE:
@@ -111,17 +141,18 @@ def _page_number(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _pager_links(sel: Selector, current: int) -> list[tuple[str, int]]:
+def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
     """(href, page number) of every link of the page's pagers."""
     found = []
-    for pager in sel.xpath(_PAGERS):
+    for pager in _X_PAGERS(root):
         # 7.x+ pagers mark the current page as <strong>; X pagers also carry it in the jump box.
-        shown = (pager.xpath("./strong/text()").get() or "").strip()
+        strong = _X_STRONG(pager)
+        shown = strong[0].strip() if strong else ""
         here = int(shown) if shown.isdigit() else current
-        for a in pager.xpath(".//a[@href]"):
-            classes = a.attrib.get("class", "").split()
+        for a in _X_PAGER_LINKS(pager):
+            classes = a.get("class", "").split()
             step = next((_CLASSES[c] for c in classes if c in _CLASSES), None)
-            number = here + step if step is not None else _page_number(a.xpath("string()").get() or "")
+            number = here + step if step is not None else _page_number(_X_STRING(a))
             if number is not None and number >= 1:
-                found.append((a.attrib["href"], number))
+                found.append((a.get("href"), number))
     return found

@@ -20,7 +20,7 @@ from datetime import datetime
 from lxml import etree
 
 from ..items import User, UserStats
-from .content import tidy_text
+from .content import text_of, tidy_text
 from .numbers import Figure, parse_figure, parse_hours
 
 # label -> field; Traditional-Chinese spellings included.
@@ -66,7 +66,7 @@ def _label(text: str) -> str:
 def _figure_of(el: etree._Element) -> Figure:
     """A value element: exact figure from a ``span[title]`` when present."""
     exact = next((t for t in _SPAN_TITLES(el) if _EXACT_FIGURE.fullmatch(t)), None)
-    return parse_figure(tidy_text(el.text_content()), exact)
+    return parse_figure(tidy_text(text_of(el)), exact)
 
 
 def collect_pairs(block: etree._Element) -> list[tuple[str, Figure, str]]:
@@ -84,12 +84,12 @@ def collect_pairs(block: etree._Element) -> list[tuple[str, Figure, str]]:
         label = None
         for child in dl:
             if child.tag == "dt":
-                label = _label(child.text_content())
+                label = _label(text_of(child))
             elif child.tag == "dd" and label:
                 pairs.append((label, _figure_of(child), "dl"))
                 label = None
     for p in _LINES(block):
-        m = _LABEL_VALUE_LINE.match(tidy_text(p.text_content()))
+        m = _LABEL_VALUE_LINE.match(tidy_text(text_of(p)))
         if m:
             pairs.append((_label(m.group("label")), parse_figure(m.group("value")), "line"))
     return pairs
@@ -145,17 +145,17 @@ def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | No
     stats, user_fields = stats_from_pairs(collect_pairs(block), uid, seen_at=seen_at, source="post")
     group = block.xpath(".//p/em/a[contains(@href, 'usergroup')] | .//p/em/a[contains(@href, 'gid=')]")
     if group:
-        user_fields["group_title"] = tidy_text(group[0].text_content()) or None
+        user_fields["group_title"] = tidy_text(text_of(group[0])) or None
         m = _GID.search(group[0].get("href", ""))
         if m:
             user_fields["group_id"] = int(m.group(1))
     else:
         title = block.xpath(".//p/em[not(@id)]")
         if title:
-            user_fields["group_title"] = tidy_text(title[0].text_content()) or None
+            user_fields["group_title"] = tidy_text(text_of(title[0])) or None
     custom = block.xpath(".//p[contains(concat(' ', normalize-space(@class), ' '), ' xg1 ')]")
     if custom:
-        user_fields["custom_title"] = tidy_text(custom[0].text_content()) or None
+        user_fields["custom_title"] = tidy_text(text_of(custom[0])) or None
     return stats, user_fields
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
+from lxml import etree
 from parsel import Selector
 
 from ..items import (
     POST_BANNED_AUTHOR, POST_BANNED_SINGLE, POST_DELETED_FLOOR, POST_HIDDEN_REPLY, POST_HIDE_PARTIAL, POST_OK,
-    POST_PAID, POST_PASSWORD, Attachment, ParsedPage, Post, Thread, User,
+    POST_PAID, POST_PASSWORD, STATUS_PARTIAL, Attachment, ParsedPage, Post, Thread, User,
 )
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
 from .common import current_page, page_count, script_ids, type_prefix
@@ -57,9 +58,57 @@ def is_thread_page(sel: Selector) -> bool:
     return bool(post_nodes(sel))
 
 
-def post_nodes(sel: Selector):
-    """The post containers of an X thread page (``div#post_PID``), by the stable ids."""
-    return sel.xpath(POST_NODES) or sel.xpath(POST_NODES_ANYWHERE)
+def post_nodes(sel: Selector) -> list:
+    """The post containers of an X thread page (``div#post_PID``, lxml elements), by the stable ids."""
+    root = _root(sel)
+    return _POST_NODES(root) or _POST_NODES_ANYWHERE(root)
+
+
+def _root(node):
+    """The lxml element under a parsel Selector (the 5.5–7.x readers still pass Selectors)."""
+    return node.root if isinstance(node, Selector) else node
+
+
+def _string(el) -> str:
+    return _STRING(el) if el is not None else ""
+
+
+# Compiled once; per-post ids are XPath variables ($pid), so one expression serves every post.
+_POST_NODES = etree.XPath(POST_NODES)
+_POST_NODES_ANYWHERE = etree.XPath(POST_NODES_ANYWHERE)
+_STRING = etree.XPath("string()")
+_STRING_PARENT = etree.XPath("string(..)")
+_PARENT = etree.XPath("..")
+_AUTHOR_LINK = etree.XPath(
+    ".//div[@id=concat('favatar', $pid)]//div[contains(@class,'authi')]//a[contains(@href,'uid')]"
+    " | .//div[@id=concat('userinfo', $pid)]//strong/a[contains(@href,'uid')]"
+    " | .//td[contains(@class,'plc')]//div[contains(@class,'authi')]/a[contains(@href,'uid')]")
+_AUTHOR_SPACE_LINK = etree.XPath(
+    ".//div[@id=concat('favatar', $pid)]//div[contains(@class,'authi')]//a[contains(@href,'space')]")
+_ANONYMOUS = etree.XPath(".//div[@id=concat('favatar', $pid)]//div[contains(@class,'authi')]")
+_ANONYMOUS_NAME = etree.XPath("string(./a | ./text())")
+_MESSAGE = etree.XPath(".//td[@id=concat('postmessage_', $pid)] | .//div[@id=concat('postmessage_', $pid)]")
+_ATTACHMENT_LISTS = etree.XPath(".//div[contains(concat(' ', @class, ' '), ' pattl ')]")
+_AUTHOR_COLUMN = etree.XPath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
+_TIME = etree.XPath(".//*[@id=concat('authorposton', $pid)]")
+_TIME_TITLE = etree.XPath(".//span/@title")
+_POSTED_TEXTS = etree.XPath(POSTED_TEXTS)
+_FLOOR = etree.XPath(".//*[@id=concat('postnum', $pid)]")
+_FLOOR_NUMBER = etree.XPath("./em/text()")
+_PCT = etree.XPath(".//div[contains(concat(' ', @class, ' '), ' pct ')]")
+_LOCKED = etree.XPath(".//div[contains(concat(' ', @class, ' '), ' locked ')]")
+_CRUMBS = etree.XPath("//div[@id='pt']//a")
+_SUBJECT = etree.XPath("string(//*[@id='thread_subject'])")
+_PREFIX_LINK = etree.XPath("//h1[contains(concat(' ', @class, ' '), ' ts ')]"
+                           "/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
+_COUNTS = etree.XPath("//div[@id='postlist']//div[contains(concat(' ', @class, ' '), ' hm ')]"
+                      "//span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()")
+_HEADER_TEXTS = etree.XPath("//div[@id='postlist']/table[1]//text()")
+_CLOSED = etree.XPath("//div[@id='postlist']//img[contains(@src, 'locked.gif') or @alt='关闭']"
+                      " | //div[@id='postlist']//img[contains(@src, 'locked.png')]"
+                      " | //div[@id='postlist']/table[1]"
+                      "//i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]")
+_FORUM_IN_CRUMB = re.compile(r"forum-\d+-\d+\.html")
 
 
 def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
@@ -79,11 +128,18 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     users: dict[int, User] = {}
     previous_floor: int | None = None
     for node in post_nodes(sel):
-        m = _NUMERIC_POST_ID.match(node.attrib.get("id", ""))
+        m = _NUMERIC_POST_ID.match(node.get("id", ""))
         if not m:
             continue
         pid = int(m.group(1))
-        post, attachments = _parse_post(node, pid, thread.tid, url, now=now, tz=tz)
+        try:
+            post, attachments = _parse_post(node, pid, thread.tid, url, now=now, tz=tz)
+        except (RecursionError, ValueError):
+            # One post too deeply nested (or otherwise unreadable) must not cost the page its other posts.
+            post, attachments = Post(pid=pid, tid=thread.tid, url=url, content_text=None), []
+            page.status = STATUS_PARTIAL
+            if "post.content_text" not in page.missing:
+                page.missing.append("post.content_text")
         page.attachments.extend(attachments)
         post.page = page.page
         if post.floor is None:
@@ -95,7 +151,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
             thread.author, thread.author_uid = post.author, post.author_uid
             thread.created_at, thread.created_at_text = post.posted_at, post.posted_at_text
 
-        pls = node.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
+        pls = _AUTHOR_COLUMN(node)
         add_author(page, users, post, pls[0] if pls else None, now)
     fill_floors_backwards(page.posts, page.page)
     page.users = list(users.values())
@@ -103,8 +159,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     return page
 
 
-def add_author(page: ParsedPage, users: dict[int, User], post: Post, column: Selector | None,
-               now: datetime | None) -> User | None:
+def add_author(page: ParsedPage, users: dict[int, User], post: Post, column, now: datetime | None) -> User | None:
     """The post's author as one :class:`User` per uid, with what the author ``column`` shows.
 
     The column's stats block goes to ``page.user_stats`` once per uid. ``None`` for posts without a uid.
@@ -113,7 +168,7 @@ def add_author(page: ParsedPage, users: dict[int, User], post: Post, column: Sel
         return None
     user = users.setdefault(post.author_uid, User(uid=post.author_uid, username=post.author))
     if column is not None:
-        stats, fields = parse_stats_block(column.root, post.author_uid, seen_at=now)
+        stats, fields = parse_stats_block(_root(column), post.author_uid, seen_at=now)
         apply_user_fields(user, fields)
         if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
             page.user_stats.append(stats)
@@ -123,13 +178,13 @@ def add_author(page: ParsedPage, users: dict[int, User], post: Post, column: Sel
 def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
     fid, tid = script_ids(sel)
     tid = tid or tid_from_url
-    crumbs = sel.xpath("//div[@id='pt']//a")
+    root = _root(sel)
     forum_name = None
-    for a in crumbs:
-        href = a.attrib.get("href", "")
+    for a in _CRUMBS(root):
+        href = a.get("href", "")
         fm = FID_IN_HREF.search(href)
-        if fm and ("forumdisplay" in href or re.search(r"forum-\d+-\d+\.html", href)):
-            forum_name = tidy_text(a.xpath("string()").get()) or forum_name
+        if fm and ("forumdisplay" in href or _FORUM_IN_CRUMB.search(href)):
+            forum_name = tidy_text(_string(a)) or forum_name
             if fid is None:
                 fid = int(fm.group(1))
         if tid is None:
@@ -137,50 +192,43 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
             if tm and ("viewthread" in href or "thread-" in href):
                 tid = int(tm.group(1))
     # span#thread_subject on X2.5+, a#thread_subject on X2 and some themes.
-    title = tidy_text(sel.xpath("string(//*[@id='thread_subject'])").get()) or None
-    prefix_link = sel.xpath("//h1[contains(concat(' ', @class, ' '), ' ts ')]/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
-    counts = sel.xpath("//div[@id='postlist']//div[contains(concat(' ', @class, ' '), ' hm ')]//span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()").getall()
+    title = tidy_text(_SUBJECT(root)) or None
+    counts = _COUNTS(root)
     views = parse_int(counts[0]) if len(counts) > 0 else None
     replies = parse_int(counts[1]) if len(counts) > 1 else None
     if views is None:
         # Themes that restyle the header still print the labels: 查看: 3022 | 回复: 64.
-        header = tidy_text(" ".join(sel.xpath("//div[@id='postlist']/table[1]//text()").getall()))
+        header = tidy_text(" ".join(_HEADER_TEXTS(root)))
         m = _VIEWS_REPLIES.search(header)
         if m:
             views, replies = parse_int(m.group(1)), parse_int(m.group(2))
     # X3.4 ``img[src*=locked.gif]``; X3.5 the icon font ``<i class="fico-lock fc-s" title="关闭">`` by the title.
-    closed = bool(sel.xpath("//div[@id='postlist']//img[contains(@src, 'locked.gif') or @alt='关闭']"
-                            " | //div[@id='postlist']//img[contains(@src, 'locked.png')]"
-                            " | //div[@id='postlist']/table[1]"
-                            "//i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]"))
+    closed = bool(_CLOSED(root))
     return Thread(
-        tid=tid, fid=fid, title=title, type_prefix=type_prefix(prefix_link), views=views, replies=replies,
+        tid=tid, fid=fid, title=title, type_prefix=type_prefix(_PREFIX_LINK(root)), views=views, replies=replies,
         is_closed=closed, forum_name=forum_name, url=url, status="ok",
     )
 
 
-def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: datetime | None,
+def _parse_post(node, pid: int, tid: int | None, url: str, *, now: datetime | None,
                 tz: tzinfo) -> tuple[Post, list[Attachment]]:
+    node = _root(node)
     post = Post(pid=pid, tid=tid, url=url)
     attachments: list[Attachment] = []
-    author_link = node.xpath(
-        f".//div[@id='favatar{pid}']//div[contains(@class,'authi')]//a[contains(@href,'uid')]"
-        f" | .//div[@id='userinfo{pid}']//strong/a[contains(@href,'uid')]"
-        f" | .//td[contains(@class,'plc')]//div[contains(@class,'authi')]/a[contains(@href,'uid')]"
-    ) or node.xpath(  # sites whose space links carry the username instead of the uid
-        f".//div[@id='favatar{pid}']//div[contains(@class,'authi')]//a[contains(@href,'space')]"
-    )
+    key = str(pid)
+    # Sites whose space links carry the username instead of the uid: the second form.
+    author_link = _AUTHOR_LINK(node, pid=key) or _AUTHOR_SPACE_LINK(node, pid=key)
     if author_link:
-        post.author = tidy_text(author_link[0].xpath("string()").get()) or None
-        post.author_uid = uid_from_href(author_link[0].attrib.get("href"))
+        post.author = tidy_text(_string(author_link[0])) or None
+        post.author_uid = uid_from_href(author_link[0].get("href"))
     else:
-        anonymous = node.xpath(f".//div[@id='favatar{pid}']//div[contains(@class,'authi')]")
+        anonymous = _ANONYMOUS(node, pid=key)
         if anonymous:
-            post.author = tidy_text(anonymous[0].xpath("string(./a | ./text())").get()) or None
+            post.author = tidy_text(_ANONYMOUS_NAME(anonymous[0])) or None
 
     time_el = read_post_time(node, pid, post, now=now, tz=tz)
     if time_el:
-        authi_text = tidy_text(time_el[0].xpath("string(..)").get())
+        authi_text = tidy_text(_STRING_PARENT(time_el[0]))
         device = _DEVICE.search(authi_text)
         if device:
             post.device = device.group(1)
@@ -190,20 +238,20 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
 
     post.floor = post_floor(node, pid)
 
-    message_el = node.xpath(f".//td[@id='postmessage_{pid}'] | .//div[@id='postmessage_{pid}']")
+    message_el = _MESSAGE(node, pid=key)
     if message_el:
         read_message(message_el[0], post, attachments, url, now=now, tz=tz)
     # Attachments not inlined in the message are listed in div.pattl below it.
-    for listing in node.xpath(".//div[contains(concat(' ', @class, ' '), ' pattl ')]"):
-        add_media(attachments, pid, clean_message(listing.root, url))
+    for listing in _ATTACHMENT_LISTS(node):
+        add_media(attachments, pid, clean_message(listing, url))
     post.status = post_status(node, has_message=bool(message_el))
     return post, attachments
 
 
-def read_message(message_el: Selector, post: Post, attachments: list[Attachment], url: str, *,
+def read_message(message_el, post: Post, attachments: list[Attachment], url: str, *,
                  now: datetime | None, tz: tzinfo) -> None:
     """Fill ``post`` from its message element (text, HTML, edit note, quotes) and collect its media."""
-    msg = clean_message(message_el.root, url)
+    msg = clean_message(_root(message_el), url)
     post.content_text, post.content_html = msg.text, msg.html
     post.edited_note, post.edited_by = msg.edited_note, msg.edited_by
     if msg.edited_at_text:
@@ -222,42 +270,43 @@ def add_media(attachments: list[Attachment], pid: int, msg) -> None:
                 attachments.append(Attachment(pid=pid, url=media_url, name=name, kind=kind, aid=aid))
 
 
-def read_post_time(node: Selector, pid: int, post: Post, *, now: datetime | None, tz: tzinfo) -> list:
+def read_post_time(node, pid: int, post: Post, *, now: datetime | None, tz: tzinfo) -> list:
     """Set ``posted_at_text``/``posted_at`` from ``em#authorpostonPID`` (exact from its ``span[title]``).
 
     Without that element (Discuz 5.5/6.x, themes), the first bare ``发表于 T`` text outside the
-    message is read instead. Returns the element holding the time (empty when none is found) for
-    callers reading around it.
+    message is read instead. Returns the lxml element holding the time in a list (empty when none
+    is found) for callers reading around it.
     """
-    time_el = node.xpath(f".//*[@id='authorposton{pid}']")
+    node = _root(node)
+    time_el = _TIME(node, pid=str(pid))
     if time_el:
-        post.posted_at_text = clean_time_text(time_el[0].xpath("string()").get()) or None
-        post.posted_at = parse_discuz_time(post.posted_at_text, time_el[0].xpath(".//span/@title").get(),
-                                           now=now, tz=tz)
+        post.posted_at_text = clean_time_text(_string(time_el[0])) or None
+        title = _TIME_TITLE(time_el[0])
+        post.posted_at = parse_discuz_time(post.posted_at_text, title[0] if title else None, now=now, tz=tz)
         return time_el
-    for text in node.xpath(POSTED_TEXTS):
-        holder = text.xpath("..")
-        shown = posted_time_text(text.get()) or (posted_time_text(holder[0].xpath("string()").get()) if holder else None)
+    for text in _POSTED_TEXTS(node):
+        holder = text.getparent()
+        shown = posted_time_text(str(text)) or (posted_time_text(_string(holder)) if holder is not None else None)
         if shown:
             post.posted_at_text = shown
-            title = holder[0].xpath(".//span/@title").get() if holder else None
-            post.posted_at = parse_discuz_time(shown, title, now=now, tz=tz)
-            return holder
+            title = _TIME_TITLE(holder) if holder is not None else None
+            post.posted_at = parse_discuz_time(shown, title[0] if title else None, now=now, tz=tz)
+            return [holder] if holder is not None else []
     return []
 
 
-def post_floor(node: Selector, pid: int) -> int | None:
+def post_floor(node, pid: int) -> int | None:
     """The floor ``#postnumPID`` shows: ``<em>N</em>``, a ``postno`` name (楼主, 沙发…) or digits; else ``None``.
 
     X and 7.x render it as ``a#postnumPID``, 5.5/6.x as ``strong#postnumPID`` (``7楼``).
     """
-    link = node.xpath(f".//*[@id='postnum{pid}']")
+    link = _FLOOR(_root(node), pid=str(pid))
     if not link:
         return None
-    number = link[0].xpath("./em/text()").get()
-    if number and number.strip().isdigit():
-        return int(number.strip())
-    label = tidy_text(link[0].xpath("string()").get())
+    number = _FLOOR_NUMBER(link[0])
+    if number and number[0].strip().isdigit():
+        return int(number[0].strip())
+    label = tidy_text(_string(link[0]))
     if label in FLOOR_NAMES:
         return FLOOR_NAMES[label]
     m = _FLOOR_DIGITS.search(label)
@@ -272,13 +321,15 @@ def fill_floors_backwards(posts: list[Post], page: int | None) -> None:
             posts[i].is_first = posts[i].floor == 1
 
 
-def post_status(node: Selector, *, has_message: bool) -> str:
+def post_status(node, *, has_message: bool) -> str:
     """A post's state: a deleted floor (``无效楼层``), else the first ``div.locked`` note that names one."""
-    pct_text = tidy_text(node.xpath("string(.//div[contains(concat(' ', @class, ' '), ' pct ')])").get() or "")
+    node = _root(node)
+    pct = _PCT(node)
+    pct_text = _string(pct[0]) if pct else ""
     if "无效楼层" in pct_text or "無效樓層" in pct_text:
         return POST_DELETED_FLOOR
-    for locked in node.xpath(".//div[contains(concat(' ', @class, ' '), ' locked ')]"):
-        text = tidy_text(locked.xpath("string()").get())
+    for locked in _LOCKED(node):
+        text = _string(locked)
         for pattern, state in LOCKED_STATES:
             if pattern.search(text):
                 if state == POST_HIDE_PARTIAL and not has_message:

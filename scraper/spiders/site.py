@@ -298,6 +298,8 @@ class SiteSpider(scrapy.Spider):
         for link in links.get(KIND_VIEWTHREAD, ()):
             thread_links.setdefault(link.id, {}).setdefault(link.page, link)
         changed = 0
+        # One query for the whole list page, not one per row.
+        archived = self.archive_state.threads(t.tid for t in page.threads) if self.incremental else {}
         for thread in page.threads:
             # A one-forum crawl skips global stickies from other forums; a site crawl takes all.
             if self.scope == KIND_FORUMDISPLAY and thread.fid not in self.scope_ids:
@@ -305,7 +307,7 @@ class SiteSpider(scrapy.Spider):
             shown = thread_links.get(thread.tid, {})
             # In the archive's own form (pipelines.normalise.iso), as the watermarks are stored.
             listed = {"replies": thread.replies, "last_post_at": iso(thread.last_post_at, self.tz)}
-            known = self.archive_state.thread(thread.tid) if self.incremental else None
+            known = archived.get(thread.tid)
             if known is not None and known.unchanged(**listed):
                 continue
             if not thread.is_sticky:

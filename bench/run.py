@@ -1,0 +1,318 @@
+"""dzarchive's performance, as ratios measured side by side in one run.
+
+    python -m bench                 # parse, crawl, ingest, export, incremental, start-up, scale at 1k and 10k threads
+    python -m bench --big           # ... and scale at 100k threads (long: see bench/RESULTS.md)
+    python -m bench --json          # the same figures as JSON
+    python -m bench --only parse,ingest --scale 1000
+
+Each figure is measured beside its baseline in the same process or the same replay:
+
+- parse: ``parse_page`` against ``lxml.html.fromstring`` alone on every thread page of the captures;
+- crawl: ``dzarchive crawl`` against a bare Scrapy spider fetching the same URLs (the ones the crawl
+  requested), through the same loopback replay, same concurrency, no delays; pages/s from the
+  first request to the process's end, and the wall time of each process;
+- ingest: normalise + validate + store of the captures' pages against a bare ``executemany`` of the
+  same post rows into the same schema, one transaction;
+- export: ``research.export_jsonl`` posts/s over that archive;
+- incremental: an unchanged re-crawl's and a changed (state 2) re-crawl's share of a first crawl's requests;
+- start-up: ``dzarchive --help``, and a one-page crawl against a bare spider's one page;
+- scale: ``dzarchive crawl`` of a synthetic forum (``testbed/synthetic.py``, capture A's markup) of
+  1k, 10k (and with ``--big`` 100k) threads, one page each: ms per page, peak RSS, archive size.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+SITE_A = FIXTURES / "discuz-x34-utf8-a"
+SITE_A2 = FIXTURES / "discuz-x34-utf8-a-state2"
+START = "http://bbs.example.test/forum.php"
+SYNTHETIC_START = "http://bbs.example.test/forum.php?mod=forumdisplay&fid=2"
+# Same politeness knobs for dzarchive and the bare spider: no delay, no AutoThrottle, 4 per host.
+NO_DELAY = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0")
+
+
+def _env(server) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(http_proxy=server.url, no_proxy="127.0.0.1,localhost", PYTHONPATH=str(ROOT))
+    return env
+
+
+def _timed_run(cmd: list[str], env: dict, server, ok=(0, 1)) -> dict:
+    """Run ``cmd``; wall seconds, seconds from its first request to its end, requests, peak RSS (MB)."""
+    before = len(server.requests)
+    server.first_request_at = None
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    ended = time.perf_counter()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in ok:  # dzarchive's 1: the crawl finished with errors
+        raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+    first = server.first_request_at or started
+    requests = server.requests[before:]
+    return {"wall_s": ended - started, "active_s": ended - first, "requests": len(requests),
+            "pages_per_s": len(requests) / max(ended - first, 1e-9), "peak_rss_mb": usage.ru_maxrss / 1024,
+            "urls": requests}
+
+
+def _server(capture):
+    from testbed.replay import ReplayServer
+
+    server = ReplayServer(capture)
+    server.first_request_at = None
+    log = server._log_request
+
+    def timed(path_query, user_agent=None):
+        if server.first_request_at is None:
+            server.first_request_at = time.perf_counter()
+        log(path_query, user_agent)
+
+    server._log_request = timed
+    return server.start()
+
+
+def dzarchive_crawl(server, db: Path, start: str = START, *extra: str) -> dict:
+    return _timed_run([sys.executable, "-m", "dzarchive", "crawl", start, "--db", str(db), *NO_DELAY, *extra],
+                      _env(server), server)
+
+
+def bare_crawl(server, urls: list[str], tmp: Path) -> dict:
+    listing = tmp / "urls.txt"
+    listing.write_text("\n".join(f"http://bbs.example.test{u}" if u.startswith("/") else u for u in urls))
+    # As a module: run as a script, bench/ would come first on sys.path and its incremental.py shadow Twisted's.
+    return _timed_run([sys.executable, "-m", "bench.bare_spider", str(listing)], _env(server), server, ok=(0,))
+
+
+# -- the measures -------------------------------------------------------------------------------
+def measure_parse(rounds: int = 5) -> dict:
+    from bench.parse_ratio import measure
+
+    return measure(rounds)
+
+
+def measure_crawl(tmp: Path) -> dict:
+    with _server(SITE_A) as server:
+        ours = dzarchive_crawl(server, tmp / "crawl.db")
+        bare = bare_crawl(server, [u for u in ours["urls"] if not u.endswith("robots.txt")], tmp)
+    return {"dzarchive_pages_per_s": ours["pages_per_s"], "bare_pages_per_s": bare["pages_per_s"],
+            "ratio": ours["pages_per_s"] / bare["pages_per_s"], "requests": ours["requests"],
+            "dzarchive_wall_s": ours["wall_s"], "bare_wall_s": bare["wall_s"]}
+
+
+def _parsed_records() -> list:
+    from pipelines.normalise import normalise_page
+    from scraper.parsers import parse_page
+    from tests.conftest import captured_pages
+
+    records = []
+    for capture in (SITE_A, SITE_A2):
+        for p in captured_pages(capture):
+            page = parse_page(p.url, p.body, content_type=p.content_type, http_status=p.status, date_header=p.date)
+            page.raw_body = p.body
+            records.append((page, normalise_page(page)))
+    return records
+
+
+def measure_ingest(tmp: Path, copies: int = 40, batch: int = 50) -> dict:
+    """Pages of both captures stored ``copies`` times under shifted ids (so every post is new)."""
+    import copy as copy_module
+
+    from archive import Archive
+    from pipelines.normalise import normalise_page
+    from pipelines.validate import validate_record
+
+    pages, seen = [], set()
+    for page, _ in _parsed_records():  # each post once (the captures list some pages twice, and state 2 repeats 1)
+        pids = {p.pid for p in page.posts}
+        if pids and not pids & seen:
+            seen |= pids
+            pages.append(page)
+    batches = []
+    for n in range(copies):
+        for page in pages:
+            clone = copy_module.copy(page)
+            clone.posts = [copy_module.copy(p) for p in page.posts]
+            for post in clone.posts:
+                post.pid += n * 1_000_000
+            batches.append(clone)
+    posts = sum(len(p.posts) for p in batches)
+    archive = Archive(tmp / "ingest.db")
+    t0 = time.perf_counter()
+    pending = []
+    for page in batches:  # as StorePipeline does: DZ_STORE_BATCH pages to a transaction
+        pending.append(validate_record(normalise_page(page)))
+        if len(pending) == batch:
+            archive.write_many(pending)
+            pending = []
+    archive.write_many(pending)
+    ours = time.perf_counter() - t0
+    archive.close()
+    # Bare: the same post rows, as normalise makes them, straight into the same schema.
+    bare_archive = Archive(tmp / "bare.db")
+    rows = [row for page in batches for row in normalise_page(page).rows["posts"]]
+    columns = list(rows[0])
+    sql = f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    t0 = time.perf_counter()
+    with bare_archive.db.conn:
+        bare_archive.db.conn.executemany(sql, [[r.get(c) for c in columns] for r in rows])
+    bare = time.perf_counter() - t0
+    bare_archive.close()
+    return {"posts": posts, "pages": len(batches), "posts_per_s": posts / ours, "bare_posts_per_s": posts / bare,
+            "ratio": bare / ours}
+
+
+def measure_export(tmp: Path) -> dict:
+    import research
+
+    db = research.open_archive(tmp / "ingest.db", readonly=True)
+    t0 = time.perf_counter()
+    with open(tmp / "export.jsonl", "wb") as out:
+        result = research.export_jsonl(db, out)
+    seconds = time.perf_counter() - t0
+    return {"posts": result.posts, "posts_per_s": result.posts / seconds}
+
+
+def measure_incremental(tmp: Path) -> dict:
+    with _server(SITE_A) as server:
+        db = tmp / "incremental.db"
+        first = dzarchive_crawl(server, db)["requests"]
+        unchanged = dzarchive_crawl(server, db)["requests"]
+        server.set_capture(SITE_A2)
+        changed = dzarchive_crawl(server, db)["requests"]
+    return {"first": first, "unchanged": unchanged, "changed": changed, "unchanged_share": unchanged / first,
+            "changed_share": changed / first}
+
+
+def measure_startup(tmp: Path) -> dict:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "dzarchive", "--help"], check=True, capture_output=True, cwd=ROOT)
+    help_s = time.perf_counter() - t0
+    one = "http://bbs.example.test/forum.php?mod=viewthread&tid=3"
+    with _server(SITE_A) as server:
+        ours = dzarchive_crawl(server, tmp / "one.db", one, "--no-profiles")
+        bare = bare_crawl(server, [one], tmp)
+    return {"help_s": help_s, "one_page_crawl_s": ours["wall_s"], "bare_one_page_s": bare["wall_s"],
+            "ratio": ours["wall_s"] / bare["wall_s"]}
+
+
+def measure_scale(tmp: Path, threads: int) -> dict:
+    from testbed.synthetic import SyntheticForum
+
+    forum = SyntheticForum(SITE_A, threads=threads, multi_page_every=0)  # one page per thread, as the issue
+    db = tmp / f"scale-{threads}.db"
+    with _server(forum) as server:
+        run = dzarchive_crawl(server, db, SYNTHETIC_START, "--no-profiles")
+    size = sum(p.stat().st_size for p in tmp.glob(f"scale-{threads}.db*"))
+    return {"threads": threads, "pages": run["requests"], "ms_per_page": 1000 * run["active_s"] / run["requests"],
+            "pages_per_s": run["pages_per_s"], "peak_rss_mb": run["peak_rss_mb"], "archive_mb": size / 1e6,
+            "wall_s": run["wall_s"]}
+
+
+MEASURES = ("parse", "crawl", "ingest", "export", "incremental", "startup", "scale")
+
+
+def run(only: tuple[str, ...] = MEASURES, sizes: tuple[int, ...] = (1000, 10_000)) -> dict:
+    results: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     "command": " ".join(["python -m bench", *sys.argv[1:]])}
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        for name in only:
+            if name == "scale":
+                results["scale"] = [measure_scale(tmp, n) for n in sizes]
+            elif name == "export":
+                if "ingest" not in results:
+                    results["ingest"] = measure_ingest(tmp)
+                results["export"] = measure_export(tmp)
+            elif name == "parse":
+                results["parse"] = measure_parse()
+            else:
+                results[name] = globals()[f"measure_{name}"](tmp)
+    return results
+
+
+def table(results: dict) -> str:
+    lines = [f"dzarchive benchmark, {results['date']} ({results['command']})", ""]
+    row = "{:<44} {:>14} {:>14} {:>10}".format
+    lines.append(row("what", "measured", "baseline", "ratio"))
+    if "parse" in results and results["parse"]:
+        p = results["parse"]
+        lines.append(row(f"parse {p['pages']} thread pages (s per pass)", f"{p['parse_page_s']:.3f}",
+                         f"{p['lxml_s']:.3f} lxml", f"{p['parse_ratio']:.2f}x"))
+        lines.append(row("  minimal parsel extraction", f"{p['minimal_s']:.3f}", "", f"{p['minimal_ratio']:.2f}x"))
+    if "crawl" in results:
+        c = results["crawl"]
+        lines.append(row(f"crawl capture A, {c['requests']} requests (pages/s)", f"{c['dzarchive_pages_per_s']:.1f}",
+                         f"{c['bare_pages_per_s']:.1f} bare", f"{c['ratio']:.2f}x"))
+        lines.append(row("  wall time of each process (s)", f"{c['dzarchive_wall_s']:.2f}", f"{c['bare_wall_s']:.2f}",
+                         f"{c['bare_wall_s'] / c['dzarchive_wall_s']:.2f}x"))
+    if "ingest" in results:
+        i = results["ingest"]
+        lines.append(row(f"ingest {i['posts']} posts, {i['pages']} pages (posts/s)", f"{i['posts_per_s']:.0f}",
+                         f"{i['bare_posts_per_s']:.0f} bare", f"{i['ratio']:.2f}x"))
+    if "export" in results:
+        e = results["export"]
+        lines.append(row(f"export {e['posts']} posts (posts/s)", f"{e['posts_per_s']:.0f}", "", ""))
+    if "incremental" in results:
+        n = results["incremental"]
+        lines.append(row("re-crawl requests, unchanged / changed", f"{n['unchanged']} / {n['changed']}",
+                         f"{n['first']} first", f"{n['unchanged_share']:.1%} / {n['changed_share']:.1%}"))
+    if "startup" in results:
+        s = results["startup"]
+        lines.append(row("start-up: one-page crawl (s)", f"{s['one_page_crawl_s']:.2f}",
+                         f"{s['bare_one_page_s']:.2f} bare", f"{s['ratio']:.2f}x"))
+        lines.append(row("  dzarchive --help (s)", f"{s['help_s']:.2f}", "", ""))
+    for s in results.get("scale", []):
+        lines.append(row(f"scale {s['threads']} threads: ms/page, {s['pages']} pages", f"{s['ms_per_page']:.1f}",
+                         f"{s['peak_rss_mb']:.0f} MB RSS", f"{s['archive_mb']:.0f} MB db"))
+    scale = results.get("scale", [])
+    if len(scale) > 1:
+        lines.append(row(f"  time per page, {scale[-1]['threads']} vs {scale[0]['threads']} threads", "", "",
+                         f"{scale[-1]['ms_per_page'] / scale[0]['ms_per_page']:.2f}x"))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--big", action="store_true", help="also scale to 100,000 threads")
+    parser.add_argument("--only", default=",".join(MEASURES), help=f"comma-separated subset of {','.join(MEASURES)}")
+    parser.add_argument("--scale", default=None, help="thread counts for the scale runs (default 1000,10000)")
+    args = parser.parse_args(argv)
+    if not SITE_A.is_dir():
+        print(f"bench: the fixture captures are not at {FIXTURES}", file=sys.stderr)
+        return 2
+    only = tuple(name.strip() for name in args.only.split(",") if name.strip())
+    unknown = set(only) - set(MEASURES)
+    if unknown:
+        print(f"bench: unknown measure {', '.join(sorted(unknown))} (choose from {', '.join(MEASURES)})",
+              file=sys.stderr)
+        return 2
+    try:
+        sizes = tuple(int(n) for n in args.scale.split(",")) if args.scale else (1000, 10_000)
+    except ValueError:
+        print(f"bench: --scale takes thread counts such as 1000,10000, not {args.scale!r}", file=sys.stderr)
+        return 2
+    if args.big:
+        sizes += (100_000,)
+    results = run(only, sizes)
+    for part in ("crawl",):
+        results.get(part, {}).pop("urls", None)
+    print(json.dumps(results, indent=1) if args.json else table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

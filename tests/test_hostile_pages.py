@@ -1,0 +1,200 @@
+"""Hostile and broken pages: ``parse_page`` never raises, reads what it can, and the bytes are kept."""
+from __future__ import annotations
+
+import random
+import time
+
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from archive import Archive
+from pipelines.normalise import normalise_page
+from pipelines.validate import validate_record
+from scraper.items import ParsedPage
+from scraper.parsers import parse_page
+from scraper.spiders.site import SiteSpider
+
+from .conftest import SITE_A, captured_pages, requires_fixtures
+
+THREAD = "http://bbs.example.test/forum.php?mod=viewthread&tid=2"
+DATE = "Wed, 25 Nov 2026 03:55:10 GMT"
+UTF8 = "text/html; charset=utf-8"
+
+
+def _pages() -> dict[str, bytes]:
+    return {p.url: p.body for p in captured_pages(SITE_A)}
+
+
+def _thread() -> bytes:
+    return _pages()[THREAD]
+
+
+def _with_message_start(post: int, text: str, body: str | None = None) -> tuple[ParsedPage, bytes]:
+    """The clean thread page, and its bytes with ``text`` put at the start of post number ``post``'s message."""
+    body = body or _thread().decode("utf-8")
+    clean = parse_page(THREAD, body.encode(), content_type=UTF8, date_header=DATE)
+    marker = f'id="postmessage_{clean.posts[post].pid}">'
+    return clean, body.replace(marker, marker + text, 1).encode()
+
+
+def _posts(page: ParsedPage) -> list[tuple]:
+    return [(p.pid, p.author, p.floor, p.content_text) for p in page.posts]
+
+
+@requires_fixtures
+def test_a_charset_that_is_not_a_text_encoding_is_ignored():
+    body = _thread()
+    clean = parse_page(THREAD, body, content_type=UTF8, date_header=DATE)
+    for charset in ("hex", "base64", "rot13", "undefined", "zlib", "uu"):
+        page = parse_page(THREAD, body, content_type=f"text/html; charset={charset}", date_header=DATE)
+        assert page.kind == "viewthread" and page.charset == "utf-8", charset
+        assert _posts(page) == _posts(clean)
+        meta = body.replace(b"charset=utf-8", f"charset={charset}".encode(), 1)
+        assert _posts(parse_page(THREAD, meta, date_header=DATE)) == _posts(clean), charset
+
+
+@requires_fixtures
+def test_one_post_nested_twenty_thousand_deep_does_not_cost_the_others():
+    clean, nested = _with_message_start(0, "<font>" * 20000 + "deep" + "</font>" * 20000)
+    first = clean.posts[0].pid
+    page = parse_page(THREAD, nested, content_type=UTF8, date_header=DATE)
+    assert page.kind == "viewthread" and len(page.posts) == len(clean.posts)
+    # The other posts are read exactly as without the nesting.
+    assert _posts(page)[1:] == _posts(clean)[1:]
+    assert page.posts[0].pid == first and page.posts[0].author == clean.posts[0].author
+    # That post's text is read; its markup past libxml2's depth is not, and the page says so.
+    assert page.posts[0].content_text.startswith("deep")
+    assert page.status == "partial" and "post.content_html" in page.missing
+
+
+@requires_fixtures
+def test_a_date_header_in_year_9999_falls_back_on_the_fetch_time():
+    from datetime import datetime, timezone
+    fetched = datetime(2026, 11, 25, 3, 55, 10, tzinfo=timezone.utc)
+    clean = parse_page(THREAD, _thread(), content_type=UTF8, date_header=DATE, fetched_at=fetched)
+    page = parse_page(THREAD, _thread(), content_type=UTF8, date_header="Fri, 31 Dec 9999 23:59:59 GMT",
+                      fetched_at=fetched)
+    assert page.kind == "viewthread"
+    assert [p.posted_at for p in page.posts] == [p.posted_at for p in clean.posts]
+
+
+@requires_fixtures
+def test_control_characters_are_dropped_not_fatal():
+    body = _thread().decode("utf-8").replace('<img ', '<img alt="x\x02y" zoomfile="a\x03.jpg" ', 1)
+    clean, dirty = _with_message_start(1, "a\x01b\x0bc\x1f\x00", body)
+    page = parse_page(THREAD, dirty, content_type=UTF8, date_header=DATE)
+    assert page.kind == "viewthread" and len(page.posts) == len(clean.posts)
+    assert page.posts[1].content_text.startswith("abc")
+    assert page.posts[1].content_text[3:].strip() == clean.posts[1].content_text
+    assert _posts(page)[2:] == _posts(clean)[2:]
+
+
+@requires_fixtures
+def test_every_truncation_of_every_page_kind_parses_without_a_reader_raising():
+    pages = _pages()
+    for url in ("http://bbs.example.test/forum.php", "http://bbs.example.test/forum.php?mod=forumdisplay&fid=2",
+                THREAD, "http://bbs.example.test/home.php?mod=space&uid=2&do=profile"):
+        body = pages[url]
+        for cut in range(0, len(body), max(1, len(body) // 60)):
+            page = parse_page(url, body[:cut], content_type=UTF8, date_header=DATE)
+            assert not (page.message or "").startswith("parser error"), (url, cut, page.message)
+
+
+@requires_fixtures
+def test_a_huge_post_costs_linear_time():
+    line = "汉字 text  with   spaces<br />\n<br />\n&nbsp;<br/>\n"
+
+    def cost(repeats: int) -> tuple[float, ParsedPage]:
+        huge = _with_message_start(0, line * repeats)[1]
+        t0 = time.process_time()
+        page = parse_page(THREAD, huge, content_type=UTF8, date_header=DATE)
+        return time.process_time() - t0, page
+
+    small, _ = cost(5_000)
+    large, page = cost(50_000)  # about 2.5 MB of message
+    assert page.posts[0].content_text.count("汉字") == 50_000
+    assert large < 20 * small + 0.5, (small, large)  # 10x the text, not 100x the time
+
+
+MUTATIONS = ("truncate", "splice", "bytes", "nest", "charset", "nul", "control", "date", "delete", "duplicate")
+
+
+def mutate(body: bytes, rng: random.Random) -> tuple[bytes, str | None, str]:
+    """One seeded mutation of a real page: (body, content type, Date header)."""
+    kind = rng.choice(MUTATIONS)
+    content_type, date = UTF8, DATE
+    n = len(body)
+    if kind == "truncate":
+        body = body[:rng.randrange(n)]
+    elif kind == "splice":  # a byte range moved elsewhere: tags cut in half, ids out of place
+        a, b = sorted(rng.randrange(n) for _ in range(2))
+        at = rng.randrange(n)
+        body = body[:at] + body[a:b] + body[at:]
+    elif kind == "bytes":  # random bytes over a range
+        at = rng.randrange(n)
+        body = body[:at] + rng.randbytes(rng.randrange(1, 400)) + body[at + rng.randrange(400):]
+    elif kind == "nest":
+        at = body.find(b"postmessage_")
+        at = at if at >= 0 else rng.randrange(n)
+        depth = rng.choice((500, 1100, 5000))
+        tag = rng.choice((b"div", b"font", b"blockquote", b"span"))
+        body = body[:at] + b"x\">" + b"<" + tag + b">" * 1 + (b"<" + tag + b">") * depth + b"!" + body[at:]
+    elif kind == "charset":
+        content_type = f"text/html; charset={rng.choice(('hex', 'base64', 'rot13', 'undefined', 'utf-16', 'big5', 'ascii', 'x'))}"
+    elif kind == "nul":
+        body = bytes(b if rng.random() > 0.01 else 0 for b in body)
+    elif kind == "control":
+        at = rng.randrange(n)
+        body = body[:at] + bytes(rng.randrange(32) for _ in range(50)) + body[at:]
+    elif kind == "date":
+        date = rng.choice(("Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 0001 00:00:00 GMT", "garbage", "",
+                           "Thu, 01 Jan 1970 00:00:00 GMT"))
+    elif kind == "delete":
+        a = rng.randrange(n)
+        body = body[:a] + body[a + rng.randrange(1, 2000):]
+    else:
+        a, b = sorted(rng.randrange(n) for _ in range(2))
+        body = body[:b] + body[a:b] * 3 + body[b:]
+    return body, content_type, date
+
+
+@requires_fixtures
+def test_seeded_mutations_of_the_real_pages_never_escape_and_never_break_a_reader():
+    pages = [(p.url, p.body) for p in captured_pages(SITE_A) if p.body.lstrip()[:1] == b"<"]
+    rng = random.Random(20261125)
+    started = time.monotonic()
+    cases = 0
+    while cases < 2500 and time.monotonic() - started < 40:
+        url, body = rng.choice(pages)
+        mutated, content_type, date = mutate(body, rng)
+        page = parse_page(url, mutated, content_type=content_type, date_header=date)  # must not raise
+        assert isinstance(page, ParsedPage)
+        assert not (page.message or "").startswith("parser error"), (url, page.message)
+        cases += 1
+    assert cases >= 1000
+
+
+def test_parse_page_never_raises_on_bytes_that_are_no_page_at_all():
+    rng = random.Random(7)
+    for size in (0, 1, 10, 1000, 100_000):
+        for content_type in (None, "text/html; charset=hex", "application/json"):
+            page = parse_page("http://bbs.example.test/forum.php", rng.randbytes(size), content_type=content_type)
+            assert page.kind == "special" and page.status == "unknown"
+
+
+def test_an_unreadable_page_keeps_its_bytes_through_spider_and_pipelines(tmp_path):
+    crawler = get_crawler(SiteSpider, {"DZ_DB": str(tmp_path / "none.db")})
+    spider = SiteSpider.from_crawler(crawler, start_url="http://bbs.example.test/forum.php")
+    url = "http://bbs.example.test/forum.php?mod=viewthread&tid=9"
+    body = bytes(range(256)) * 40
+    response = HtmlResponse(url, body=body, headers={"Date": DATE, "Content-Type": "text/html; charset=hex"},
+                            request=Request(url))
+    page = next(item for item in spider.parse(response) if isinstance(item, ParsedPage))
+    assert page.status == "unknown" and page.raw_body == body
+    record = normalise_page(page)
+    record.body = page.raw_body
+    archive = Archive(tmp_path / "a.db")
+    archive.write(validate_record(record))
+    row = archive.db.execute("SELECT status, body FROM pages WHERE url = ?", [url]).fetchone()
+    assert row == ("unknown", body)
+    assert archive.db.execute("SELECT count(*) FROM errors WHERE url = ?", [url]).fetchone()[0] == 1
