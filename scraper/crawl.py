@@ -15,7 +15,7 @@ from archive.changes import baseline_crawl, crawl_changes
 from archive.db import OtherSite
 from archive.state import site_host
 
-EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
+EXIT_OK, EXIT_FAILED, EXIT_ERRORS, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 SUMMARY_EXAMPLES = 5  # changes of each kind a verbose summary lists
 MIN_DOWNLOAD_DELAY = 0.01  # seconds; a delay of 0 breaks the per-host cap (see crawl_settings)
 logger = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class CrawlResult:
     counts: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)
     baseline: bool = False
+    reason: str | None = None  # why Scrapy closed the spider ("finished", "shutdown", "closed_site", ...)
 
     @property
     def status(self) -> str:
@@ -41,13 +42,18 @@ class CrawlResult:
 
     @property
     def exit_code(self) -> int:
+        """0 finished with every page read; 2 finished, but some pages could not be fetched or read (their
+        ``errors`` rows; ``--retry-errors`` fetches them); 1 failed; 130 interrupted."""
+        if self.status == "finished" and self.crawl.get("errors"):
+            return EXIT_ERRORS
         return {"finished": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(self.status, EXIT_FAILED)
 
     def summary(self, verbose: bool = False) -> str:
         """What the crawl archived and found changed; ``verbose`` lists the first few changes of each kind."""
         c, n = self.crawl, self.counts
+        status = self.status + (" with errors" if self.exit_code == EXIT_ERRORS else "")
         lines = [
-            f"crawl {c.get('id', '?')} {self.status}: {c.get('start_url', '')}",
+            f"crawl {c.get('id', '?')} {status}: {c.get('start_url', '')}",
             f"  fetched {c.get('pages') or 0} pages, wrote {c.get('items') or 0} rows, {c.get('errors') or 0} errors"
             + (f", Discuz! {c['site_version']}" if c.get("site_version") else ""),
             f"  archive {self.db}: {n.get('forums', 0)} forums, {n.get('threads', 0)} threads, "
@@ -57,7 +63,12 @@ class CrawlResult:
             lines.append(f"  robots.txt kept the crawl from {c['robots_forbidden']} page(s) (no spelling of them it allows);"
                          " see the site's /robots.txt")
         lines += self._change_lines(verbose)
+        if self.reason == "closed_site":
+            lines.append("  the site says it is closed (站点已关闭), and said it again when asked again: the crawl stopped,"
+                         " keeping everything archived; run it again once the site is open")
         if c.get("errors"):
+            lines.append(f"  {c['errors']} page(s) could not be fetched or read; fetch just those again:"
+                         f" dzarchive crawl {c.get('start_url', 'URL')} --db {self.db} --retry-errors")
             lines.append(f"  see: dzarchive query \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\""
                          f" --db {self.db}")
         return "\n".join(lines)
@@ -178,6 +189,7 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
                 else:
                     os.environ["http_proxy"] = saved_proxy
         row = crawler.stats.get_value("dzarchive/crawl") or {}
+        reason = crawler.stats.get_value("finish_reason")
         if row.get("status") == "finished":
             shutil.rmtree(jobdir, ignore_errors=True)  # the next run starts afresh (incremental)
         elif row.get("status") == "interrupted" and jobdir.exists():
@@ -192,4 +204,4 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
         baseline = bool(row.get("id")) and row["id"] <= baseline_crawl(archive.db.conn)
     finally:
         archive.close()
-    return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline)
+    return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline, reason=reason)
