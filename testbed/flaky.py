@@ -28,7 +28,9 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from .replay import _PRINTABLE_ASCII, NOT_FOUND_TEMPLATE, ReplayServer, _ReplayHandler, _route_key, _split_target
+from .replay import (
+    _PRINTABLE_ASCII, NOT_FOUND_TEMPLATE, ReplayServer, _page_one_variant, _ReplayHandler, _route_key, _split_target,
+)
 
 FAULTS = ("500", "502", "503", "429", "reset", "truncated", "timeout", "not_found", "closed_site", "flood")
 
@@ -93,14 +95,18 @@ class FlakyReplayServer(ReplayServer):
     """A :class:`ReplayServer` that fails ``rate`` of its responses (at most ``max_failures`` times per URL).
 
     ``seed`` makes the faults reproducible; ``faults`` limits them to some of :data:`FAULTS`; ``stall`` is how long a
-    ``timeout`` keeps the client waiting. ``faults_served`` counts what was served, by fault.
+    ``timeout`` keeps the client waiting. ``script`` maps a page's URL to faults served first for it, in order
+    (``{"forum.php?mod=viewthread&tid=2&page=2": ["not_found"] * 2}``). ``faults_served`` counts them, by fault.
     """
 
     handler_class = _FlakyHandler
 
     def __init__(self, capture, *, rate: float = 0.21, seed: int = 0, max_failures: int = 2,
-                 faults: tuple[str, ...] = FAULTS, stall: float = 3.0, **kwargs: Any):
+                 faults: tuple[str, ...] = FAULTS, stall: float = 3.0, script: dict[str, list[str]] | None = None,
+                 **kwargs: Any):
         super().__init__(capture, **kwargs)
+        # Faults to serve first, in order, for one page (a URL of it: any spelling Discuz routes to it).
+        self.script = {_route_key(url): list(faults) for url, faults in (script or {}).items()}
         self.rate, self.seed, self.max_failures, self.stall = rate, seed, max_failures, stall
         self.kinds = tuple(faults)
         self.faults_served: Counter = Counter()
@@ -113,8 +119,14 @@ class FlakyReplayServer(ReplayServer):
         """The fault to serve for this request of ``path_query``, or ``None`` to serve the page."""
         if path_query.startswith("/robots.txt"):
             return None
-        key = repr(_route_key(path_query))
+        route = _route_key(path_query)
+        key = repr(route)
         with self._faults_lock:
+            scripted = self.script.get(route) or self.script.get(_page_one_variant(route))
+            if scripted:
+                self.answers["all"] += 1
+                self.faults_served[scripted[0]] += 1
+                return scripted.pop(0)
             attempt = self._attempts[key]
             self._attempts[key] += 1
             self.answers["all"] += 1
