@@ -101,6 +101,7 @@ class SiteSpider(scrapy.Spider):
         self.archive_state = ArchiveState(None)
         self.media = MediaFetcher()  # --media: see scraper/media.py
         self.confirmation = SoftErrorConfirmation()  # soft error pages: see scraper/confirm.py
+        self.retry_errors = False  # --retry-errors: fetch only what the last crawls could not
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -118,6 +119,7 @@ class SiteSpider(scrapy.Spider):
             spider.urls.learn(kind, ident, page, url)
         spider.media = MediaFetcher.from_crawler(crawler)
         spider.confirmation = SoftErrorConfirmation.from_crawler(crawler)
+        spider.retry_errors = crawler.settings.getbool("DZ_RETRY_ERRORS", False)
         return spider
 
     async def start(self):
@@ -125,6 +127,9 @@ class SiteSpider(scrapy.Spider):
             yield request
 
     def start_requests(self):
+        if self.retry_errors:
+            yield from self._failed_requests()
+            return
         yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error,
                              priority=PRIORITY_THREAD if self.scope == KIND_VIEWTHREAD else PRIORITY_INDEX,
                              meta={"start": True})
@@ -134,6 +139,18 @@ class SiteSpider(scrapy.Spider):
                 request = self._request(Link(KIND_PROFILE, url, uid), PRIORITY_PROFILE)
                 if request is not None:
                     yield request
+
+    def _failed_requests(self):
+        """--retry-errors: the pages the last crawls could not fetch or read, instead of the start page."""
+        for url in self.archive_state.failed_urls():
+            target = classify(url)
+            ident = {KIND_VIEWTHREAD: target.tid, KIND_FORUMDISPLAY: target.fid, KIND_PROFILE: target.uid}.get(
+                target.kind)
+            link = Link(target.kind, url, ident, target.page or 1) if ident else Link(KIND_SPECIAL, url)
+            # A thread page carries on to the pages after it only; the ones before were archived.
+            request = self._request(link, PRIORITY_THREAD, onward=target.kind == KIND_VIEWTHREAD)
+            if request is not None:
+                yield request
 
     # -- responses --------------------------------------------------------------------------
     def parse(self, response, **kwargs):
