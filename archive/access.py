@@ -61,7 +61,8 @@ def check_writable(path: str | Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
-    if path.exists() and not os.access(path, os.W_OK):
+    # The mode bits too: root may write a file anyone made read-only, and must not when they did.
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
         raise ArchiveNotWritable(f"{path} is read-only: a crawl could write nothing into it")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ArchiveNotWritable(f"{folder} is read-only: a crawl could not write {path.name} (and its -wal file) there")
