@@ -285,6 +285,9 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
             # archive itself says what is left to fetch, so start afresh.
             shutil.rmtree(jobdir, ignore_errors=True)
         stopped_cleanly.unlink(missing_ok=True)
+        # Job state is the crawl's queue of URLs (a session id may be one of their parameters): only ours to read.
+        jobdir.mkdir(mode=0o700, exist_ok=True)
+        jobdir.chmod(0o700)
         if proxy:
             os.environ["http_proxy"] = proxy
         NetworkErrorsOnOneLine.install()
