@@ -105,7 +105,7 @@ def test_a_site_that_stays_closed_stops_the_crawl_keeps_everything_and_exits_non
 def test_soft_error_pages_count_as_errors_in_the_summary_and_the_exit_code(clean, tmp_path):
     with FlakyReplayServer(SITE_A, rate=0, script={THREAD_2_PAGE_2: ["flood"] * 10}) as server:
         result = crawl(server, tmp_path / "a.db", "-s", "RETRY_TIMES=1")
-    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.returncode == 5, result.stdout + result.stderr
     assert "finished with errors" in result.stdout and ", 1 errors" in result.stdout
     assert "--retry-errors" in result.stdout
     assert query(tmp_path / "a.db", "SELECT kind FROM errors WHERE kind != 'special'") == [("soft",)]
@@ -149,3 +149,24 @@ def test_normal_answers_bring_a_flood_raised_delay_back_down():
     for _ in range(10):
         spider._speed_up(response)
     assert slot.delay == 7.0
+
+
+def test_retry_errors_fetches_just_what_the_last_crawl_could_not(clean, tmp_path):
+    db = tmp_path / "a.db"
+    with FlakyReplayServer(SITE_A, rate=0, script={THREAD_2_PAGE_2: ["503"] * 2}) as server:
+        first = crawl(server, db, "-s", "RETRY_TIMES=1")
+    assert first.returncode == 5, first.stdout + first.stderr
+    assert query(db, "SELECT kind, message FROM errors WHERE kind != 'special'") == [("http", "HTTP 503")]
+    assert archive_share(clean, db) < 1.0
+    with FlakyReplayServer(SITE_A, rate=0) as server:
+        retried = crawl(server, db, "--retry-errors")
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    # The page that failed, then only what it leads to that the archive lacks: the thread's later pages (its
+    # pager links pages 3-7) and the profile of a poster shown there. No index, no list page, no other thread.
+    asked = [r for r in server.requests if r != "/robots.txt"]
+    assert asked[0] == "/forum.php?mod=viewthread&tid=2&extra=&page=2"
+    assert all("tid=2&" in r or r.startswith("/home.php?mod=space&uid=") for r in asked), asked
+    assert len(asked) <= 8
+    assert archive_share(clean, db) == 1.0
+    again = run_cli("crawl", START, "--db", str(db), "--retry-errors")
+    assert again.returncode == 0 and "nothing to retry" in again.stderr
