@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -33,6 +34,9 @@ def cli():
               help="Walk every list page and fetch every thread, not only what changed since the last crawl.")
 @click.option("--cookies", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A cookies.txt (Netscape format) exported from a logged-in browser: crawl as that member.")
+@click.option("--login", "login_user", default=None, metavar="USER",
+              help="Log in as USER through the site's login form; the password comes from DZARCHIVE_PASSWORD or a "
+                   "prompt, and is never stored.")
 @click.option("--keep-pages", type=click.Choice(["failed", "all"]), default="failed", show_default=True,
               help="Keep raw page bodies in the archive: only unreadable ones, or all.")
 @click.option("--warc", "warc_dir", type=click.Path(file_okay=False), default=None,
@@ -51,7 +55,7 @@ def cli():
               help="Fetch only the pages the last crawls could not fetch or read (their errors rows), and what they lead to.")
 @click.option("--ignore-robots", is_flag=True, help="Do not obey the site's robots.txt (prints a warning).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, warc_dir, wacz_file, media, media_offsite, delay,
+def crawl(url, db, timezone_name, profiles, full, cookies, login_user, keep_pages, warc_dir, wacz_file, media, media_offsite, delay,
           contact, log_file, verbose, retry_errors, ignore_robots, overrides):
     """Archive the Discuz! site, forum or thread at URL.
 
@@ -86,6 +90,10 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, warc_dir,
     if media or media_offsite:
         settings["DZ_MEDIA"] = True
         settings["DZ_MEDIA_OFFSITE"] = media_offsite
+    if login_user:
+        password = os.environ.get("DZARCHIVE_PASSWORD") or click.prompt(f"password for {login_user}", hide_input=True,
+                                                                        err=True)
+        settings.update(DZ_LOGIN_USER=login_user, DZ_LOGIN_PASSWORD=password)
     if retry_errors:
         settings["DZ_RETRY_ERRORS"] = True
     if ignore_robots:

@@ -17,7 +17,10 @@ from scraper.items import STATUS_CLOSED_SITE, STATUS_NOT_FOUND, STATUS_SYSTEM_ER
 
 CONFIRM_META = "dz_confirm"  # how many times this page has been fetched again to confirm what it said
 NOT_BEFORE_META = "dz_not_before"  # wall-clock time before which the confirming fetch must not start
-PRIORITY_CONFIRM = -100  # after everything else the crawl has to fetch
+PRIORITY_CONFIRM = -100
+# Request meta Scrapy sets while fetching: a request fetched again starts without it.
+SCRAPY_META = {"download_slot", "download_latency", "retry_times", "redirect_times", "redirect_ttl", "redirect_urls",
+               "redirect_reasons", "cache_timestamp", "depth"}  # after everything else the crawl has to fetch
 
 # Always a contradiction: the site says it is closed or broken (it was open a moment ago), or a linked page is gone.
 CONFIRM_ALWAYS = {STATUS_CLOSED_SITE, STATUS_SYSTEM_ERROR}
@@ -52,9 +55,8 @@ class SoftErrorConfirmation:
         done = request.meta.get(CONFIRM_META, 0)
         if done >= self.times:
             return None
-        meta = dict(request.meta, **{CONFIRM_META: done + 1,
-                                     NOT_BEFORE_META: time.time() + self.backoff * 2 ** done})
-        meta.pop("download_slot", None)
+        meta = {k: v for k, v in request.meta.items() if k not in SCRAPY_META and not k.startswith("_")}
+        meta.update({CONFIRM_META: done + 1, NOT_BEFORE_META: time.time() + self.backoff * 2 ** done})
         return request.replace(meta=meta, priority=PRIORITY_CONFIRM, dont_filter=True)
 
 

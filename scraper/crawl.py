@@ -38,6 +38,7 @@ class CrawlResult:
     changes: dict = field(default_factory=dict)
     baseline: bool = False
     reason: str | None = None  # why Scrapy closed the spider ("finished", "shutdown", "closed_site", ...)
+    login_error: str | None = None  # --login: why the site refused it
 
     @property
     def status(self) -> str:
@@ -66,6 +67,8 @@ class CrawlResult:
             lines.append(f"  robots.txt kept the crawl from {c['robots_forbidden']} page(s) (no spelling of them it allows);"
                          " see the site's /robots.txt")
         lines += self._change_lines(verbose)
+        if self.login_error:
+            lines.append(f"  {self.login_error}")
         if self.reason == "closed_site":
             lines.append("  the site says it is closed (站点已关闭), and said it again when asked again: the crawl stopped,"
                          " keeping everything archived; run it again once the site is open")
@@ -304,6 +307,7 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
                     os.environ["http_proxy"] = saved_proxy
         row = crawler.stats.get_value("dzarchive/crawl") or {}
         reason = crawler.stats.get_value("finish_reason")
+        login_error = crawler.stats.get_value("dzarchive/login_error")
         if row.get("status") == "finished":
             shutil.rmtree(jobdir, ignore_errors=True)  # the next run starts afresh (incremental)
         elif row.get("status") == "interrupted" and jobdir.exists():
@@ -318,4 +322,5 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
         baseline = bool(row.get("id")) and row["id"] <= baseline_crawl(archive.db.conn)
     finally:
         archive.close()
-    return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline, reason=reason)
+    return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline, reason=reason,
+                       login_error=login_error)

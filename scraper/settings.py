@@ -66,6 +66,9 @@ DZ_FULL = False  # walk every list page and fetch every thread, even when the ar
 DZ_COOKIES = None  # a cookies.txt (Netscape format) to crawl as a logged-in member
 DZ_CONFIRM_TIMES = 3  # a soft error page (not found, site closed, served with 200) is fetched again this often
 DZ_CONFIRM_BACKOFF = 1.0  # seconds before the first confirming fetch, doubled for each next one
+DZ_LOGIN_USER = None  # --login USER: log in through the site's login form (scraper/login.py)
+DZ_LOGIN_PASSWORD = None  # its password, in memory only (the CLI reads DZARCHIVE_PASSWORD or asks)
+DZ_LOGIN_RETRIES = 3  # how often a session that expired mid-crawl is renewed
 DZ_CONTACT = None  # an e-mail address or URL for the forum's admins, sent in the User-Agent
 
 DZ_PROGRESS = False  # progress on stderr (the CLI turns it on)

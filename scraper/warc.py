@@ -242,6 +242,8 @@ class WarcMiddleware:
             archive.close()
 
     def process_response(self, request, response, spider=None):
+        if request.meta.get("dz_secret"):  # the login form and its answer (scraper/login.py): never recorded
+            return response
         self.writer.write_exchange(
             response.url, method=request.method.encode(), request_headers=list(_header_pairs(request.headers)),
             request_body=request.body or b"", status=response.status, reason=request.meta.get(REASON_META),

@@ -37,10 +37,11 @@ from archive.records import FetchError
 from archive.state import ArchiveState
 from pipelines.normalise import iso
 from scraper.confirm import SoftErrorConfirmation
+from scraper.login import DiscuzLogin, LoginFailed
 from scraper.media import MediaFetcher
 from scraper.items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_CLOSED_SITE,
-    STATUS_FLOOD, Link,
+    STATUS_FLOOD, STATUS_LOGIN_REQUIRED, Link,
     ParsedPage,
 )
 from scraper.parsers import parse_page, parse_tz
@@ -52,6 +53,9 @@ PRIORITY_PROFILE = 15
 PRIORITY_THREAD = 20
 PRIORITY_THREAD_PAGE = 30
 RETRY_STATES = (STATUS_FLOOD, STATUS_ANTITHEFT)
+# The request meta the spider sets itself (what a request fetched again carries over; Scrapy's own stays behind).
+OWN_META = ("identity", "link", "onward", "listed", "start", "dz_confirm", "dz_not_before", "dz_relogged")
+RELOGGED = "dz_relogged"  # fetched again after logging in again: "login required" now is the truth
 CLOSE_SITE_CLOSED = "closed_site"  # the close reason when the site says, and keeps saying, it is closed
 
 Identity = tuple  # (kind, id, page): what a page is, whatever its URL
@@ -102,6 +106,8 @@ class SiteSpider(scrapy.Spider):
         self.media = MediaFetcher()  # --media: see scraper/media.py
         self.confirmation = SoftErrorConfirmation()  # soft error pages: see scraper/confirm.py
         self.retry_errors = False  # --retry-errors: fetch only what the last crawls could not
+        self.login = DiscuzLogin()  # --login USER: see scraper/login.py
+        self._after_login: list[scrapy.Request] = []  # pages to fetch again once logged in again
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -120,10 +126,36 @@ class SiteSpider(scrapy.Spider):
         spider.media = MediaFetcher.from_crawler(crawler)
         spider.confirmation = SoftErrorConfirmation.from_crawler(crawler)
         spider.retry_errors = crawler.settings.getbool("DZ_RETRY_ERRORS", False)
+        spider.login = DiscuzLogin.from_crawler(crawler)
         return spider
 
     async def start(self):
+        if self.login.enabled:
+            try:
+                self.logger.info("logged in as %s: %s", self.login.user,
+                                 await self.login.log_in(self.crawler.engine, self.start_url))
+            except LoginFailed as exc:
+                self.crawler.stats.set_value("dzarchive/login_error", str(exc))
+                self.logger.error("%s", exc)
+                return
         for request in self.start_requests():
+            yield request
+
+    def _log_in_again(self, request):
+        """A logged-in crawl met "login required": the session expired. Log in again, then fetch the page again."""
+        meta = {k: v for k, v in request.meta.items() if k in OWN_META}
+        self._after_login.append(request.replace(dont_filter=True, meta=dict(meta, **{RELOGGED: True})))
+        if len(self._after_login) == 1:
+            yield self.login.form_request(self._logged_in_again)
+
+    async def _logged_in_again(self, response):
+        try:
+            self.logger.info("session expired; logged in again as %s: %s", self.login.user,
+                             await self.login.submit(self.crawler.engine, response))
+        except LoginFailed as exc:
+            self.logger.error("%s", exc)
+        pending, self._after_login = self._after_login, []
+        for request in pending:
             yield request
 
     def start_requests(self):
@@ -177,6 +209,10 @@ class SiteSpider(scrapy.Spider):
             page.fid = page.fid or (ident if kind == KIND_FORUMDISPLAY else None)
             page.page = page.page or number
         identity = self._identity(page) or wanted
+        if page.status == STATUS_LOGIN_REQUIRED and self.login.enabled and not response.meta.get(RELOGGED) \
+                and self.login.logins <= self.login.retries:
+            yield from self._log_in_again(response.request)
+            return
         if page.kind == KIND_SPECIAL and self.confirmation.contradicts(page.status, self._holds(page, response.meta)):
             # A soft error page about something the crawl or archive holds: believed only once confirmed.
             retry = self.confirmation.retry(response.request, page.status)
