@@ -7,7 +7,7 @@ real: the login form (the member capture's own ``member.php?mod=logging&action=l
 password; a right password gets a new session cookie and Discuz's welcome message, a wrong one its
 "登录失败" message. ``expire_after=N`` ends every session after N member pages, as a session timeout would.
 
-Attributes: ``logins`` (accepted), ``refused`` (wrong password or formhash), ``posts`` (the form fields of each
+Attributes: ``logins`` (accepted), ``issued`` (session values handed out), ``refused`` (wrong password or formhash), ``posts`` (the form fields of each
 login POST, the password left out), plus ReplayServer's ``requests``.
 """
 from __future__ import annotations
@@ -84,6 +84,7 @@ class _LoginHandler(_ReplayHandler):
         session = secrets.token_hex(8)
         with replay._lock:
             replay.sessions.add(session)
+            replay.issued.append(session)
             replay.logins += 1
         page = SHOWMESSAGE.format(version=version, kind="right",
                                   message=f"欢迎您回来，{user}，现在将转入登录前页面")
@@ -114,6 +115,7 @@ class LoginReplayServer(ReplayServer):
         super().__init__(capture, member_capture=member_capture, member_cookie=COOKIE, **kwargs)
         self.users, self.legacy, self.expire_after = dict(users), legacy, expire_after
         self.sessions: set[str] = set()
+        self.issued: list[str] = []  # every session cookie value handed out
         self.logins = self.refused = 0
         self.posts: list[dict] = []
         self._member_pages = 0

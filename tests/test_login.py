@@ -48,7 +48,8 @@ def test_login_through_the_x_form_archives_what_members_see(tmp_path):
     assert server.logins == 1
     assert server.posts[0]["formhash"] == FORMHASH and server.posts[0]["username"] == "admin"
     assert archived_thread(tmp_path) == [(27, 43, "站务：会员守则")]
-    # The password is in no file the crawl wrote: database, WAL, log, job state, WARC.
+    # The password and the session are in no file the crawl wrote: database, WAL, log, job state, WARC.
+    assert any((tmp_path / "warc").iterdir())
     for path in tmp_path.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -56,7 +57,8 @@ def test_login_through_the_x_form_archives_what_members_see(tmp_path):
                 import gzip
 
                 data = gzip.decompress(data)
-            assert PASSWORD.encode() not in data, path
+            for secret in [PASSWORD, *server.issued]:
+                assert secret.encode() not in data, path
     assert not [r for r in server.requests if ACTION_URL.search(r.replace("POST ", ""))
                 and not r.startswith("POST /member.php?mod=logging&action=login&loginsubmit=yes")]
 
