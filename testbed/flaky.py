@@ -13,15 +13,13 @@ a real forum under load sends:
 
 ``robots.txt`` never fails. ``faults`` counts the faults served, by kind; ``requests`` lists every request.
 
-Command line: ``python -m testbed.flaky FOLDER --rate 0.21 --seed 1 [--port N]``.
+``bench/flaky.py`` measures what a crawl of it archives.
 """
 from __future__ import annotations
 
-import argparse
 import random
 import socket
 import struct
-import sys
 import threading
 import time
 from collections import Counter
@@ -170,27 +168,3 @@ def archive_share(clean_db, db) -> float:
 
     clean = rows(clean_db)
     return len(clean & rows(db)) / max(1, len(clean))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve a capture folder with faults until Ctrl-C; prints the server URL first."""
-    parser = argparse.ArgumentParser(prog="python -m testbed.flaky", description=main.__doc__)
-    parser.add_argument("folder")
-    parser.add_argument("--rate", type=float, default=0.21)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--port", type=int, default=0)
-    args = parser.parse_args(argv)
-    server = FlakyReplayServer(args.folder, rate=args.rate, seed=args.seed, port=args.port)
-    print(server.url, flush=True)
-    server.start()
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
