@@ -22,10 +22,12 @@ PRIORITY_CONFIRM = -100
 SCRAPY_META = {"download_slot", "download_latency", "retry_times", "redirect_times", "redirect_ttl", "redirect_urls",
                "redirect_reasons", "cache_timestamp", "depth"}  # after everything else the crawl has to fetch
 
-# Always a contradiction: the site says it is closed or broken (it was open a moment ago), or a linked page is gone.
+# Always a contradiction: the site says it is closed or broken (it was open a moment ago).
 CONFIRM_ALWAYS = {STATUS_CLOSED_SITE, STATUS_SYSTEM_ERROR}
-# A contradiction when the crawl or the archive holds the thread or forum (its posts would be marked gone).
-CONFIRM_IF_HELD = {STATUS_NOT_FOUND, "no_permission", "login_required", "password"}
+# "Gone": contradicts a page that showed the thing (a list row, the index's forum, a post's author) or one read of it.
+CONFIRM_IF_SHOWN = {STATUS_NOT_FOUND}
+# "Not for you": contradicts only pages of it already read (a guest is routinely shown members-only forums).
+CONFIRM_IF_READ = {"no_permission", "login_required", "password"}
 
 
 class SoftErrorConfirmation:
@@ -45,10 +47,12 @@ class SoftErrorConfirmation:
         return cls(s.getint("DZ_CONFIRM_TIMES", 3), s.getfloat("DZ_CONFIRM_BACKOFF", 1.0))
 
     @staticmethod
-    def contradicts(status: str, held: bool) -> bool:
-        """Whether a soft error page with ``status`` contradicts what is known (``held``: the thread or forum it
-        stands for is in the archive or was read by this crawl, or a list page showed it)."""
-        return status in CONFIRM_ALWAYS or (status in CONFIRM_IF_HELD and held)
+    def contradicts(status: str, shown: bool, read: bool) -> bool:
+        """Whether a soft error page with ``status`` contradicts what is known about the thread, forum or user it
+        stands for: ``shown`` by a readable page of this crawl (a list row, the index), ``read`` (pages of it are in
+        the archive or were read by this crawl)."""
+        return status in CONFIRM_ALWAYS or (status in CONFIRM_IF_SHOWN and (shown or read)) or \
+            (status in CONFIRM_IF_READ and read)
 
     def retry(self, request, status: str):
         """The request that fetches ``request``'s page again later, or ``None`` when it was confirmed enough."""

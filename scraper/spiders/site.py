@@ -108,6 +108,7 @@ class SiteSpider(scrapy.Spider):
         self.retry_errors = False  # --retry-errors: fetch only what the last crawls could not
         self.login = DiscuzLogin()  # --login USER: see scraper/login.py
         self._after_login: list[scrapy.Request] = []  # pages to fetch again once logged in again
+        self.forums_shown: set[int] = set()  # forums readable pages of this crawl showed (the index, parents)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -213,7 +214,7 @@ class SiteSpider(scrapy.Spider):
                 and self.login.logins <= self.login.retries:
             yield from self._log_in_again(response.request)
             return
-        if page.kind == KIND_SPECIAL and self.confirmation.contradicts(page.status, self._holds(page, response.meta)):
+        if page.kind == KIND_SPECIAL and self.confirmation.contradicts(page.status, *self._known(page, response.meta)):
             # A soft error page about something the crawl or archive holds: believed only once confirmed.
             retry = self.confirmation.retry(response.request, page.status)
             if retry is not None:
@@ -230,6 +231,7 @@ class SiteSpider(scrapy.Spider):
             if identity in self.archived:
                 return  # another spelling of a page this crawl archived already (a redirect, say)
             self.archived.add(identity)
+        self.forums_shown.update(forum.fid for forum in page.forums)
         page.raw_body = response.body
         page.listed = response.meta.get("listed")
         yield page
@@ -253,17 +255,20 @@ class SiteSpider(scrapy.Spider):
             return (KIND_PROFILE, page.uid, "figures")
         return None
 
-    def _holds(self, page: ParsedPage, meta: dict) -> bool:
-        """Whether the crawl or the archive holds the thread, forum or user a soft error page stands for."""
-        if (meta.get("identity") or (None,))[0] == KIND_PROFILE:
-            return True  # the profile of someone whose posts a page showed
+    def _known(self, page: ParsedPage, meta: dict) -> tuple[bool, bool]:
+        """What is known of the thread, forum or user a soft error page stands for: (shown by a readable page of
+        this crawl, read: pages of it archived by this crawl or an earlier one)."""
+        if meta.get("start") or (meta.get("identity") or (None,))[0] == KIND_PROFILE:
+            return True, False  # the page the operator gave, or the profile of someone whose posts a page showed
         if page.tid:
-            return bool(meta.get("listed")) or any(i[0] == KIND_VIEWTHREAD and i[1] == page.tid for i in self.archived) \
+            read = any(i[0] == KIND_VIEWTHREAD and i[1] == page.tid for i in self.archived) \
                 or self.archive_state.thread(page.tid) is not None
+            return bool(meta.get("listed")), read
         if page.fid:
-            return any(i[0] == KIND_FORUMDISPLAY and i[1] == page.fid for i in self.archived) \
+            read = any(i[0] == KIND_FORUMDISPLAY and i[1] == page.fid for i in self.archived) \
                 or self.archive_state.forum_walked(page.fid)
-        return False
+            return page.fid in self.forums_shown, read
+        return False, False
 
     def _set_scope(self, page: ParsedPage) -> None:
         """The start page says what the crawl covers: the site, one forum (with its sub-forums) or one thread."""
