@@ -208,6 +208,11 @@ def check_crawl_input(url: str, db: str | Path, timezone_name: str | None, setti
             read_cookies_file(settings["DZ_COOKIES"], urlsplit(start).hostname)
         except CookiesFileError as exc:
             raise CrawlInputError(f"--cookies: {exc}") from None
+        mode = Path(settings["DZ_COOKIES"]).stat().st_mode & 0o777
+        if mode & 0o077:
+            # A member's session is as good as their password: said, not refused (the file is the operator's).
+            sys.stderr.write(f"dzarchive: warning: {settings['DZ_COOKIES']} holds a login session and others may read"
+                             f" it (mode {mode:04o}): chmod 600 {settings['DZ_COOKIES']}\n")
     try:
         check_archive(db)
         check_writable(db)

@@ -149,3 +149,15 @@ def test_not_obeying_robots_txt_needs_an_explicit_flag_and_warns(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "warning: --ignore-robots: the site's robots.txt is NOT obeyed" in result.stderr
     assert "/robots.txt" not in server.requests
+
+
+def test_a_cookies_file_others_may_read_is_warned_about(tmp_path):
+    cookies = tmp_path / "cookies.txt"
+    cookies.write_text("# Netscape HTTP Cookie File\n.bbs.example.test\tTRUE\t/\tFALSE\t0\tauth\tx\n", encoding="utf-8")
+    cookies.chmod(0o644)
+    (tmp_path / "junk.db").write_bytes(b"junk")  # the crawl stops at the archive, checked after the cookies
+    result = run_cli("crawl", "http://bbs.example.test/", "--cookies", str(cookies), "--db", str(tmp_path / "junk.db"))
+    assert f"holds a login session and others may read it (mode 0644): chmod 600 {cookies}" in result.stderr
+    cookies.chmod(0o600)
+    result = run_cli("crawl", "http://bbs.example.test/", "--cookies", str(cookies), "--db", str(tmp_path / "junk.db"))
+    assert result.returncode == 2 and "others may read" not in result.stderr
