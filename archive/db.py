@@ -25,6 +25,7 @@ import sqlite_utils
 
 import schemas
 
+from .access import check_archive
 from .changes import mark_gone, record_thread_changes
 from .fulltext import ensure_search
 from .records import FetchError, PageRecord
@@ -130,6 +131,7 @@ class Archive:
 
     def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path)
+        check_archive(self.path)  # another program's database is refused, and left untouched
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():

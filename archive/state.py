@@ -189,6 +189,19 @@ class ArchiveState:
                                    " WHERE page > 1 AND url IS NOT NULL ORDER BY fetched_at DESC LIMIT ?", [limit])
         return [tuple(r) for r in threads.fetchall() + forums.fetchall()]
 
+    def failed_urls(self) -> list[str]:
+        """URLs the crawls since the last one that finished without errors could not fetch or read, and no later
+        crawl archived: what ``dzarchive crawl --retry-errors`` fetches."""
+        if self.conn is None or not self._has_table("errors"):
+            return []
+        return [url for (url,) in self.conn.execute(
+            "WITH clean AS (SELECT coalesce(max(id), 0) AS id FROM crawls WHERE status = 'finished' AND errors = 0),"
+            " failed AS (SELECT url, max(at) AS at FROM errors WHERE kind != 'special'"
+            "            AND crawl_id > (SELECT id FROM clean) GROUP BY url)"
+            " SELECT url FROM failed f WHERE NOT EXISTS (SELECT 1 FROM thread_pages t WHERE t.url = f.url"
+            " AND t.fetched_at > f.at) AND NOT EXISTS (SELECT 1 FROM forum_pages p WHERE p.url = f.url"
+            " AND p.fetched_at > f.at) ORDER BY url")]
+
     def site_host(self) -> str | None:
         """The host of the site this archive holds (``site`` table; older archives: their first crawl)."""
         if self.conn is None:

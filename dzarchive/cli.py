@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -33,6 +34,9 @@ def cli():
               help="Walk every list page and fetch every thread, not only what changed since the last crawl.")
 @click.option("--cookies", type=click.Path(exists=True, dir_okay=False), default=None,
               help="A cookies.txt (Netscape format) exported from a logged-in browser: crawl as that member.")
+@click.option("--login", "login_user", default=None, metavar="USER",
+              help="Log in as USER through the site's login form; the password comes from DZARCHIVE_PASSWORD or a "
+                   "prompt, and is never stored.")
 @click.option("--keep-pages", type=click.Choice(["failed", "all"]), default="failed", show_default=True,
               help="Keep raw page bodies in the archive: only unreadable ones, or all.")
 @click.option("--warc", "warc_dir", type=click.Path(file_okay=False), default=None,
@@ -47,9 +51,12 @@ def cli():
                    "(dzarchive/VERSION (Discuz! forum archiver; contact: ...)).")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None, help="Write the crawl log here.")
 @click.option("-v", "--verbose", count=True, help="-v: progress log, -vv: debug log.")
+@click.option("--retry-errors", is_flag=True,
+              help="Fetch only the pages the last crawls could not fetch or read (their errors rows), and what they lead to.")
+@click.option("--ignore-robots", is_flag=True, help="Do not obey the site's robots.txt (prints a warning).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
-def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, warc_dir, wacz_file, media, media_offsite, delay,
-          contact, log_file, verbose, overrides):
+def crawl(url, db, timezone_name, profiles, full, cookies, login_user, keep_pages, warc_dir, wacz_file, media, media_offsite, delay,
+          contact, log_file, verbose, retry_errors, ignore_robots, overrides):
     """Archive the Discuz! site, forum or thread at URL.
 
     URL may be the forum index (forum.php), a forum list page (forum-2-1.html,
@@ -59,7 +66,7 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, warc_dir,
     from archive import ArchiveLocked
     from archive.db import OtherSite
 
-    from scraper.crawl import EXIT_LOCKED, EXIT_OTHER_SITE, run_crawl
+    from scraper.crawl import EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OTHER_SITE, CrawlInputError, NothingToRetry, run_crawl
 
     # Progress: a bar on a terminal that shows no log, else a plain line every DZ_PROGRESS_INTERVAL seconds.
     settings = {"DZ_KEEP_PAGES": keep_pages, "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
@@ -83,11 +90,25 @@ def crawl(url, db, timezone_name, profiles, full, cookies, keep_pages, warc_dir,
     if media or media_offsite:
         settings["DZ_MEDIA"] = True
         settings["DZ_MEDIA_OFFSITE"] = media_offsite
+    if login_user:
+        password = os.environ.get("DZARCHIVE_PASSWORD") or click.prompt(f"password for {login_user}", hide_input=True,
+                                                                        err=True)
+        settings.update(DZ_LOGIN_USER=login_user, DZ_LOGIN_PASSWORD=password)
+    if retry_errors:
+        settings["DZ_RETRY_ERRORS"] = True
+    if ignore_robots:
+        settings["DZ_IGNORE_ROBOTS"] = True
     for override in overrides:
         name, _, value = override.partition("=")
         settings[name.strip()] = value
     try:
         result = run_crawl(url, db=db, timezone_name=timezone_name, profiles=profiles, full=full, settings=settings)
+    except NothingToRetry as exc:
+        click.echo(f"dzarchive: {exc}", err=True)
+        sys.exit(0)
+    except CrawlInputError as exc:
+        click.echo(f"dzarchive: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     except ArchiveLocked as exc:
         click.echo(f"dzarchive: {exc}", err=True)
         sys.exit(EXIT_LOCKED)

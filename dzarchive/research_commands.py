@@ -19,6 +19,9 @@ from typing import Any, Iterable, Sequence
 import click
 
 import research
+from archive.access import NotAnArchive
+
+from .output import atomic_output, exits_130_on_interrupt
 
 DEFAULT_DB = "data/archive.db"
 FORMATS = ("table", "csv", "tsv", "json")
@@ -148,7 +151,7 @@ def print_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str, 
 def _open_db(path: str, *, readonly: bool = True):
     try:
         return research.open_archive(path, readonly=readonly)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, NotAnArchive) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -196,6 +199,7 @@ def _quiet_broken_pipe(function):
 @click.option("--media", is_flag=True,
               help="Give each attachment its media object: the crawl --media download (sha256, path under DB.media/).")
 @_quiet_broken_pipe
+@exits_130_on_interrupt
 def export(dbs, output, forums, tids, since, until, search_query, flat, compress, with_changes, media):
     """Export threads as JSON Lines: one thread per line with its forum and posts in floor order.
 
@@ -226,8 +230,11 @@ def export(dbs, output, forums, tids, since, until, search_query, flat, compress
     if output == "-":
         result = write(sys.stdout.buffer)
     else:
-        with open(output, "wb") as out:
+        with atomic_output(output) as out:  # a temporary file, renamed over OUTPUT only when whole and not empty
             result = write(out)
+            if not result.posts:
+                out.discard()
+                raise click.ClickException(f"nothing matched the selection: {output} left as it was")
     where = "stdout" if output == "-" else output
     what = f"{result.posts:,} posts" if flat else f"{result.threads:,} threads ({result.posts:,} posts)"
     click.echo(f"exported {what} to {where}", err=True)
@@ -342,7 +349,7 @@ def query(sql, dbs, params, json_cols, fmt, no_headers, width):
             columns = ["site", *results[0][1].columns]
             rows = [[_site(path), *row] for path, result in results for row in result.rows]
         print_rows(columns, rows, fmt, headers=not no_headers, width=width, json_cols=json_cols)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, NotAnArchive) as exc:
         raise click.ClickException(str(exc)) from None
     except research.ReadOnlyError as exc:
         raise click.ClickException(f"refused: {exc}") from None

@@ -10,6 +10,11 @@ from scraper.urls import classify
 
 from archive.records import PageRecord
 
+# Error-page states that are a fact about the thread or forum (archived as its status), and those that are about
+# the server at that moment (counted as the crawl's errors, never archived as a status).
+SUBJECT_STATES = {"not_found", "no_permission", "login_required", "password"}
+SOFT_ERROR_STATES = {"closed_site", "flood", "antitheft", "system_error"}
+
 # ParsedPage fields that are not archive columns of the table they map to.
 _THREAD_DROP = {"created_at_text", "last_post_at_text", "forum_name"}
 _USER_DROP = {"registered_at_text", "last_login_text"}
@@ -94,14 +99,19 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
     if page.kind == KIND_SPECIAL:
         # The state of a thread or forum we could not read; the store decides whether it makes a row.
         # Which thread or forum: what the link that led here said (the crawler fills it in), else the URL.
+        # Only a state that is a fact about the thread or forum (SUBJECT_STATES); a closed site, flood control or a
+        # system error is about the server at that moment, and counts as the crawl's error (SOFT_ERROR_STATES).
         target = classify(page.url)
         tid, fid = page.tid or target.tid, page.fid or target.fid
-        if tid:
+        if tid and page.status in SUBJECT_STATES:
             states["threads"] = [{"tid": tid, "status": page.status, "url": page.url}]
-        elif fid:
+        elif fid and page.status in SUBJECT_STATES:
             states["forums"] = [{"fid": fid, "status": page.status, "url": page.url}]
         if page.status == STATUS_UNKNOWN:
             record.errors.append(("unparsed", page.message or "page not recognised"))
+            record.keep_body = True
+        elif page.status in SOFT_ERROR_STATES:
+            record.errors.append(("soft", f"{page.status}: {page.message}"))
             record.keep_body = True
         else:
             record.errors.append(("special", f"{page.status}: {page.message}"))
@@ -129,6 +139,8 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
         for row in forums:
             if row["fid"] == page.fid:
                 row["pages"] = page.pages
+                if page.status == STATUS_OK:
+                    row["status"] = STATUS_OK  # a good answer resets what an earlier error page said
 
     record.rows = {"forums": forums, "threads": threads, "posts": posts, "quotes": quotes, "users": users,
                    "user_stats": stats, "attachments": attachments, "thread_pages": thread_pages,

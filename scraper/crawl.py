@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -15,7 +18,7 @@ from archive.changes import baseline_crawl, crawl_changes
 from archive.db import OtherSite
 from archive.state import site_host
 
-EXIT_OK, EXIT_FAILED, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_ERRORS, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
 SUMMARY_EXAMPLES = 5  # changes of each kind a verbose summary lists
 MIN_DOWNLOAD_DELAY = 0.01  # seconds; a delay of 0 breaks the per-host cap (see crawl_settings)
 logger = logging.getLogger(__name__)
@@ -34,6 +37,8 @@ class CrawlResult:
     counts: dict = field(default_factory=dict)
     changes: dict = field(default_factory=dict)
     baseline: bool = False
+    reason: str | None = None  # why Scrapy closed the spider ("finished", "shutdown", "closed_site", ...)
+    login_error: str | None = None  # --login: why the site refused it
 
     @property
     def status(self) -> str:
@@ -41,13 +46,18 @@ class CrawlResult:
 
     @property
     def exit_code(self) -> int:
+        """0 finished with every page read; 5 finished, but some pages could not be fetched or read (their
+        ``errors`` rows; ``--retry-errors`` fetches them); 1 failed; 130 interrupted."""
+        if self.status == "finished" and self.crawl.get("errors"):
+            return EXIT_ERRORS
         return {"finished": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(self.status, EXIT_FAILED)
 
     def summary(self, verbose: bool = False) -> str:
         """What the crawl archived and found changed; ``verbose`` lists the first few changes of each kind."""
         c, n = self.crawl, self.counts
+        status = self.status + (" with errors" if self.exit_code == EXIT_ERRORS else "")
         lines = [
-            f"crawl {c.get('id', '?')} {self.status}: {c.get('start_url', '')}",
+            f"crawl {c.get('id', '?')} {status}: {c.get('start_url', '')}",
             f"  fetched {c.get('pages') or 0} pages, wrote {c.get('items') or 0} rows, {c.get('errors') or 0} errors"
             + (f", Discuz! {c['site_version']}" if c.get("site_version") else ""),
             f"  archive {self.db}: {n.get('forums', 0)} forums, {n.get('threads', 0)} threads, "
@@ -57,7 +67,14 @@ class CrawlResult:
             lines.append(f"  robots.txt kept the crawl from {c['robots_forbidden']} page(s) (no spelling of them it allows);"
                          " see the site's /robots.txt")
         lines += self._change_lines(verbose)
-        if c.get("errors"):
+        if self.login_error:
+            lines.append(f"  {self.login_error}")
+        if self.reason == "closed_site":
+            lines.append("  the site says it is closed (站点已关闭), and said it again when asked again: the crawl stopped,"
+                         " keeping everything archived; run it again once the site is open")
+        if c.get("errors") and self.exit_code == EXIT_ERRORS:
+            lines.append(f"  {c['errors']} page(s) could not be fetched or read; fetch just those again:"
+                         f" dzarchive crawl {c.get('start_url', 'URL')} --db {self.db} --retry-errors")
             lines.append(f"  see: dzarchive query \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\""
                          f" --db {self.db}")
         return "\n".join(lines)
@@ -105,6 +122,105 @@ def _describe(row: dict) -> str:
     return where + ")"
 
 
+class NetworkErrorsOnOneLine(logging.Filter):
+    """Logs a network failure (refused, unreachable, DNS, timeout) as its one-line message, without the 60-line
+    traceback Scrapy's robots.txt middleware attaches: the host is unreachable, not the program broken."""
+
+    QUIET_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from twisted.internet.error import ConnectError, DNSLookupError, TimeoutError as TwistedTimeout
+        from twisted.web._newclient import ResponseNeverReceived
+
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None and not isinstance(exc, (ConnectError, DNSLookupError, TwistedTimeout,
+                                                       ResponseNeverReceived)):
+            exc = exc.__cause__ or exc.__context__
+        if exc is not None:
+            record.exc_info = record.exc_text = None
+        return True
+
+    @classmethod
+    def install(cls) -> None:
+        for name in cls.QUIET_LOGGERS:
+            logger_ = logging.getLogger(name)
+            if not any(isinstance(f, cls) for f in logger_.filters):
+                logger_.addFilter(cls())
+
+
+class CrawlInputError(ValueError):
+    """A crawl that cannot start as asked (a bad URL, time zone, cookies file or archive); nothing was written."""
+
+
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$")
+
+
+class NothingToRetry(CrawlInputError):
+    """``--retry-errors`` on an archive whose last crawls fetched everything."""
+
+
+def _failed_urls(db: str | Path) -> list[str]:
+    state = ArchiveState(db)
+    try:
+        return state.failed_urls()
+    finally:
+        state.close()
+
+
+def check_start_url(url: str) -> str:
+    """The start URL as the crawl uses it (``http://`` added when no scheme is given); raises
+    :class:`CrawlInputError` for one that names no web host."""
+    text = (url or "").strip()
+    if not text:
+        raise CrawlInputError("no start URL: give a page of the forum, e.g. http://bbs.example.com/forum.php")
+    if "://" not in text:
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise CrawlInputError(f"{url!r} is not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise CrawlInputError(f"{url!r} is not a web address: the scheme must be http or https, not {parts.scheme!r}")
+    if not host or not (_HOST.match(host) or ":" in host):
+        raise CrawlInputError(f"{url!r} is not a URL with a host name (e.g. http://bbs.example.com/forum.php)")
+    return text
+
+
+def check_crawl_input(url: str, db: str | Path, timezone_name: str | None, settings: dict) -> str:
+    """Everything a crawl is given, checked before anything is written; returns the start URL to use.
+
+    Raises :class:`CrawlInputError` (one line, for the user) for a bad URL, time zone, cookies file, or an archive
+    that is not dzarchive's or cannot be written.
+    """
+    from archive.access import ArchiveNotWritable, NotAnArchive, check_archive, check_writable
+    from scraper.cookies import CookiesFileError, read_cookies_file
+    from scraper.parsers import parse_tz
+
+    start = check_start_url(url)
+    try:
+        parse_tz(timezone_name)
+    except ValueError as exc:
+        raise CrawlInputError(f"--tz: {exc}") from None
+    if settings.get("DZ_COOKIES"):
+        try:
+            read_cookies_file(settings["DZ_COOKIES"], urlsplit(start).hostname)
+        except CookiesFileError as exc:
+            raise CrawlInputError(f"--cookies: {exc}") from None
+        mode = Path(settings["DZ_COOKIES"]).stat().st_mode & 0o777
+        if mode & 0o077:
+            # A member's session is as good as their password: said, not refused (the file is the operator's).
+            sys.stderr.write(f"dzarchive: warning: {settings['DZ_COOKIES']} holds a login session and others may read"
+                             f" it (mode {mode:04o}): chmod 600 {settings['DZ_COOKIES']}\n")
+    try:
+        check_archive(db)
+        check_writable(db)
+    except (NotAnArchive, ArchiveNotWritable) as exc:
+        raise CrawlInputError(str(exc)) from None
+    return start
+
+
 def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = True,
                    overrides: dict | None = None) -> Settings:
     """dzarchive's Scrapy settings with the crawl's options applied."""
@@ -116,6 +232,15 @@ def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = T
     settings.set("DZ_PROFILES", profiles, priority="cmdline")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
+    if not settings.getbool("ROBOTSTXT_OBEY") and not settings.getbool("DZ_IGNORE_ROBOTS"):
+        raise CrawlInputError("ROBOTSTXT_OBEY=False: not obeying the site's robots.txt needs --ignore-robots"
+                              " (-s DZ_IGNORE_ROBOTS=1)")
+    if settings.getbool("DZ_IGNORE_ROBOTS"):
+        # Said on stderr whatever the log level: the operator asked for something the site's admins asked not to.
+        sys.stderr.write("dzarchive: warning: --ignore-robots: the site's robots.txt is NOT obeyed; it says what its"
+                         " admins do not want crawled\n")
+        logger.warning("robots.txt is not obeyed (--ignore-robots)")
+        settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
     if settings.getfloat("DOWNLOAD_DELAY") < MIN_DOWNLOAD_DELAY:
         # Scrapy >= 2.14.2 on asyncio starts several downloads before a slot counts them as transferring when
         # there is no delay, and then exceeds CONCURRENT_REQUESTS_PER_DOMAIN (measured: 9 in flight against 2).
@@ -148,6 +273,10 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
     """
     from scraper.spiders.site import SiteSpider
 
+    url = check_crawl_input(url, db, timezone_name, settings or {})
+    if (settings or {}).get("DZ_RETRY_ERRORS") and not _failed_urls(db):
+        raise NothingToRetry(f"--retry-errors: nothing to retry, the last crawls into {db} fetched every page they"
+                              " asked for")
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     jobdir = jobdir_for(db)
     overrides = {"DZ_LOCK_HELD": True, "DZ_FULL": full, "JOBDIR": str(jobdir), **(settings or {})}
@@ -164,8 +293,12 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
             # archive itself says what is left to fetch, so start afresh.
             shutil.rmtree(jobdir, ignore_errors=True)
         stopped_cleanly.unlink(missing_ok=True)
+        # Job state is the crawl's queue of URLs (a session id may be one of their parameters): only ours to read.
+        jobdir.mkdir(mode=0o700, exist_ok=True)
+        jobdir.chmod(0o700)
         if proxy:
             os.environ["http_proxy"] = proxy
+        NetworkErrorsOnOneLine.install()
         try:
             process = CrawlerProcess(crawl_settings(db, timezone_name, profiles, overrides))
             crawler = process.create_crawler(SiteSpider)
@@ -178,6 +311,8 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
                 else:
                     os.environ["http_proxy"] = saved_proxy
         row = crawler.stats.get_value("dzarchive/crawl") or {}
+        reason = crawler.stats.get_value("finish_reason")
+        login_error = crawler.stats.get_value("dzarchive/login_error")
         if row.get("status") == "finished":
             shutil.rmtree(jobdir, ignore_errors=True)  # the next run starts afresh (incremental)
         elif row.get("status") == "interrupted" and jobdir.exists():
@@ -192,4 +327,5 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
         baseline = bool(row.get("id")) and row["id"] <= baseline_crawl(archive.db.conn)
     finally:
         archive.close()
-    return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline)
+    return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline, reason=reason,
+                       login_error=login_error)

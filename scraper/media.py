@@ -105,7 +105,6 @@ class MediaFetcher:
             # dont_filter: asked once already (self.asked); a redirect to a URL also shown elsewhere must still land.
             out.append(scrapy.Request(
                 url, callback=spider.parse_media, errback=spider.media_failed, priority=PRIORITY_MEDIA, dont_filter=True,
-                cookies=spider.cookies if not offsite else {},
                 # allow_offsite: Discuz may redirect an attachment to its remote attachment host.
                 meta={MEDIA_META: True, "handle_httpstatus_list": ANSWER_STATUSES, "allow_offsite": True}))
         return out

@@ -19,6 +19,11 @@ DOWNLOADER_MIDDLEWARES = {
     # --warc: every exchange as received (before decompression at 590); --media-offsite: other hosts' robots.txt.
     "scraper.warc.WarcMiddleware": 950,
     "scraper.media.OffsiteRobotsMiddleware": 45,
+    # The member's cookies live only in the jar (never in requests or job state); no Public Suffix List download.
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "scraper.cookies.ArchiveCookiesMiddleware": 700,
+    # Soft error pages are fetched again to confirm them, after a back-off (scraper/confirm.py).
+    "scraper.confirm.ConfirmBackoffMiddleware": 40,
 }
 ROBOTSTXT_OBEY = True
 
@@ -59,6 +64,11 @@ DZ_PROFILES = True  # also fetch each poster's profile page (exact registration 
 DZ_KEEP_PAGES = "failed"  # keep raw bodies of pages that could not be read; "all" keeps every page
 DZ_FULL = False  # walk every list page and fetch every thread, even when the archive says it is unchanged
 DZ_COOKIES = None  # a cookies.txt (Netscape format) to crawl as a logged-in member
+DZ_CONFIRM_TIMES = 3  # a soft error page (not found, site closed, served with 200) is fetched again this often
+DZ_CONFIRM_BACKOFF = 1.0  # seconds before the first confirming fetch, doubled for each next one
+DZ_LOGIN_USER = None  # --login USER: log in through the site's login form (scraper/login.py)
+DZ_LOGIN_PASSWORD = None  # its password, in memory only (the CLI reads DZARCHIVE_PASSWORD or asks)
+DZ_LOGIN_RETRIES = 3  # how often a session that expired mid-crawl is renewed
 DZ_CONTACT = None  # an e-mail address or URL for the forum's admins, sent in the User-Agent
 
 DZ_PROGRESS = False  # progress on stderr (the CLI turns it on)

@@ -218,7 +218,7 @@ class WarcMiddleware:
         db = s.get("DZ_DB")
         middleware = cls(None, crawler)
         writer = WarcWriter(directory, prefix="dzarchive", max_size=s.getint("DZ_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
-                            info=info, redact_cookies=bool(s.get("DZ_COOKIES")),
+                            info=info, redact_cookies=bool(s.get("DZ_COOKIES") or s.get("DZ_LOGIN_USER")),
                             on_file=(lambda path: middleware._record_file(db, path)) if db else None)
         middleware.writer = writer
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
@@ -242,6 +242,8 @@ class WarcMiddleware:
             archive.close()
 
     def process_response(self, request, response, spider=None):
+        if request.meta.get("dz_secret"):  # the login form and its answer (scraper/login.py): never recorded
+            return response
         self.writer.write_exchange(
             response.url, method=request.method.encode(), request_headers=list(_header_pairs(request.headers)),
             request_body=request.body or b"", status=response.status, reason=request.meta.get(REASON_META),

@@ -31,6 +31,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         proxy: MultiSiteProxy = self.server.proxy  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
         host = (parts.hostname or self.headers.get("Host", "").split(":")[0]).lower()
+        with proxy._lock:
+            proxy.hosts[host] += 1
         backend = proxy.backends.get(host)
         if backend is None:
             body = f"no capture for host {host!r}\n".encode()
@@ -61,6 +63,16 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         finally:
             proxy._leave(host)
 
+    def do_CONNECT(self) -> None:
+        """A tunnel (HTTPS through the proxy): recorded in ``connects`` and refused; no capture is HTTPS."""
+        proxy: MultiSiteProxy = self.server.proxy  # type: ignore[attr-defined]
+        with proxy._lock:
+            proxy.connects.append(self.path)
+            proxy.hosts[self.path.rsplit(":", 1)[0].lower()] += 1
+        self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
 
@@ -77,7 +89,8 @@ class MultiSiteProxy(ReplayServer):
     """A loopback HTTP proxy serving ``captures`` (folders or :class:`Capture`) by their host names.
 
     Attributes: ``url``, ``backends`` (host -> ReplayServer), ``in_flight`` and ``peak`` (host -> count),
-    ``requests`` (host -> number answered). Starting and stopping are :class:`ReplayServer`'s.
+    ``requests`` (host -> number answered), ``hosts`` (every host asked for) and ``connects`` (CONNECT targets).
+    Starting and stopping are :class:`ReplayServer`'s.
     """
 
     def __init__(self, captures: Iterable[Capture | str | os.PathLike[str]], *, latency: float = 0.0):
@@ -91,6 +104,8 @@ class MultiSiteProxy(ReplayServer):
         self.in_flight: Counter = Counter()
         self.peak: Counter = Counter()
         self.requests: Counter = Counter()
+        self.hosts: Counter = Counter()  # every host asked for, served or not (CONNECT tunnels too)
+        self.connects: list[str] = []  # the target of every CONNECT
         self._lock = threading.Lock()
         self._httpd = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
         self._httpd.proxy = self  # type: ignore[attr-defined]

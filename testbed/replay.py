@@ -377,6 +377,8 @@ class ReplayServer:
     the capture's nor local ones).
     """
 
+    handler_class: type[BaseHTTPRequestHandler] = _ReplayHandler  # testbed.flaky serves with its own
+
     def __init__(self, capture: Capture | str | os.PathLike[str], host: str = "127.0.0.1",
                  port: int = 0, *, verbose: bool = False, strict_host: bool = False,
                  member_capture: Capture | str | os.PathLike[str] | None = None,
@@ -393,7 +395,7 @@ class ReplayServer:
         self.user_agents: set[str | None] = set()  # every User-Agent header received
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._httpd = _ReplayHTTPServer((host, port), _ReplayHandler)
+        self._httpd = _ReplayHTTPServer((host, port), self.handler_class)
         self._httpd.replay = self  # type: ignore[attr-defined]
         self.host = host
         self.port: int = self._httpd.server_address[1]

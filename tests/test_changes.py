@@ -25,9 +25,9 @@ pytestmark = requires_fixtures
 START = "http://bbs.example.test/forum.php"
 
 
-def crawl(server, db, *extra):
+def crawl(server, db, *extra, code: int = 0):
     result = run_cli(*fast("crawl", START, "--db", str(db), *extra), proxy=server.url)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == code, result.stderr
     return result.stdout
 
 
@@ -217,7 +217,7 @@ def test_a_failed_fetch_marks_nothing_gone(tmp_path):
     with ReplayServer(SITE_A) as server:
         crawl(server, db)
         server.set_capture(failing)
-        out = crawl(server, db, "-s", "RETRY_TIMES=0")
+        out = crawl(server, db, "-s", "RETRY_TIMES=0", code=5)  # finished with errors
     conn = sqlite3.connect(db)
     # It was asked for (in the spelling list page 2 links it by), and failed.
     assert conn.execute("SELECT url FROM errors WHERE url LIKE '%tid=4&extra=%'").fetchall()

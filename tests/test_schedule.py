@@ -106,6 +106,10 @@ def test_run_archives_every_site_logs_to_a_file_and_fails_when_one_fails(tmp_pat
 
 
 def test_cookies_file_logs_the_crawl_in_as_a_member(tmp_path):
+    from scrapy import Request
+
+    from scraper.cookies import ArchiveCookiesMiddleware
+
     cookies = write(tmp_path / "cookies.txt", """\
         # Netscape HTTP Cookie File
         .bbs.example.test\tTRUE\t/\tFALSE\t0\txY3z_2132_auth\tsecret-auth
@@ -114,10 +118,18 @@ def test_cookies_file_logs_the_crawl_in_as_a_member(tmp_path):
     """)
     crawler = get_crawler(SiteSpider, {"DZ_COOKIES": str(cookies), "DZ_DB": str(tmp_path / "none.db")})
     spider = SiteSpider.from_crawler(crawler, start_url="http://bbs.example.test/forum.php")
+    middleware = ArchiveCookiesMiddleware.from_crawler(crawler)
+    middleware.spider_opened(spider)
+    # The member's cookies are in the jar and sent from there; no request carries them (job state pickles requests).
     start = next(iter(spider.start_requests()))
-    assert start.cookies == {"xY3z_2132_auth": "secret-auth", "xY3z_2132_saltkey": "salt"}
-    forum = Link("forumdisplay", "http://bbs.example.test/forum.php?mod=forumdisplay&fid=43", 43)
-    assert spider._request(forum, 10).cookies == start.cookies
+    forum = spider._request(Link("forumdisplay", "http://bbs.example.test/forum.php?mod=forumdisplay&fid=43", 43), 10)
+    assert start.cookies == {} and forum.cookies == {}
+    middleware.process_request(forum)
+    assert sorted(forum.headers.get("Cookie").decode().split("; ")) == ["xY3z_2132_auth=secret-auth",
+                                                                         "xY3z_2132_saltkey=salt"]
+    elsewhere = Request("http://other.test/")
+    middleware.process_request(elsewhere)
+    assert elsewhere.headers.get("Cookie") is None
 
 
 @requires_fixtures

@@ -24,22 +24,24 @@ crawl that is stopped half-way has whole threads rather than many half threads.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from http.cookiejar import MozillaCookieJar
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 
 from archive.records import FetchError
 from archive.state import ArchiveState
 from pipelines.normalise import iso
+from scraper.confirm import SoftErrorConfirmation
+from scraper.login import DiscuzLogin, LoginFailed
 from scraper.media import MediaFetcher
 from scraper.items import (
-    KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_FLOOD, Link,
+    KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_CLOSED_SITE,
+    STATUS_FLOOD, STATUS_LOGIN_REQUIRED, Link,
     ParsedPage,
 )
 from scraper.parsers import parse_page, parse_tz
@@ -51,17 +53,12 @@ PRIORITY_PROFILE = 15
 PRIORITY_THREAD = 20
 PRIORITY_THREAD_PAGE = 30
 RETRY_STATES = (STATUS_FLOOD, STATUS_ANTITHEFT)
+# The request meta the spider sets itself (what a request fetched again carries over; Scrapy's own stays behind).
+OWN_META = ("identity", "link", "onward", "listed", "start", "subforum", "dz_confirm", "dz_not_before", "dz_relogged")
+RELOGGED = "dz_relogged"  # fetched again after logging in again: "login required" now is the truth
+CLOSE_SITE_CLOSED = "closed_site"  # the close reason when the site says, and keeps saying, it is closed
 
 Identity = tuple  # (kind, id, page): what a page is, whatever its URL
-
-
-def load_cookies(path: str | None, host: str) -> dict[str, str]:
-    """The cookies a Netscape ``cookies.txt`` holds for ``host`` (a browser export of a logged-in session)."""
-    if not path:
-        return {}
-    jar = MozillaCookieJar(path)
-    jar.load(ignore_discard=True, ignore_expires=True)
-    return {c.name: c.value for c in jar if host == c.domain.lstrip(".") or host.endswith("." + c.domain.lstrip("."))}
 
 
 def site_domain(host: str) -> str:
@@ -100,13 +97,18 @@ class SiteSpider(scrapy.Spider):
         self.spellings: dict[Identity, list[str]] = {}  # page -> every spelling a page linked it by
         self.archived: set[Identity] = set()  # pages archived by this crawl
         self.robots_forbidden: set[Identity | str] = set()
-        # Set from the crawler's settings in from_crawler(); these are the values without one.
-        self.cookies: dict[str, str] = {}
+        # Set from the crawler's settings in from_crawler(); these are the values without one. (A member's
+        # cookies are not the spider's: they live in the cookie jar, scraper/cookies.py.)
         self.incremental = False
         self.fetch_profiles = True
         self.tz = parse_tz(None)
         self.archive_state = ArchiveState(None)
         self.media = MediaFetcher()  # --media: see scraper/media.py
+        self.confirmation = SoftErrorConfirmation()  # soft error pages: see scraper/confirm.py
+        self.retry_errors = False  # --retry-errors: fetch only what the last crawls could not
+        self.login = DiscuzLogin()  # --login USER: see scraper/login.py
+        self._after_login: list[scrapy.Request] = []  # pages to fetch again once logged in again
+        self.forums_shown: set[int] = set()  # forums readable pages of this crawl showed (the index, parents)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -119,11 +121,13 @@ class SiteSpider(scrapy.Spider):
         spider.archive_state = ArchiveState(crawler.settings.get("DZ_DB"))
         spider.incremental = not crawler.settings.getbool("DZ_FULL", False) and not spider.archive_state.empty
         crawler.signals.connect(spider.archive_state.close, signal=signals.spider_closed)
-        spider.cookies = load_cookies(crawler.settings.get("DZ_COOKIES"), urlsplit(spider.start_url).hostname)
         # The site's own spellings, as earlier crawls archived them: how resumed pages are spelled.
         for kind, ident, page, url in spider.archive_state.page_urls():
             spider.urls.learn(kind, ident, page, url)
         spider.media = MediaFetcher.from_crawler(crawler)
+        spider.confirmation = SoftErrorConfirmation.from_crawler(crawler)
+        spider.retry_errors = crawler.settings.getbool("DZ_RETRY_ERRORS", False)
+        spider.login = DiscuzLogin.from_crawler(crawler)
         return spider
 
     def _restore(self) -> None:
@@ -143,11 +147,39 @@ class SiteSpider(scrapy.Spider):
 
     async def start(self):
         self._restore()
+        if self.login.enabled:
+            try:
+                self.logger.info("logged in as %s: %s", self.login.user,
+                                 await self.login.log_in(self.crawler.engine, self.start_url))
+            except LoginFailed as exc:
+                self.crawler.stats.set_value("dzarchive/login_error", str(exc))
+                self.logger.error("%s", exc)
+                return
         for request in self.start_requests():
             yield request
 
+    def _log_in_again(self, request):
+        """A logged-in crawl met "login required": the session expired. Log in again, then fetch the page again."""
+        meta = {k: v for k, v in request.meta.items() if k in OWN_META}
+        self._after_login.append(request.replace(dont_filter=True, meta=dict(meta, **{RELOGGED: True})))
+        if len(self._after_login) == 1:
+            yield self.login.form_request(self._logged_in_again)
+
+    async def _logged_in_again(self, response):
+        try:
+            self.logger.info("session expired; logged in again as %s: %s", self.login.user,
+                             await self.login.submit(self.crawler.engine, response))
+        except LoginFailed as exc:
+            self.logger.error("%s", exc)
+        pending, self._after_login = self._after_login, []
+        for request in pending:
+            yield request
+
     def start_requests(self):
-        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error, cookies=self.cookies,
+        if self.retry_errors:
+            yield from self._failed_requests()
+            return
+        yield scrapy.Request(self.start_url, callback=self.parse, errback=self.on_error,
                              priority=PRIORITY_THREAD if self.scope == KIND_VIEWTHREAD else PRIORITY_INDEX,
                              meta={"start": True})
         if self.fetch_profiles and self.incremental:
@@ -156,6 +188,18 @@ class SiteSpider(scrapy.Spider):
                 request = self._request(Link(KIND_PROFILE, url, uid), PRIORITY_PROFILE)
                 if request is not None:
                     yield request
+
+    def _failed_requests(self):
+        """--retry-errors: the pages the last crawls could not fetch or read, instead of the start page."""
+        for url in self.archive_state.failed_urls():
+            target = classify(url)
+            ident = {KIND_VIEWTHREAD: target.tid, KIND_FORUMDISPLAY: target.fid, KIND_PROFILE: target.uid}.get(
+                target.kind)
+            link = Link(target.kind, url, ident, target.page or 1) if ident else Link(KIND_SPECIAL, url)
+            # A thread page carries on to the pages after it only; the ones before were archived.
+            request = self._request(link, PRIORITY_THREAD, onward=target.kind == KIND_VIEWTHREAD)
+            if request is not None:
+                yield request
 
     # -- responses --------------------------------------------------------------------------
     def parse(self, response, **kwargs):
@@ -172,6 +216,8 @@ class SiteSpider(scrapy.Spider):
                 self._slow_down(response)
                 yield retry
                 return
+        else:
+            self._speed_up(response)
         wanted = response.meta.get("identity")
         if page.kind == KIND_SPECIAL and wanted:
             # An error page does not say which thread or forum it stands for; the link that led here did.
@@ -180,6 +226,20 @@ class SiteSpider(scrapy.Spider):
             page.fid = page.fid or (ident if kind == KIND_FORUMDISPLAY else None)
             page.page = page.page or number
         identity = self._identity(page) or wanted
+        if page.status == STATUS_LOGIN_REQUIRED and self.login.enabled and not response.meta.get(RELOGGED) \
+                and self.login.logins <= self.login.retries:
+            yield from self._log_in_again(response.request)
+            return
+        if page.kind == KIND_SPECIAL and self.confirmation.contradicts(page.status, *self._known(page, response.meta)):
+            # A soft error page about something the crawl or archive holds: believed only once confirmed.
+            retry = self.confirmation.retry(response.request, page.status)
+            if retry is not None:
+                yield retry
+                return
+            if page.status == STATUS_CLOSED_SITE:
+                page.raw_body = response.body
+                yield page  # archived as the crawl's error; nothing it would mark is touched (archive/changes.py)
+                raise CloseSpider(CLOSE_SITE_CLOSED)
         if response.meta.get("start"):
             self._set_scope(page)
         elif response.meta.get("subforum") and page.fid and self.scope == KIND_FORUMDISPLAY:
@@ -189,6 +249,7 @@ class SiteSpider(scrapy.Spider):
             if identity in self.archived:
                 return  # another spelling of a page this crawl archived already (a redirect, say)
             self.archived.add(identity)
+        self.forums_shown.update(forum.fid for forum in page.forums)
         page.raw_body = response.body
         page.listed = response.meta.get("listed")
         yield page
@@ -211,6 +272,21 @@ class SiteSpider(scrapy.Spider):
         if page.kind == KIND_PROFILE and page.uid and page.user_stats:
             return (KIND_PROFILE, page.uid, "figures")
         return None
+
+    def _known(self, page: ParsedPage, meta: dict) -> tuple[bool, bool]:
+        """What is known of the thread, forum or user a soft error page stands for: (shown by a readable page of
+        this crawl, read: pages of it archived by this crawl or an earlier one)."""
+        if meta.get("start") or (meta.get("identity") or (None,))[0] == KIND_PROFILE:
+            return True, False  # the page the operator gave, or the profile of someone whose posts a page showed
+        if page.tid:
+            read = any(i[0] == KIND_VIEWTHREAD and i[1] == page.tid for i in self.archived) \
+                or self.archive_state.thread(page.tid) is not None
+            return bool(meta.get("listed")), read
+        if page.fid:
+            read = any(i[0] == KIND_FORUMDISPLAY and i[1] == page.fid for i in self.archived) \
+                or self.archive_state.forum_walked(page.fid)
+            return page.fid in self.forums_shown, read
+        return False, False
 
     def _set_scope(self, page: ParsedPage) -> None:
         """The start page says what the crawl covers: the site, one forum (with its sub-forums) or one thread."""
@@ -249,6 +325,23 @@ class SiteSpider(scrapy.Spider):
         slot = downloader.slots.get(response.meta.get("download_slot"))
         if slot is not None:
             slot.delay = min(max(slot.delay * 2, 1.0), 60.0)
+
+    def _speed_up(self, response) -> None:
+        """After a normal answer, halve a delay that flood pages raised, down to DOWNLOAD_DELAY again.
+
+        AutoThrottle, when on, sets the delay itself from the server's latency; without it, a delay doubled once
+        would otherwise stay doubled for the rest of the crawl.
+        """
+        settings = getattr(getattr(self, "crawler", None), "settings", None)
+        if settings is None or settings.getbool("AUTOTHROTTLE_ENABLED"):
+            return
+        try:
+            slot = self.crawler.engine.downloader.slots.get(response.meta.get("download_slot"))
+        except (AttributeError, RuntimeError):
+            return
+        base = settings.getfloat("DOWNLOAD_DELAY")
+        if slot is not None and slot.delay > base:
+            slot.delay = max(base, slot.delay / 2)
 
     # -- what to fetch next ------------------------------------------------------------------
     def follow(self, page: ParsedPage, response_meta: dict | None = None):
@@ -401,7 +494,7 @@ class SiteSpider(scrapy.Spider):
         if subforum:
             meta["subforum"] = True
         return scrapy.Request(url or link.url, callback=self.parse, errback=self.on_error, priority=int(priority),
-                              meta=meta, cookies=self.cookies)
+                              meta=meta)
 
     def on_error(self, failure):
         """A request that produced no page: try another spelling if robots.txt forbade this one, else record it."""
