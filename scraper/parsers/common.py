@@ -6,6 +6,7 @@ from codecs import lookup as codec_lookup
 
 from lxml import etree, html as lxml_html
 from parsel import Selector
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from ..items import (
     STATUS_ANTITHEFT, STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, STATUS_NO_PERMISSION,
@@ -13,8 +14,6 @@ from ..items import (
 )
 from .content import tidy_text
 
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
-_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 # GBK and GB2312 pages routinely hold characters only GB18030 defines; Big5 sites use HKSCS ones.
 _CHARSET_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
                       "cp936": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
@@ -54,15 +53,12 @@ def decode_body(body: bytes | str, content_type: str | None = None) -> tuple[str
     """
     if isinstance(body, str):
         return body, "unicode"
-    candidates: list[str] = []
-    if content_type:
-        m = _HEADER_CHARSET.search(content_type)
-        if m:
-            candidates.append(m.group(1))
-    m = _META_CHARSET.search(body[:4096])
-    if m:
-        candidates.append(m.group(1).decode("ascii", "ignore"))
-    candidates += ["utf-8", "gb18030"]
+    # Reading the declarations is w3lib's (Scrapy's own): a BOM, the Content-Type charset, then
+    # <meta charset> / http-equiv. Trying them strictly in turn, and the supersets, are ours.
+    bom = read_bom(body)[0]
+    declared = [bom, http_content_type_encoding(content_type) if content_type else None,
+                html_body_declared_encoding(body)]
+    candidates = [name for name in declared if name] + ["utf-8", "gb18030"]
     for name in candidates:
         encoding = _normalise_charset(name)
         if not encoding:
