@@ -347,7 +347,8 @@ def query(sql, dbs, params, json_cols, fmt, no_headers, width):
             columns, rows = results[0][1].columns, results[0][1].rows
         else:
             columns = ["site", *results[0][1].columns]
-            rows = [[_site(path), *row] for path, result in results for row in result.rows]
+            sites = {path: _site(path) for path in paths}
+            rows = [[sites[path], *row] for path, result in results for row in result.rows]
         print_rows(columns, rows, fmt, headers=not no_headers, width=width, json_cols=json_cols)
     except (FileNotFoundError, NotAnArchive) as exc:
         raise click.ClickException(str(exc)) from None
@@ -440,7 +441,10 @@ def changes(dbs, since, crawl_id, kinds, forums, fmt, no_headers, width):
             found = research.changes(_open_db(str(path)), since=since, crawl=crawl_id, kinds=kinds, forum=forums)
         except research.NoChangeViews as exc:
             raise click.ClickException(f"{path}: {exc}") from None
-        rows += [dict(row, site=_site(path)) for row in found] if len(paths) > 1 else found
+        if len(paths) > 1:
+            site = _site(path)
+            found = [dict(row, site=site) for row in found]
+        rows += found
     if fmt == "table" and not rows:
         click.echo("no changes", err=True)
         return
