@@ -180,13 +180,16 @@ class ArchiveState:
             " AND uid NOT IN (SELECT uid FROM user_stats WHERE source = 'profile') ORDER BY uid")]
 
     def page_urls(self, limit: int = 20) -> list[tuple[str, int, int, str]]:
-        """(kind, id, page, URL) of a few archived pages past the first: the site's own spellings, to learn from."""
+        """(kind, id, page, URL) of a few archived pages past the first: the site's own spellings, to learn from.
+
+        The pages archived last (by rowid, read from the table's end: no sort of the whole table, which
+        ``fetched_at`` has no index for)."""
         if self.conn is None:
             return []
         threads = self.conn.execute("SELECT 'viewthread', tid, page, url FROM thread_pages"
-                                    " WHERE page > 1 AND url IS NOT NULL ORDER BY fetched_at DESC LIMIT ?", [limit])
+                                    " WHERE page > 1 AND url IS NOT NULL ORDER BY rowid DESC LIMIT ?", [limit])
         forums = self.conn.execute("SELECT 'forumdisplay', fid, page, url FROM forum_pages"
-                                   " WHERE page > 1 AND url IS NOT NULL ORDER BY fetched_at DESC LIMIT ?", [limit])
+                                   " WHERE page > 1 AND url IS NOT NULL ORDER BY rowid DESC LIMIT ?", [limit])
         return [tuple(r) for r in threads.fetchall() + forums.fetchall()]
 
     def failed_urls(self) -> list[str]:
