@@ -112,7 +112,7 @@ _VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "inpu
 
 def _parse_html(text: str, url: str):
     """The lxml root of ``text`` (as parsel builds it) and whether libxml2 gave up on its depth."""
-    parser = lxml_html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
     root = etree.fromstring(text.encode("utf-8") or b"<html/>", parser=parser, base_url=url)
     if root is None:
         root = etree.fromstring(b"<html/>", parser=parser, base_url=url)
