@@ -361,3 +361,39 @@ def test_device_and_location_notes_beside_the_post_time(note, device, location):
     html = thread_page(post_node(1, "楼主", "x")).replace("</em></div></div></div>", f"</em>{note}</div></div></div>", 1)
     post = parse(html).posts[0]
     assert (post.device, post.location) == (device, location)
+
+
+@pytest.mark.parametrize("markup, want", [
+    # <br>s count one line break each, a block boundary one however many blocks meet there.
+    ("a<br>b<br><br>c", "a\nb\n\nc"),
+    ("<div>a</div><div><p>b</p></div>c", "a\nb\nc"),
+    ("a<br><div>b</div>", "a\nb"),
+    # Source line breaks and tabs are spaces, except inside <pre>.
+    ("a\n  b\t\tc", "a b c"),
+    ("x<pre>line 1\n\tline 2\r\n</pre>y", "x\nline 1\nline 2\ny"),
+    # Smilies are their alt text; scripts, styles and comments are not text.
+    ('hi <img smilieid="1" alt=":)" src="s.gif"> there<script>var a = "<b>";</script><!-- note -->!',
+     "hi :) there!"),
+    # The characters the reader uses to mark breaks mean nothing when a page carries them.
+    ("a\ufdd0b\ufdd1c<br>d", "abc\nd"),
+    ("   \u3000 a \u00a0 b \n\n", "a b"),
+])
+def test_message_text_of_markup(markup, want):
+    from scraper.parsers.content import fragment, to_text
+    el = fragment(markup)
+    before = etree_string(el)
+    assert to_text(el) == want
+    assert etree_string(el) == before  # the element read is left as it was
+
+
+def test_message_html_is_the_markup_inside_the_element():
+    from scraper.parsers.content import fragment, inner_html
+    el = fragment('lead &amp; text<b class="x">bold</b> tail<br>end')
+    el.set("id", "postmessage_1")
+    assert inner_html(el) == 'lead & text<b class="x">bold</b> tail<br>end'
+    assert el.tag == "div" and el.get("id") == "postmessage_1" and el.text == "lead & text"
+
+
+def etree_string(el) -> bytes:
+    from lxml import etree
+    return etree.tostring(el)

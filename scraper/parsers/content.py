@@ -38,20 +38,23 @@ _OLD_QUOTE_HEADER = re.compile(
 _ZOOM_URL = re.compile(r"zoom\(\s*this\s*,\s*['\"](?P<url>[^'\"]+)['\"]")
 _AID_IN_HREF = re.compile(r"[?&;]aid=(\d+)(?:&|$)")
 _FINDPOST_PID = re.compile(r"[?&;]pid=(\d+)")
-_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_BLANK_LINES = re.compile(r"\n\n\n+")  # after each line is stripped
 _INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
 # Invisible to a reader, so not content: jammer text, hidden elements (jammer spans, attachment
 # hover tips), scripts, and the guest notice Discuz puts inside messages with attachments.
 JAMMER_XPATH = (
-    ".//font[contains(concat(' ', normalize-space(@class), ' '), ' jammer ')]"
-    # 7.x jammer(): <font style="font-size:0px;color:#FFF">…</font>, invisible text.
-    " | .//*[contains(translate(@style, ' ', ''), 'font-size:0px')"
-    " or contains(concat(translate(@style, ' ', ''), ';'), 'font-size:0;')]"
-    " | .//*[contains(translate(@style, ' ', ''), 'display:none')]"
-    " | .//script | .//style"
-    " | .//div[contains(concat(' ', normalize-space(@class), ' '), ' attach_nopermission ')]"
+    # One walk over the message, one predicate per element (a union of paths would walk it once per path).
+    ".//*[self::script or self::style"
+    # X jammer: <font class="jammer">…</font>.
+    " or (@class and (self::font and contains(concat(' ', normalize-space(@class), ' '), ' jammer ')"
+    " or self::div and contains(concat(' ', normalize-space(@class), ' '), ' attach_nopermission ')))"
+    # 7.x jammer(): <font style="font-size:0px;color:#FFF">…</font>, invisible text; hidden spans and tips.
+    " or (@style and (contains(translate(@style, ' ', ''), 'font-size:0px')"
+    " or contains(concat(translate(@style, ' ', ''), ';'), 'font-size:0;')"
+    " or contains(translate(@style, ' ', ''), 'display:none')))]"
 )
+_JAMMER = etree.XPath(JAMMER_XPATH)
 # Quoted posts: div.quote (templates), div.reply_wrap (the mobile API's and touch templates' messages).
 QUOTE_BLOCKS = (".//div[contains(concat(' ', normalize-space(@class), ' '), ' quote ')"
                 " or contains(concat(' ', normalize-space(@class), ' '), ' reply_wrap ')]")
@@ -68,9 +71,12 @@ _BLOCK_TAGS = frozenset({
 })
 _EVENT_ATTR = re.compile(r"^on[a-z]+$")
 _RANDOM_ID = re.compile(r"^(?:aimg|code)_(?!\d+$)\w+$")
-_SOFT_BREAK = "\x00"
-_BREAK_RUN = re.compile(r"[\n\x00][\n\x00 \t]*")
-_SOURCE_SPACE = re.compile(r"[\r\n\t]+")
+# Line-break markers put into the tree's text before it is serialised as text: Unicode noncharacters,
+# which are legal in XML text but never meant to appear in a document.
+_BR = "\ufdd0"  # a <br> (or a line break inside <pre>): one line break each
+_SOFT_BREAK = "\ufdd1"  # a block element's start or end: one line break, however many meet
+_BREAK_RUN = re.compile("[\ufdd0\ufdd1][\ufdd0\ufdd1 \t\r]*")
+_TEXT = etree.XPath("string()")
 
 
 @dataclass
@@ -112,7 +118,7 @@ def drop(el: etree._Element) -> None:
 
 def remove_jammer(root: etree._Element) -> None:
     """Drop anti-copy jammer text and scripts from ``root`` in place."""
-    for el in root.xpath(JAMMER_XPATH):
+    for el in _JAMMER(root):
         drop(el)
 
 
@@ -141,57 +147,85 @@ def is_smilie(img: etree._Element) -> bool:
 
 def to_text(root: etree._Element) -> str:
     """Plain text of an element: ``br`` and block elements become line breaks, whitespace tidied."""
-    parts: list[str] = []
+    return _flatten_text(copy.deepcopy(root))
 
-    def add(text: str | None, pre: bool) -> None:
-        # Source line breaks are only whitespace in HTML, except inside <pre>.
-        if text:
-            parts.append(text if pre else _SOURCE_SPACE.sub(" ", text))
 
-    # An explicit stack, not recursion: a post may nest thousands of tags (the RecursionError of a
-    # recursive walk would cost the whole page). Entries: (element, inside <pre>, closing).
-    add(root.text, False)
-    stack = [(child, False, False) for child in reversed(root)]
-    while stack:
-        el, pre, closing = stack.pop()
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if closing:
-            if tag in _BLOCK_TAGS:
-                parts.append(_SOFT_BREAK)
-        elif tag == "br":
-            parts.append("\n")
+def _flatten_text(root: etree._Element) -> str:
+    """:func:`to_text` of a tree the caller owns (it is changed).
+
+    The breaks are written into the tree's text as markers and the tree is serialised as text once, in
+    C: the work per post is a few passes over its elements (none recursive, so thousands of nested tags
+    cost nothing more) and a few over its text, whatever its size.
+    """
+    root.tail = None
+    raw = _TEXT(root)
+    if _BR in raw or _SOFT_BREAK in raw:  # never in real pages; taken out so that they mean nothing
+        for node in root.iter():
+            for attr in ("text", "tail"):
+                value = getattr(node, attr)
+                if value and (_BR in value or _SOFT_BREAK in value):
+                    setattr(node, attr, value.replace(_BR, "").replace(_SOFT_BREAK, ""))
+    for el in list(root.iterdescendants("script", "style")):
+        el.text = None
+        for child in list(el):
+            el.remove(child)
+    # Source line breaks are only whitespace in HTML, except inside <pre>.
+    for el in root.iterdescendants("pre", "textarea"):
+        for node in el.iter():
+            if node.text and "\n" in node.text and isinstance(node.tag, str):
+                node.text = node.text.replace("\n", _BR)
+            if node is not el and node.tail and "\n" in node.tail:
+                node.tail = node.tail.replace("\n", _BR)
+    for el in root.iterdescendants("br", "img", *_BLOCK_TAGS):
+        tag = el.tag
+        if tag == "br":
+            el.tail = _BR + el.tail if el.tail else _BR
         elif tag == "img":
-            if is_smilie(el) and el.get("alt"):
-                parts.append(el.get("alt"))
-        elif tag:
-            if tag in _BLOCK_TAGS:
-                parts.append(_SOFT_BREAK)
-            stack.append((el, pre, True))
-            if tag not in ("script", "style"):
-                inner_pre = pre or tag in ("pre", "textarea")
-                add(el.text, inner_pre)
-                stack.extend((child, inner_pre, False) for child in reversed(el))
-            continue  # the tail comes after the children, with the closing entry
-        add(el.tail, pre)
+            alt = el.get("alt")
+            if alt and is_smilie(el):
+                alt = alt.replace("\n", _BR)
+                el.tail = alt + el.tail if el.tail else alt
+        else:
+            el.text = _SOFT_BREAK + el.text if el.text else _SOFT_BREAK
+            el.tail = _SOFT_BREAK + el.tail if el.tail else _SOFT_BREAK
+    # Source line breaks are spaces (\r and \t are, to tidy_text, already).
+    text = _TEXT(root).replace("\n", " ")
+    if _SOFT_BREAK in text:
+        # A block boundary is one line break, however many blocks meet there; <br>s count each.
+        text = _BREAK_RUN.sub(_breaks, text)
+    return tidy_text(text.replace(_BR, "\n"))
 
-    # A block boundary is one line break, however many blocks meet there; <br>s count each.
-    text = _BREAK_RUN.sub(lambda m: "\n" * max(1, m.group(0).count("\n")), "".join(parts))
-    return tidy_text(text)
+
+def _breaks(run: re.Match) -> str:
+    return "\n" * max(1, run.group(0).count(_BR))
 
 
 def tidy_text(text: str) -> str:
     """Collapse runs of spaces, strip each line, allow at most one blank line in a row."""
-    lines = [_INLINE_SPACE.sub(" ", line).strip() for line in text.split("\n")]
-    text = "\n".join(lines)
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    text = _INLINE_SPACE.sub(" ", text)
+    if "\n" in text:
+        text = _BLANK_LINES.sub("\n\n", "\n".join([line.strip() for line in text.split("\n")]))
+    return text.strip()
 
 
 def inner_html(el: etree._Element) -> str:
-    """The HTML inside ``el`` (not ``el`` itself), as UTF-8 text."""
-    out = [el.text or ""]
-    for child in el:
-        out.append(etree.tostring(child, encoding="unicode", method="html"))
-    return "".join(out).strip()
+    """The HTML inside ``el`` (not ``el`` itself), as UTF-8 text.
+
+    Serialised in one call: ``el`` is serialised as a bare ``<div>`` (its tag, attributes and leading
+    text put back after), and the wrapper cut off. The leading text is kept as it is, unescaped.
+    """
+    text = el.text or ""
+    if not len(el):
+        return text.strip()
+    tag, attrib = el.tag, dict(el.attrib)
+    try:
+        el.text, el.tag = None, "div"
+        el.attrib.clear()
+        markup = etree.tostring(el, encoding="unicode", method="html", with_tail=False)
+    finally:
+        el.text, el.tag = text or None, tag
+        el.attrib.update(attrib)
+    return (text + markup[len("<div>"):-len("</div>")]).strip()
 
 
 def clean_message(el: etree._Element, base_url: str) -> Message:
@@ -256,7 +290,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
     for quote_div in text_root.xpath(QUOTE_BLOCKS):
         msg.quotes.append(parse_quote(quote_div))
         drop(quote_div)
-    msg.text = to_text(text_root)
+    msg.text = _flatten_text(text_root)
     return msg
 
 
@@ -282,7 +316,7 @@ def parse_quote(quote_div: etree._Element) -> Quote:
             _drop_with_following_breaks(header, limit=1)
         else:
             _drop_with_following_breaks(link, limit=1)
-    quote.text = to_text(block_el)
+    quote.text = _flatten_text(block_el)
     old = _OLD_QUOTE_HEADER.match(quote.text)
     if old:
         quote.author = quote.author or old.group("author")
