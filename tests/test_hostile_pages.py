@@ -198,3 +198,20 @@ def test_an_unreadable_page_keeps_its_bytes_through_spider_and_pipelines(tmp_pat
     row = archive.db.execute("SELECT status, body FROM pages WHERE url = ?", [url]).fetchone()
     assert row == ("unknown", body)
     assert archive.db.execute("SELECT count(*) FROM errors WHERE url = ?", [url]).fetchone()[0] == 1
+
+
+@requires_fixtures
+def test_what_a_post_says_is_not_read_as_the_pages_frame():
+    # A closed-thread icon, a pager and another post's time inside a message: the frame is read without it.
+    planted = ('<img src="static/image/common/locked.gif" alt="关闭">'
+               '<div class="pg"><a href="forum.php?mod=viewthread&tid=2&page=99">99</a></div>'
+               '<em id="authorposton{pid}">发表于 2001-1-1 00:00</em>')
+    clean = parse_page(THREAD, _thread(), content_type=UTF8, date_header=DATE)
+    pid = clean.posts[1].pid
+    _, body = _with_message_start(1, planted.format(pid=pid))
+    page = parse_page(THREAD, body, content_type=UTF8, date_header=DATE)
+    assert clean.threads[0].is_closed is False and page.threads[0].is_closed is False
+    assert page.pages == clean.pages
+    assert [p.posted_at for p in page.posts] == [p.posted_at for p in clean.posts]
+    # ... and the message itself is read whole.
+    assert page.posts[1].content_html.startswith('<img src="http://bbs.example.test/static/image/common/locked.gif"')

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -114,6 +115,36 @@ def drop(el: etree._Element) -> None:
         else:
             parent.text = (parent.text or "") + tail
     parent.remove(el)
+
+
+@contextmanager
+def set_aside(elements):
+    """Take ``elements`` out of their tree for the duration, an empty stand-in (same tag, attributes and
+    tail) keeping each one's place.
+
+    Thread pages read their frame (header, authors, times, floors, pagers) with the post messages set
+    aside: what a post's author wrote is never read as the page's frame, and a huge message costs the
+    frame's reads nothing.
+    """
+    stand_ins = []
+    try:
+        for el in elements:
+            parent = el.getparent()
+            if parent is None:
+                continue
+            stand_in = etree.Element(el.tag)
+            for name, value in el.attrib.items():
+                try:
+                    stand_in.set(name, value)
+                except ValueError:  # a name libxml2's HTML parser accepts but lxml will not set
+                    pass
+            stand_in.tail = el.tail
+            parent.replace(el, stand_in)
+            stand_ins.append((parent, stand_in, el))
+        yield
+    finally:
+        for parent, stand_in, el in reversed(stand_ins):
+            parent.replace(stand_in, el)
 
 
 def remove_jammer(root: etree._Element) -> None:
@@ -347,4 +378,4 @@ def fragment(html_text: str) -> etree._Element:
 
 
 __all__ = ["Message", "clean_message", "text_of", "remove_jammer", "image_url", "to_text", "tidy_text", "inner_html",
-           "drop", "EDIT_NOTE"]
+           "drop", "EDIT_NOTE", "set_aside"]

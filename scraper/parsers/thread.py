@@ -19,7 +19,7 @@ from ..items import (
 )
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
 from .common import current_page, page_count, script_ids, type_prefix
-from .content import clean_message, tidy_text
+from .content import clean_message, set_aside, tidy_text
 from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time, posted_time_text
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
@@ -119,21 +119,35 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     """
     target = classify(url)
     page = ParsedPage(url=url, kind="viewthread", fetched_at=fetched_at)
-    thread = _parse_thread_header(sel, url, target.tid)
-    page.tid = thread.tid
-    page.fid = thread.fid
-    page.page = current_page(sel, target.page, "//div[@id='pgt']")
-    page.pages = thread.pages = page_count(sel, "//div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]"
-                                                " | //div[@id='postlist']/following-sibling::div//div[contains(concat(' ', @class, ' '), ' pg ')]")
-    users: dict[int, User] = {}
-    previous_floor: int | None = None
+    nodes = []
     for node in post_nodes(sel):
         m = _NUMERIC_POST_ID.match(node.get("id", ""))
-        if not m:
-            continue
-        pid = int(m.group(1))
+        if m:
+            message = _MESSAGE(node, pid=m.group(1))
+            nodes.append((node, int(m.group(1)), message[0] if message else None))
+    users: dict[int, User] = {}
+    posts: list[tuple[Post | None, object, object, object]] = []
+    with set_aside([message for _, _, message in nodes if message is not None]):
+        thread = _parse_thread_header(sel, url, target.tid)
+        page.page = current_page(sel, target.page, "//div[@id='pgt']")
+        page.pages = thread.pages = page_count(
+            sel, "//div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]"
+                 " | //div[@id='postlist']/following-sibling::div//div[contains(concat(' ', @class, ' '), ' pg ')]")
+        for node, pid, message in nodes:
+            try:
+                post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz)
+            except (RecursionError, ValueError):
+                post = None
+            pls = _AUTHOR_COLUMN(node)
+            posts.append((post, node, message, pls[0] if pls else None))
+    page.tid = thread.tid
+    page.fid = thread.fid
+    previous_floor: int | None = None
+    for (post, node, message, column), (_, pid, _) in zip(posts, nodes):
         try:
-            post, attachments = _parse_post(node, pid, thread.tid, url, now=now, tz=tz)
+            if post is None:
+                raise ValueError("unreadable post")
+            attachments = _read_post_body(node, post, message, url, now=now, tz=tz)
         except (RecursionError, ValueError):
             # One post too deeply nested (or otherwise unreadable) must not cost the page its other posts.
             post, attachments = Post(pid=pid, tid=thread.tid, url=url, content_text=None), []
@@ -150,9 +164,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
         if post.is_first:
             thread.author, thread.author_uid = post.author, post.author_uid
             thread.created_at, thread.created_at_text = post.posted_at, post.posted_at_text
-
-        pls = _AUTHOR_COLUMN(node)
-        add_author(page, users, post, pls[0] if pls else None, now)
+        add_author(page, users, post, column, now)
     fill_floors_backwards(page.posts, page.page)
     page.users = list(users.values())
     page.threads = [thread]
@@ -210,11 +222,10 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     )
 
 
-def _parse_post(node, pid: int, tid: int | None, url: str, *, now: datetime | None,
-                tz: tzinfo) -> tuple[Post, list[Attachment]]:
-    node = _root(node)
+def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetime | None,
+                      tz: tzinfo) -> Post:
+    """What the post's frame says (author, time, device and place notes, floor), its message set aside."""
     post = Post(pid=pid, tid=tid, url=url)
-    attachments: list[Attachment] = []
     key = str(pid)
     # Sites whose space links carry the username instead of the uid: the second form.
     author_link = _AUTHOR_LINK(node, pid=key) or _AUTHOR_SPACE_LINK(node, pid=key)
@@ -237,15 +248,20 @@ def _parse_post(node, pid: int, tid: int | None, url: str, *, now: datetime | No
             post.location = location.group(1)
 
     post.floor = post_floor(node, pid)
+    return post
 
-    message_el = _MESSAGE(node, pid=key)
-    if message_el:
-        read_message(message_el[0], post, attachments, url, now=now, tz=tz)
+
+def _read_post_body(node, post: Post, message_el, url: str, *, now: datetime | None,
+                    tz: tzinfo) -> list[Attachment]:
+    """The post's message, its attachment listings and its state; the attachments found."""
+    attachments: list[Attachment] = []
+    if message_el is not None:
+        read_message(message_el, post, attachments, url, now=now, tz=tz)
     # Attachments not inlined in the message are listed in div.pattl below it.
     for listing in _ATTACHMENT_LISTS(node):
-        add_media(attachments, pid, clean_message(listing, url))
-    post.status = post_status(node, has_message=bool(message_el))
-    return post, attachments
+        add_media(attachments, post.pid, clean_message(listing, url))
+    post.status = post_status(node, has_message=message_el is not None)
+    return attachments
 
 
 def read_message(message_el, post: Post, attachments: list[Attachment], url: str, *,
