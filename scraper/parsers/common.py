@@ -27,7 +27,7 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SCRIPT_ID = {name: re.compile(rf"\b{name}\s*=\s*(?:parseInt\(\s*)?['\"]?(\d+)['\"]?\s*\)?\s*[,;\n]")
               for name in ("fid", "tid")}
 _ID_ASSIGNMENT = re.compile(r"\b[ft]id\s*=")
-_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
+_INLINE_SCRIPTS = etree.XPath("/descendant::script[not(@src)]/text()")
 
 # showmessage() texts (lang_message.php) -> page state, most specific first.
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
@@ -39,9 +39,9 @@ _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"权限|用户组|无法进行此操作|没有权限|禁止|不允许|特定用户"), STATUS_NO_PERMISSION),
 )
 # discuz_error::show_error(): <div id="container"><h1>Discuz! System Error</h1><div class='info'><li>…</li></div>.
-_SYSTEM_ERROR = "//div[@id='container']/h1[starts-with(normalize-space(.), 'Discuz!') and contains(., 'Error')]"
+_SYSTEM_ERROR = "/descendant::div[@id='container']/h1[starts-with(normalize-space(.), 'Discuz!') and contains(., 'Error')]"
 # X3.x moderator panel (forum/modcp*.htm) shown to someone who moderates nothing: "抱歉，您无此权限！" in its h1.
-_PANEL_REFUSAL = ("//div[contains(concat(' ', normalize-space(@class), ' '), ' mdcp ')]"
+_PANEL_REFUSAL = ("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' mdcp ')]"
                   "[contains(., '无此权限') or contains(., '無此權限')]")
 _ANTITHEFT = re.compile(r"_dsign|window\[\s*['\"]?_\w+|location\.href\s*=\s*_\w+", re.I)
 
@@ -150,12 +150,12 @@ def flatten_deep_tags(text: str, limit: int = MAX_DEPTH) -> str:
 
 def detect_version(sel: Selector) -> str | None:
     """The Discuz version the page says it is (``X3.4``, ``7.2``…), from the generator meta or footer."""
-    for text in sel.xpath("//meta[translate(@name,'GENRATO','genrato')='generator']/@content").getall():
+    for text in sel.xpath("/descendant::meta[translate(@name,'GENRATO','genrato')='generator']/@content").getall():
         m = _VERSION_IN_GENERATOR.search(text)
         if m:
             return m.group(1).replace(" ", "")
-    footer = sel.xpath("//div[@id='frt']//em/text() | //p[@id='copyright']//em/text()"
-                       " | //div[@id='footlinks']//em/text()").get()
+    footer = sel.xpath("/descendant::div[@id='frt']//em/text() | /descendant::p[@id='copyright']//em/text()"
+                       " | /descendant::div[@id='footlinks']//em/text()").get()
     if footer:
         m = re.search(r"X?\s*\d+(?:\.\d+)+", footer)
         if m:
@@ -175,11 +175,11 @@ def script_ids(sel: Selector) -> tuple[int | None, int | None]:
     return found[0], found[1]
 
 
-def page_count(sel: Selector, scope: str = "//div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]") -> int:
+def page_count(sel: Selector, scope: str = "/descendant::div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]") -> int:
     """Number of pages from a Discuz pager; 1 when there is no pager (Discuz omits it on one page)."""
     pagers = sel.xpath(scope)
     if not pagers:
-        legacy = sel.xpath("//div[contains(concat(' ', @class, ' '), ' pages ')]")
+        legacy = sel.xpath("/descendant::div[contains(concat(' ', @class, ' '), ' pages ')]")
         if not legacy:
             return 1
         pagers = legacy
@@ -190,7 +190,7 @@ def page_count(sel: Selector, scope: str = "//div[@class='pg' or contains(concat
             m = _PAGE_COUNT.search(t)
             if m:
                 return int(m.group(1))
-        last = pager.xpath(".//a[contains(@class,'last')]/text()").get()
+        last = pager.xpath("./descendant::a[contains(@class,'last')]/text()").get()
         if last and _DIGITS.search(last):
             best = max(best, int(_DIGITS.findall(last)[-1]))
         # Not the ``em``: in a 7.x ``div.pages`` it is the number of items, not of pages.
@@ -203,7 +203,7 @@ def page_count(sel: Selector, scope: str = "//div[@class='pg' or contains(concat
 
 def current_page(sel: Selector, default: int = 1, scope: str = "/") -> int:
     """The page the pager under ``scope`` (an XPath) marks as current (``strong``), else ``default``."""
-    text = sel.xpath(f"{scope.rstrip('/')}//div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
+    text = sel.xpath(f"{scope.rstrip('/')}/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
     return int(text) if text and text.strip().isdigit() else default
 
 
@@ -216,20 +216,20 @@ def special_status(sel: Selector, raw_text: str) -> tuple[str, str] | None:
         return STATUS_SYSTEM_ERROR, info or tidy_text(error[0].xpath("string()").get())
     refusal = sel.xpath(_PANEL_REFUSAL)
     if refusal:
-        heading = refusal[0].xpath(".//h1[contains(., '无此权限') or contains(., '無此權限')]")
+        heading = refusal[0].xpath("./descendant::h1[contains(., '无此权限') or contains(., '無此權限')]")
         return STATUS_NO_PERMISSION, tidy_text((heading or refusal)[0].xpath("string()").get())
-    message = sel.xpath("//div[@id='messagetext']")
+    message = sel.xpath("/descendant::div[@id='messagetext']")
     if not message:
-        message = sel.xpath("//div[contains(concat(' ', @class, ' '), ' alert_error ')]"
-                            " | //div[contains(concat(' ', @class, ' '), ' alert_info ')]"
-                            " | //div[contains(concat(' ', @class, ' '), ' box ') and contains(@class, 'message')]")
+        message = sel.xpath("/descendant::div[contains(concat(' ', @class, ' '), ' alert_error ')]"
+                            " | /descendant::div[contains(concat(' ', @class, ' '), ' alert_info ')]"
+                            " | /descendant::div[contains(concat(' ', @class, ' '), ' box ') and contains(@class, 'message')]")
     if message:
-        text = tidy_text(" ".join(message[0].xpath(".//p[not(contains(@class,'alert_btnleft'))]//text()").getall())
-                         or " ".join(message[0].xpath(".//text()[not(parent::script)]").getall()))
+        text = tidy_text(" ".join(message[0].xpath("./descendant::p[not(contains(@class,'alert_btnleft'))]//text()").getall())
+                         or " ".join(message[0].xpath("./descendant::text()[not(parent::script)]").getall()))
         return classify_message(text), text
-    if sel.xpath("//div[@id='postlist'] | //table[@id='threadlisttableid'] | //div[@id='ct']"):
+    if sel.xpath("/descendant::div[@id='postlist'] | /descendant::table[@id='threadlisttableid'] | /descendant::div[@id='ct']"):
         return None
-    body_text = tidy_text(" ".join(sel.xpath("//body//text()[not(parent::script)]").getall()))
+    body_text = tidy_text(" ".join(sel.xpath("//body/descendant::text()[not(parent::script)]").getall()))
     if _ANTITHEFT.search(raw_text) and len(body_text) < 200:
         return STATUS_ANTITHEFT, "anti-theft JavaScript challenge (helper_antitheft)"
     return None

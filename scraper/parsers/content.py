@@ -46,7 +46,7 @@ _INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 # hover tips), scripts, and the guest notice Discuz puts inside messages with attachments.
 JAMMER_XPATH = (
     # One walk over the message, one predicate per element (a union of paths would walk it once per path).
-    ".//*[self::script or self::style"
+    "./descendant::*[self::script or self::style"
     # X jammer: <font class="jammer">…</font>.
     " or (@class and (self::font and contains(concat(' ', normalize-space(@class), ' '), ' jammer ')"
     " or self::div and contains(concat(' ', normalize-space(@class), ' '), ' attach_nopermission ')))"
@@ -57,10 +57,10 @@ JAMMER_XPATH = (
 )
 _JAMMER = etree.XPath(JAMMER_XPATH)
 # Quoted posts: div.quote (templates), div.reply_wrap (the mobile API's and touch templates' messages).
-QUOTE_BLOCKS = (".//div[contains(concat(' ', normalize-space(@class), ' '), ' quote ')"
+QUOTE_BLOCKS = ("./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' quote ')"
                 " or contains(concat(' ', normalize-space(@class), ' '), ' reply_wrap ')]")
 # File attachment links: X ``forum.php?mod=attachment&aid=ENC``, 7.x ``attachment.php?aid=N&k=…``.
-FILE_LINKS = ".//a[contains(@href, 'mod=attachment') or contains(@href, 'attachment.php?aid=')]"
+FILE_LINKS = "./descendant::a[contains(@href, 'mod=attachment') or contains(@href, 'attachment.php?aid=')]"
 _IMAGE_SOURCE_ATTRS = ("zoomfile", "file", "data-original", "data-src", "src")
 _PLACEHOLDER_IMAGES = ("none.gif", "blank.gif", "loading.gif")
 # File-type icons beside attachment links (X static/image/filetype/, 7.x images/attachicons/): decoration.
@@ -266,7 +266,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
     remove_jammer(body)
     msg = Message()
 
-    for note in body.xpath(".//i[contains(concat(' ', normalize-space(@class), ' '), ' pstatus ')]"):
+    for note in body.xpath("./descendant::i[contains(concat(' ', normalize-space(@class), ' '), ' pstatus ')]"):
         note_text = tidy_text(text_of(note))
         m = EDIT_NOTE.search(note_text)
         if m and msg.edited_note is None:
@@ -275,7 +275,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
             msg.edited_at_text = m.group("time")
         _drop_with_following_breaks(note)
 
-    for code in body.xpath(".//div[contains(concat(' ', normalize-space(@class), ' '), ' blockcode ')]"):
+    for code in body.xpath("./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' blockcode ')]"):
         for button in code.xpath("./em"):
             drop(button)
 
@@ -295,7 +295,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
                 del img.attrib[attr]
 
     for link in body.xpath(FILE_LINKS):
-        if link.xpath(".//img[not(contains(@src, 'attachicons'))]"):
+        if link.xpath("./descendant::img[not(contains(@src, 'attachicons'))]"):
             continue  # an image wrapped in its download link: recorded as the image
         href = urljoin(base_url, link.get("href"))
         aid = _int((link.get("id") or "").removeprefix("aid"))
@@ -304,13 +304,13 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
             aid = int(m.group(1)) if m else None
         msg.files.append((href, tidy_text(text_of(link)) or None, aid))
 
-    for el_with_js in body.xpath(".//*[@*[starts-with(name(), 'on')]]"):
+    for el_with_js in body.xpath("./descendant::*[@*[starts-with(name(), 'on')]]"):
         for attr in list(el_with_js.attrib):
             if _EVENT_ATTR.match(attr):
                 del el_with_js.attrib[attr]
     # Discuz makes up element ids per render (aimg_xj5Gt, code_Avz): they would make every fetch of
     # an unchanged post look edited.
-    for el_with_id in body.xpath(".//*[@id]"):
+    for el_with_id in body.xpath("./descendant::*[@id]"):
         if _RANDOM_ID.match(el_with_id.get("id")):
             del el_with_id.attrib["id"]
 
@@ -330,7 +330,7 @@ def parse_quote(quote_div: etree._Element) -> Quote:
     quote = Quote()
     block = quote_div.xpath(".//blockquote")  # absent in a mobile div.reply_wrap
     block_el = copy.deepcopy(block[0] if block else quote_div)
-    header_link = block_el.xpath(".//a[contains(@href, 'findpost')]")
+    header_link = block_el.xpath("./descendant::a[contains(@href, 'findpost')]")
     if header_link:
         link = header_link[0]
         m = _FINDPOST_PID.search(link.get("href", "").replace("&amp;", "&"))

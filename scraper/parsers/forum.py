@@ -19,19 +19,19 @@ from .dates import DEFAULT_TZ, parse_discuz_time
 from .index import forum_row_counts
 from .numbers import parse_int
 
-THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
+THREAD_ROWS = "/descendant::tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 _ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
 # A sticky of this forum (displayorder 1): X3.4 ``img[src*=pin_1]``, X3.5 the icon font ``i.tpin.tpin1``.
-_FORUM_STICKY_ICON = (".//img[contains(@src, 'pin_1')]"
-                      " | .//i[contains(concat(' ', normalize-space(@class), ' '), ' tpin1 ')]")
+_FORUM_STICKY_ICON = ("./descendant::img[contains(@src, 'pin_1')]"
+                      " | ./descendant::i[contains(concat(' ', normalize-space(@class), ' '), ' tpin1 ')]")
 # X3.4 ``img[src*=digest_]``, X3.5 the badge ``<span class="tbox tdigest">精华1</span>``.
-_DIGEST_MARK = (".//img[contains(@src, 'digest_') or @alt='digest']"
-                " | .//th//span[contains(concat(' ', normalize-space(@class), ' '), ' tdigest ')]")
+_DIGEST_MARK = ("./descendant::img[contains(@src, 'digest_') or @alt='digest']"
+                " | .//th/descendant::span[contains(concat(' ', normalize-space(@class), ' '), ' tdigest ')]")
 
 
 def is_forum_page(sel: Selector) -> bool:
     """Whether the page is a Discuz! X thread list."""
-    return bool(sel.xpath("//table[@id='threadlisttableid'] | " + THREAD_ROWS))
+    return bool(sel.xpath("/descendant::table[@id='threadlisttableid'] | " + THREAD_ROWS))
 
 
 def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
@@ -44,14 +44,14 @@ def parse_forum_page(sel: Selector, url: str, *, now: datetime | None = None, tz
     page = ParsedPage(url=url, kind="forumdisplay", fetched_at=fetched_at)
     forum, parents = _forum_from_breadcrumb(sel, target.fid, resolve)
     page.fid = forum.fid if forum else target.fid
-    page.page = current_page(sel, target.page, "//span[@id='fd_page_top']")
-    page.pages = page_count(sel, "//span[@id='fd_page_top']//div[contains(concat(' ', @class, ' '), ' pg ')]"
-                                 " | //span[@id='fd_page_bottom']//div[contains(concat(' ', @class, ' '), ' pg ')]"
-                                 " | //div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]")
+    page.page = current_page(sel, target.page, "/descendant::span[@id='fd_page_top']")
+    page.pages = page_count(sel, "/descendant::span[@id='fd_page_top']/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]"
+                                 " | /descendant::span[@id='fd_page_bottom']/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]"
+                                 " | /descendant::div[@id='pgt']/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
     page.forums.extend(parents)
     if forum:
         page.forums.append(forum)
-    for link in sel.xpath("//div[starts-with(@id, 'subforum_')]//td//h2/a"):
+    for link in sel.xpath("/descendant::div[starts-with(@id, 'subforum_')]//td//h2/a"):
         sub_fid = fid_in_href(link.attrib.get("href"), resolve)
         if sub_fid is None or sub_fid == page.fid:
             continue
@@ -88,7 +88,7 @@ def list_rows(rows, fid: int | None, parse_row) -> list[Thread]:
 def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None, resolve=None) -> tuple[Forum | None, list[Forum]]:
     """The listed forum and its ancestors (category ``gid`` and parent forum) from ``div#pt``."""
     chain: list[Forum] = []
-    for a in sel.xpath("//div[@id='pt']//a"):
+    for a in sel.xpath("/descendant::div[@id='pt']//a"):
         href = a.attrib.get("href", "")
         name = tidy_text(a.xpath("string()").get()) or None
         gm = GID_IN_HREF.search(href)
@@ -107,8 +107,8 @@ def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None, resolve=None
         fid = script_ids(sel)[0] or (chain[-1].fid if chain and chain[-1].type != "group" else None)
     forum = next((f for f in reversed(chain) if f.fid == fid and f.type != "group"), None)
     if forum is None and fid is not None:
-        name = tidy_text(sel.xpath("string(//h1//a[contains(@href, 'fid=') or contains(@href, 'forum-')])").get()
-                         or sel.xpath("string(//div[contains(@class, 'bm_h')]//h1/a)").get() or "") or None
+        name = tidy_text(sel.xpath("string(//h1/descendant::a[contains(@href, 'fid=') or contains(@href, 'forum-')])").get()
+                         or sel.xpath("string(/descendant::div[contains(@class, 'bm_h')]//h1/a)").get() or "") or None
         forum = Forum(fid=fid, name=name)
         if chain:
             # The breadcrumb ends with the forum itself as text: what it shows before it is its parent.
@@ -121,16 +121,16 @@ def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None, resolve=None
 def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> Thread:
     thread = Thread(tid=tid)
     thread.is_sticky = row.attrib.get("id", "").startswith("stickthread_")
-    title = row.xpath(".//th//a[contains(concat(' ', normalize-space(@class), ' '), ' xst ')]")
+    title = row.xpath(".//th/descendant::a[contains(concat(' ', normalize-space(@class), ' '), ' xst ')]")
     if title:
         thread.title = tidy_text(title[0].xpath("string()").get()) or None
     prefix = row.xpath(".//th/em/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')] | .//th/em[not(a)]")
     thread.type_prefix = type_prefix(prefix)
     thread.is_digest = bool(row.xpath(_DIGEST_MARK))
     # Guests see the "new" folder icon even on closed threads, so only a lock icon says anything.
-    thread.is_closed = True if row.xpath(".//td[contains(@class,'icn')]//img[contains(@src, 'folder_lock')]"
-                                      " | .//th[contains(concat(' ', normalize-space(@class), ' '), ' lock ')]") else None
-    by_cells = row.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' by ')]")
+    thread.is_closed = True if row.xpath("./descendant::td[contains(@class,'icn')]/descendant::img[contains(@src, 'folder_lock')]"
+                                      " | ./descendant::th[contains(concat(' ', normalize-space(@class), ' '), ' lock ')]") else None
+    by_cells = row.xpath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' by ')]")
     if by_cells:
         author = by_cells[0].xpath(".//cite/a")
         if author:
@@ -154,7 +154,7 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
             thread.last_post_at_text = tidy_text(em[0].xpath("string()").get()) or None
             thread.last_post_at = parse_discuz_time(thread.last_post_at_text, em[0].xpath(".//span/@title").get(),
                                                     now=now, tz=tz)
-    num = row.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' num ')]")
+    num = row.xpath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' num ')]")
     if num:
         thread.replies = parse_int(num[0].xpath("string(./a)").get())
         thread.views = parse_int(num[0].xpath("string(./em)").get())
@@ -172,11 +172,11 @@ def parse_thread_links(sel: Selector, url: str, *, fetched_at: datetime | None =
     """
     target = classify(url)
     page = ParsedPage(url=url, kind="forumdisplay", fetched_at=fetched_at, fid=target.fid, page=target.page)
-    main = sel.xpath("//div[@id='threadlist'] | //div[@id='ct']") or sel.xpath("//body")
+    main = sel.xpath("/descendant::div[@id='threadlist'] | /descendant::div[@id='ct']") or sel.xpath("//body")
     if not main:  # an empty or truncated page has no body
         return None
     seen: set[int] = set()
-    for link in main[0].xpath(".//a[contains(@href, 'viewthread') or contains(@href, 'thread-')]"):
+    for link in main[0].xpath("./descendant::a[contains(@href, 'viewthread') or contains(@href, 'thread-')]"):
         m = _THREAD_HREF.search(link.attrib.get("href", ""))
         title = tidy_text(link.xpath("string()").get())
         # Page links of a thread ("2", "3" …) are not its title.

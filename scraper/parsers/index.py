@@ -17,10 +17,10 @@ _FORUM_LINK = "contains(@href, 'forumdisplay') or contains(@href, 'forum-')"
 _OUTSIDE_MENUS = ("not(ancestor::*[@id='nav' or @id='pt' or @id='menu' or @id='header' or @id='hd' or @id='ft'"
                   " or @id='footer' or contains(@id, '_menu') or contains(@class, 'popupmenu') or contains(@class, 'p_pop')])")
 # Forum links (``forumdisplay.php?fid=``, ``forum-N-1.html``) and category links (``index.php?gid=``).
-_LINKED = (f".//a[{_FORUM_LINK} or ((contains(@href, 'index.php') or contains(@href, 'forum.php')"
+_LINKED = (f"./descendant::a[{_FORUM_LINK} or ((contains(@href, 'index.php') or contains(@href, 'forum.php')"
            f" or starts-with(@href, '?')) and contains(@href, 'gid='))][{_OUTSIDE_MENUS}]")
 # The category link of the nearest block around a forum link.
-_BLOCK_GID = "ancestor::*[.//a[contains(@href, 'gid=')]][1]//a[contains(@href, 'gid=')][1]/@href"
+_BLOCK_GID = "ancestor::*[./descendant::a[contains(@href, 'gid=')]][1]//a[contains(@href, 'gid=')][1]/@href"
 
 
 def forum_row_counts(row: Selector, forum: Forum, *, now: datetime | None, tz: tzinfo) -> Forum:
@@ -29,11 +29,11 @@ def forum_row_counts(row: Selector, forum: Forum, *, now: datetime | None, tz: t
     ``td.fl_i`` holds ``<span class="xi2">22</span><span class="xg1"> / 127</span>``; ``td.fl_by``
     the last post, its time in a ``span[title]`` when recent, else as text in the ``cite``.
     """
-    counts = row.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' fl_i ')]")
+    counts = row.xpath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' fl_i ')]")
     if counts:
-        forum.threads = parse_int(counts[0].xpath("string(.//span[contains(@class, 'xi2')])").get())
-        forum.posts = parse_int(counts[0].xpath("string(.//span[contains(@class, 'xg1')])").get())
-    cite = row.xpath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' fl_by ')]//cite")
+        forum.threads = parse_int(counts[0].xpath("string(./descendant::span[contains(@class, 'xi2')])").get())
+        forum.posts = parse_int(counts[0].xpath("string(./descendant::span[contains(@class, 'xg1')])").get())
+    cite = row.xpath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' fl_by ')]//cite")
     if cite:
         shown = tidy_text("".join(cite[0].xpath("./text() | ./span//text()").getall()))
         forum.last_post_at = parse_discuz_time(shown, cite[0].xpath("./span/@title").get(), now=now, tz=tz)
@@ -42,8 +42,8 @@ def forum_row_counts(row: Selector, forum: Forum, *, now: datetime | None, tz: t
 
 def is_index_page(sel: Selector) -> bool:
     """Whether the page lists forum categories (``div#category_GID``) like the Discuz! X index."""
-    return bool(sel.xpath("//div[starts-with(@id, 'category_')]//table[contains(@class, 'fl_tb')]"
-                          " | //div[starts-with(@id, 'category_')]//h2/a"))
+    return bool(sel.xpath("/descendant::div[starts-with(@id, 'category_')]/descendant::table[contains(@class, 'fl_tb')]"
+                          " | /descendant::div[starts-with(@id, 'category_')]//h2/a"))
 
 
 def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = None, now: datetime | None = None,
@@ -54,7 +54,7 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
     """
     page = ParsedPage(url=url, kind="index", fetched_at=fetched_at)
     seen: set[int] = set()
-    for block in sel.xpath("//div[starts-with(@id, 'category_')]"):
+    for block in sel.xpath("/descendant::div[starts-with(@id, 'category_')]"):
         m = _CATEGORY_ID.match(block.attrib.get("id", ""))
         if not m:
             continue
@@ -65,7 +65,7 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
         if gid not in seen:
             seen.add(gid)
             page.forums.append(Forum(fid=gid, name=name or None, type="group"))
-        for cell in block.xpath(".//td[.//h2] | .//dl[.//dt//a]"):
+        for cell in block.xpath("./descendant::td[.//h2] | ./descendant::dl[.//dt//a]"):
             links = cell.xpath(f".//h2/a[{_FORUM_LINK}] | .//dt/a[{_FORUM_LINK}]") if resolve is None else \
                 cell.xpath(".//h2/a | .//dt/a")
             fid = fid_in_href(links[0].attrib.get("href"), resolve) if links else None
@@ -73,13 +73,13 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
                 continue
             if fid not in seen:
                 seen.add(fid)
-                desc = tidy_text(cell.xpath("string(.//p[contains(@class, 'xg2')])").get() or "") or None
+                desc = tidy_text(cell.xpath("string(./descendant::p[contains(@class, 'xg2')])").get() or "") or None
                 forum = Forum(fid=fid, name=tidy_text(links[0].xpath("string()").get()) or None,
                               parent_fid=gid, type="forum", description=desc)
                 row = cell.xpath("ancestor::tr[1]")
                 page.forums.append(forum_row_counts(row[0], forum, now=now, tz=tz) if row else forum)
             # "子版块:" links listed under a forum on the index.
-            for sub in cell.xpath(f".//p//a[{_FORUM_LINK}]" if resolve is None else ".//p//a"):
+            for sub in cell.xpath(f".//p/descendant::a[{_FORUM_LINK}]" if resolve is None else ".//p//a"):
                 sub_fid = fid_in_href(sub.attrib.get("href"), resolve)
                 if sub_fid is not None and sub_fid not in seen:
                     seen.add(sub_fid)
@@ -106,7 +106,7 @@ def add_linked_forums(sel: Selector, page: ParsedPage) -> ParsedPage:
     breadcrumbs and pop-ups are left out.
     """
     seen = {f.fid for f in page.forums}
-    main = sel.xpath("//div[@id='ct'] | //div[@id='wp'] | //div[@id='forumlist']") or sel.xpath("//body")
+    main = sel.xpath("/descendant::div[@id='ct'] | /descendant::div[@id='wp'] | /descendant::div[@id='forumlist']") or sel.xpath("//body")
     if not main:
         return page
     for link in main[0].xpath(_LINKED):

@@ -55,19 +55,19 @@ def _has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-POST_NODES = "//div[@id='postlist']/div[starts-with(@id, 'post_')]"
-THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
+POST_NODES = "/descendant::div[@id='postlist']/div[starts-with(@id, 'post_')]"
+THREAD_ROWS = "/descendant::tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 # Structure only 7.x templates produce (X uses td.t_f, td.pls, td.num, div#category_N, div#messagetext).
 LEGACY_MARKERS = (
-    f"//td[{_has_class('t_msgfont')}] | //td[{_has_class('postauthor')}]"
-    f" | //div[@id='postlist' and {_has_class('viewthread')}]"
-    f" | //table[starts-with(@id, 'category_')]//h2/a"
-    f" | {THREAD_ROWS}//td[{_has_class('nums')}]"
-    f" | //table[starts-with(@summary, 'forum_')]"
-    f" | //div[{_has_class('showmessage')}]"
+    f"/descendant::td[{_has_class('t_msgfont')}] | /descendant::td[{_has_class('postauthor')}]"
+    f" | /descendant::div[@id='postlist' and {_has_class('viewthread')}]"
+    f" | /descendant::table[starts-with(@id, 'category_')]//h2/a"
+    f" | {THREAD_ROWS}/descendant::td[{_has_class('nums')}]"
+    f" | /descendant::table[starts-with(@summary, 'forum_')]"
+    f" | /descendant::div[{_has_class('showmessage')}]"
 )
-_PAGERS = f"//div[{_has_class('pages')} and not(ancestor::tbody)]"
-_NAV_LINKS = "//div[@id='nav']//a"
+_PAGERS = f"/descendant::div[{_has_class('pages')} and not(ancestor::tbody)]"
+_NAV_LINKS = "/descendant::div[@id='nav']//a"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
 _MAXPAGE = re.compile(r"\bvar\s+maxpage\s*=\s*(\d+)")
 _DIGITS = re.compile(r"\d+")
@@ -99,9 +99,9 @@ def parse_legacy_page(sel: Selector, url: str, *, now: datetime | None = None, t
         target = classify(url)
         return ParsedPage(url=url, kind=KIND_SPECIAL, status=special[0], message=special[1], fetched_at=fetched_at,
                           tid=target.tid, fid=target.fid, uid=target.uid, page=target.page)
-    if sel.xpath(THREAD_ROWS + " | //table[starts-with(@summary, 'forum_')] | //div[@id='forumheader']"):
+    if sel.xpath(THREAD_ROWS + " | /descendant::table[starts-with(@summary, 'forum_')] | /descendant::div[@id='forumheader']"):
         return parse_legacy_forum_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
-    if sel.xpath(f"//table[starts-with(@id, 'category_')]//h2/a[{_FORUM_HREF}]"):
+    if sel.xpath(f"/descendant::table[starts-with(@id, 'category_')]//h2/a[{_FORUM_HREF}]"):
         return parse_legacy_index_page(sel, url, fetched_at=fetched_at)
     if is_legacy_profile_page(sel):
         return parse_legacy_profile_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
@@ -115,7 +115,7 @@ def legacy_page_count(sel: Selector) -> int:
 
     The pager's ``em`` is deliberately ignored: it counts items, not pages.
     """
-    m = _MAXPAGE.search(" ".join(sel.xpath("//script[not(@src)]/text()").re(r"var\s+maxpage\s*=\s*\d+")))
+    m = _MAXPAGE.search(" ".join(sel.xpath("/descendant::script[not(@src)]/text()").re(r"var\s+maxpage\s*=\s*\d+")))
     if m:
         return max(1, int(m.group(1)))
     best = 1
@@ -202,8 +202,8 @@ def _thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
         if fm and ("forumdisplay" in href or "forum-" in href):
             fid, forum_name = int(fm.group(1)), tidy_text(a.xpath("string()").get()) or forum_name
     # The reply/new-post buttons carry both ids: post.php?action=reply&fid=F&tid=T.
-    for href in sel.xpath("//a[contains(@href, 'post.php?action=reply')]/@href"
-                          " | //a[contains(@href, 'viewthread.php?action=printable')]/@href").getall():
+    for href in sel.xpath("/descendant::a[contains(@href, 'post.php?action=reply')]/@href"
+                          " | /descendant::a[contains(@href, 'viewthread.php?action=printable')]/@href").getall():
         href = href.replace("&amp;", "&")
         if fid is None and FID_IN_HREF.search(href):
             fid = int(FID_IN_HREF.search(href).group(1))
@@ -213,18 +213,18 @@ def _thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
 
     title = None
     prefix = None
-    heading = sel.xpath("//div[@id='threadtitle']/h1")
+    heading = sel.xpath("/descendant::div[@id='threadtitle']/h1")
     if heading:
-        prefix_link = heading[0].xpath(".//a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
+        prefix_link = heading[0].xpath("./descendant::a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
         if prefix_link:
             prefix = type_prefix(prefix_link)
             title = tidy_text("".join(heading[0].xpath(
-                ".//text()[not(ancestor::a[contains(@href, 'typeid=') or contains(@href, 'sortid=')])]").getall()))
+                "./descendant::text()[not(ancestor::a[contains(@href, 'typeid=') or contains(@href, 'sortid=')])]").getall()))
         else:
             title = tidy_text(heading[0].xpath("string()").get())
     if not title:
         # Later pages have no div#threadtitle: the breadcrumb ends with "» subject" as plain text.
-        tail = sel.xpath("//div[@id='nav']/text()[last()]").get() or ""
+        tail = sel.xpath("/descendant::div[@id='nav']/text()[last()]").get() or ""
         title = tidy_text(tail).lstrip("»› ").strip()
     return Thread(tid=tid, fid=fid, title=title or None, type_prefix=prefix, forum_name=forum_name, url=url,
                   status=STATUS_OK)
@@ -235,26 +235,26 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
     post = Post(pid=pid, tid=tid, url=url)
     attachments: list[Attachment] = []
     author_link = node.xpath(
-        f".//td[{_has_class('postauthor')}]/div[{_has_class('postinfo')}]//a[contains(@href, 'uid')]"
-        f" | .//div[{_has_class('authorinfo')}]/a[contains(@href, 'uid')]"
-        f" | .//div[@id='userinfo{pid}']//div[{_has_class('popuserinfo')}]/p/a[contains(@href, 'uid')]"
+        f"./descendant::td[{_has_class('postauthor')}]/div[{_has_class('postinfo')}]/descendant::a[contains(@href, 'uid')]"
+        f" | ./descendant::div[{_has_class('authorinfo')}]/a[contains(@href, 'uid')]"
+        f" | ./descendant::div[@id='userinfo{pid}']/descendant::div[{_has_class('popuserinfo')}]/p/a[contains(@href, 'uid')]"
     )
     if author_link:
         post.author = tidy_text(author_link[0].xpath("string()").get()) or None
         post.author_uid = uid_from_href(author_link[0].attrib.get("href"))
     else:
         # Guests ("游客 <em>ip</em>"), anonymous posts ("匿名"), deleted users ("name <em>该用户已被删除</em>").
-        avatar = node.xpath(f".//td[{_has_class('postauthor')}]/div[{_has_class('avatar')}]")
+        avatar = node.xpath(f"./descendant::td[{_has_class('postauthor')}]/div[{_has_class('avatar')}]")
         if avatar:
-            post.author = tidy_text(" ".join(avatar[0].xpath(".//text()[not(ancestor::em)]").getall())) or None
+            post.author = tidy_text(" ".join(avatar[0].xpath("./descendant::text()[not(ancestor::em)]").getall())) or None
 
     read_post_time(node, pid, post, now=now, tz=tz)
     post.floor = post_floor(node, pid)
 
-    message_el = node.xpath(f".//td[@id='postmessage_{pid}']")
+    message_el = node.xpath(f"./descendant::td[@id='postmessage_{pid}']")
     if message_el:
         read_message(message_el[0], post, attachments, url, now=now, tz=tz)
-    for listing in node.xpath(f".//div[{_has_class('postattachlist')}]"):
+    for listing in node.xpath(f"./descendant::div[{_has_class('postattachlist')}]"):
         _attachment_list(listing, pid, url, attachments)
     post.status = _post_status(node, has_message=bool(message_el))
     return post, attachments
@@ -263,15 +263,15 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
 def _attachment_list(listing: Selector, pid: int, base_url: str, out: list[Attachment]) -> None:
     """``div.postattachlist``: one ``dl.t_attachlist`` per attachment; ``dl.attachimg`` ones are images."""
     seen = {a.url for a in out}
-    for dl in listing.xpath(f".//dl[{_has_class('t_attachlist')}]"):
-        link = dl.xpath(".//a[starts-with(@id, 'aid')] | .//a[contains(@href, 'attachment.php?aid=')]")
+    for dl in listing.xpath(f"./descendant::dl[{_has_class('t_attachlist')}]"):
+        link = dl.xpath("./descendant::a[starts-with(@id, 'aid')] | ./descendant::a[contains(@href, 'attachment.php?aid=')]")
         name = tidy_text(link[0].xpath("string()").get()) if link else None
         aid = None
         if link:
             m = _AID.search(link[0].attrib.get("id", "")) or _AID.search(link[0].attrib.get("href", "").replace("&amp;", "&"))
             aid = int(m.group(1)) if m else None
         image = None
-        for img in dl.xpath(".//img[not(ancestor::dt)]"):
+        for img in dl.xpath("./descendant::img[not(ancestor::dt)]"):
             if not is_smilie(img.root) and "attachicons" not in (img.attrib.get("src") or ""):
                 image = image_url(img.root, base_url)
                 if image:
@@ -294,7 +294,7 @@ def _absolute(href: str, base_url: str) -> str:
 
 def _post_status(node: Selector, *, has_message: bool) -> str:
     """The post state from its ``div.locked`` notes (attachment notes excepted)."""
-    for locked in node.xpath(f".//td[{_has_class('postcontent')}]//div[{_has_class('locked')}]"):
+    for locked in node.xpath(f"./descendant::td[{_has_class('postcontent')}]/descendant::div[{_has_class('locked')}]"):
         text = tidy_text(locked.xpath("string()").get())
         if _ATTACHMENT_NOTE.match(text):
             continue
@@ -318,7 +318,7 @@ def _read_author_column(node: Selector, pid: int, user: User, page: ParsedPage, 
     title = column[0].xpath(f"./div[@id='userinfo{pid}_a']/p/em | ./p/em")
     if title:
         fields["group_title"] = tidy_text(title[0].xpath("string()").get()) or None
-    custom = column[0].xpath(f".//p[{_has_class('customstatus')}]")
+    custom = column[0].xpath(f"./descendant::p[{_has_class('customstatus')}]")
     if custom:
         fields["custom_title"] = tidy_text(custom[0].xpath("string()").get()) or None
     apply_user_fields(user, fields)
@@ -335,7 +335,7 @@ def parse_legacy_forum_page(sel: Selector, url: str, *, now: datetime | None = N
     page = ParsedPage(url=url, kind=KIND_FORUMDISPLAY, fetched_at=fetched_at)
     fid = target.fid
     if fid is None:
-        summary = sel.xpath("//table[starts-with(@summary, 'forum_')]/@summary").get() or ""
+        summary = sel.xpath("/descendant::table[starts-with(@summary, 'forum_')]/@summary").get() or ""
         m = _SUMMARY_FID.match(summary)
         fid = int(m.group(1)) if m else None
     chain: list[Forum] = []
@@ -354,13 +354,13 @@ def parse_legacy_forum_page(sel: Selector, url: str, *, now: datetime | None = N
     page.forums.extend(chain)
     page.fid = fid
     if fid is not None:
-        name = tidy_text(sel.xpath("string(//div[@id='forumheader']/h1)").get() or "") or None
+        name = tidy_text(sel.xpath("string(/descendant::div[@id='forumheader']/h1)").get() or "") or None
         if name is None:
-            name = tidy_text(sel.xpath("//div[@id='nav']/text()[last()]").get() or "").lstrip("»› ").strip() or None
+            name = tidy_text(sel.xpath("/descendant::div[@id='nav']/text()[last()]").get() or "").lstrip("»› ").strip() or None
         parent = chain[-1] if chain else None
         page.forums.append(Forum(fid=fid, name=name, parent_fid=parent.fid if parent else None,
                                  type="sub" if parent is not None and parent.type != "group" else "forum"))
-        for link in sel.xpath(f"//div[@id='subforum']//h2/a[{_FORUM_HREF}]"):
+        for link in sel.xpath(f"/descendant::div[@id='subforum']//h2/a[{_FORUM_HREF}]"):
             m = FID_IN_HREF.search(link.attrib.get("href", ""))
             if m and int(m.group(1)) != fid and all(f.fid != int(m.group(1)) for f in page.forums):
                 page.forums.append(Forum(fid=int(m.group(1)), name=tidy_text(link.xpath("string()").get()) or None,
@@ -373,16 +373,16 @@ def parse_legacy_forum_page(sel: Selector, url: str, *, now: datetime | None = N
 
 def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> Thread:
     thread = Thread(tid=tid, is_sticky=row.attrib.get("id", "").startswith("stickthread_"))
-    title = row.xpath(f".//span[@id='thread_{tid}']/a | .//th[{_has_class('subject')}]"
+    title = row.xpath(f"./descendant::span[@id='thread_{tid}']/a | ./descendant::th[{_has_class('subject')}]"
                       "//a[contains(@href, 'viewthread.php') or contains(@href, 'thread-')][1]")
     if title:
         thread.title = tidy_text(title[0].xpath("string()").get()) or None
     prefix = row.xpath(".//th//em/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
     thread.type_prefix = type_prefix(prefix)
-    thread.is_digest = bool(row.xpath(".//img[contains(@src, 'digest_')]"))
+    thread.is_digest = bool(row.xpath("./descendant::img[contains(@src, 'digest_')]"))
     # A lock folder icon is the only sign of a closed thread; without it the row does not say.
-    thread.is_closed = True if row.xpath(".//img[contains(@src, 'folder_lock')]") else None
-    author_cell = row.xpath(f".//td[{_has_class('author')}]")
+    thread.is_closed = True if row.xpath("./descendant::img[contains(@src, 'folder_lock')]") else None
+    author_cell = row.xpath(f"./descendant::td[{_has_class('author')}]")
     if author_cell:
         link = author_cell[0].xpath("./cite/a")
         if link:
@@ -397,11 +397,11 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
             if thread.created_at is not None and ":" not in created:
                 # 7.x lists show the date only (dateformat): keep a date, not a made-up midnight.
                 thread.created_at = thread.created_at.date()
-    nums = row.xpath(f".//td[{_has_class('nums')}]")
+    nums = row.xpath(f"./descendant::td[{_has_class('nums')}]")
     if nums:
         thread.replies = parse_int(nums[0].xpath("string(./strong)").get())
         thread.views = parse_int(nums[0].xpath("string(./em)").get())
-    last = row.xpath(f".//td[{_has_class('lastpost')}]")
+    last = row.xpath(f"./descendant::td[{_has_class('lastpost')}]")
     if last:
         thread.last_poster = tidy_text(last[0].xpath("string(./cite)").get() or "") or None
         shown = tidy_text(last[0].xpath("string(./em)").get() or "")
@@ -417,7 +417,7 @@ def parse_legacy_index_page(sel: Selector, url: str, *, fetched_at: datetime | N
     """Parse the 7.x index: every category (``table#category_GID``), its forums and their sub-forums."""
     page = ParsedPage(url=url, kind=KIND_INDEX, fetched_at=fetched_at)
     seen: set[int] = set()
-    for table in sel.xpath("//table[starts-with(@id, 'category_')]"):
+    for table in sel.xpath("/descendant::table[starts-with(@id, 'category_')]"):
         m = _CATEGORY_ID.match(table.attrib.get("id", ""))
         if not m:
             continue
@@ -437,7 +437,7 @@ def parse_legacy_index_page(sel: Selector, url: str, *, fetched_at: datetime | N
             if cell:
                 for p in cell[0].xpath(".//p"):
                     text = tidy_text(p.xpath("string()").get())
-                    if text and not _INDEX_LINE_LABELS.match(text) and not p.xpath(f".//a[{_FORUM_HREF}]"):
+                    if text and not _INDEX_LINE_LABELS.match(text) and not p.xpath(f"./descendant::a[{_FORUM_HREF}]"):
                         description = text
                         break
             if fid not in seen:
@@ -445,7 +445,7 @@ def parse_legacy_index_page(sel: Selector, url: str, *, fetched_at: datetime | N
                 page.forums.append(Forum(fid=fid, name=tidy_text(link.xpath("string()").get()) or None,
                                          parent_fid=gid, type="forum", description=description))
             # "子版块: <a href=forumdisplay.php?fid=N><u>name</u></a>" under the forum's name.
-            for sub in (cell[0].xpath(f".//p//a[{_FORUM_HREF}]") if cell else []):
+            for sub in (cell[0].xpath(f".//p/descendant::a[{_FORUM_HREF}]") if cell else []):
                 sm = FID_IN_HREF.search(sub.attrib.get("href", ""))
                 if sm and int(sm.group(1)) not in seen:
                     seen.add(int(sm.group(1)))
@@ -462,11 +462,11 @@ def legacy_special_status(sel: Selector) -> tuple[str, str] | None:
     The forum password form and the guest login form of ``nopermission.htm`` decide the state
     by themselves; otherwise the message text is classified like an X showmessage().
     """
-    box = sel.xpath(f"//div[{_has_class('showmessage')}]")
+    box = sel.xpath(f"/descendant::div[{_has_class('showmessage')}]")
     if not box:
         return None
     box = box[0]
-    if box.xpath(".//input[@name='pw'] | ./ancestor::form[contains(@action, 'pwverify')]"):
+    if box.xpath("./descendant::input[@name='pw'] | ./ancestor::form[contains(@action, 'pwverify')]"):
         return STATUS_PASSWORD, tidy_text(box.xpath("string(./h1)").get())
     lines = []
     for p in box.xpath("./p"):
@@ -477,7 +477,7 @@ def legacy_special_status(sel: Selector) -> tuple[str, str] | None:
         if text:
             lines.append(text)
     message = " ".join(lines) or tidy_text(box.xpath("string(./h1)").get())
-    if box.xpath(".//form[@id='loginform'] | .//input[@name='username']"):
+    if box.xpath("./descendant::form[@id='loginform'] | ./descendant::input[@name='username']"):
         return STATUS_LOGIN_REQUIRED, message
     return classify_message(message), message
 

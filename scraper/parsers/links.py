@@ -30,17 +30,17 @@ _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
 # Cheap test before the URL is parsed: words every default spelling of a followed page contains.
 _MAYBE_PAGE = re.compile(r"thread|forum|space|uid|tid|fid", re.IGNORECASE)
 _NOT_A_PAGE = re.compile(r"^(?:javascript:|mailto:|#)", re.IGNORECASE)
-_ANCHORS = "//a[@href]"
-_PAGERS = ("//div[contains(concat(' ', normalize-space(@class), ' '), ' pg ')]"
-           " | //div[contains(concat(' ', normalize-space(@class), ' '), ' pages ')]")
-_THREAD_ROWS = "//tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
+_ANCHORS = "/descendant::a[@href]"
+_PAGERS = ("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pg ')]"
+           " | /descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pages ')]")
+_THREAD_ROWS = "/descendant::tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 _ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
-_FORUM_ROW_LINKS = ("//div[starts-with(@id, 'category_')]//h2/a | //div[starts-with(@id, 'category_')]//dt/a"
-                    " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forum_block ')]//h2/a"
-                    " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
+_FORUM_ROW_LINKS = ("/descendant::div[starts-with(@id, 'category_')]//h2/a | /descendant::div[starts-with(@id, 'category_')]//dt/a"
+                    " | /descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' forum_block ')]//h2/a"
+                    " | /descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
 # A list page's sub-forum rows: X ``div#subforum_FID``, 7.x ``div#subforum`` / ``table.list``.
-_SUBFORUM_ROW_LINKS = ("//div[starts-with(@id, 'subforum')]//h2/a"
-                       " | //div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
+_SUBFORUM_ROW_LINKS = ("/descendant::div[starts-with(@id, 'subforum')]//h2/a"
+                       " | /descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' forumlist ')]//h2/a")
 _PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
 _CLASSES = {"prev": -1, "nxt": 1, "next": 1}
 # Compiled once, run on lxml elements (no Selector per anchor: a page has hundreds).
@@ -50,10 +50,10 @@ _X_THREAD_ROWS = etree.XPath(_THREAD_ROWS)
 _X_FORUM_ROW_LINKS = etree.XPath(_FORUM_ROW_LINKS)
 _X_SUBFORUM_ROW_LINKS = etree.XPath(_SUBFORUM_ROW_LINKS)
 _X_BASE = etree.XPath("//base/@href")
-_X_ROW_LINKS = etree.XPath(".//th//a[@href]")
+_X_ROW_LINKS = etree.XPath(".//th/descendant::a[@href]")
 _X_IN_TPS = etree.XPath("ancestor::span[@class='tps']")
 _X_STRONG = etree.XPath("./strong/text()")
-_X_PAGER_LINKS = etree.XPath(".//a[@href]")
+_X_PAGER_LINKS = etree.XPath("./descendant::a[@href]")
 _X_STRING = etree.XPath("string()")
 
 

@@ -32,12 +32,12 @@ _GID = re.compile(r"gid=(\d+)")
 _SKIP_LABELS = frozenset({"已用空间", "邮箱状态", "视频认证", "所在时区", "统计信息"})
 # 7.x: every "label: value" on a line; several per line in the extcredits paragraph ("威望: 5 , 金钱: 300").
 _LINE_PAIRS = re.compile(r"(?P<label>[^\d\s:：,，()（）|][^\d:：,，()（）|]{0,11}?)\s*[:：]\s*(?P<value>[^,，|]*)")
-_LEGACY_LINES = ("//*[@id='profilecontent' or contains(@class, 'itemtitle') or @id='baseprofile']"
-                 "//*[self::li or self::h3 or self::p or self::tr]"
-                 " | //div[contains(@class, 'main')]//ul[contains(@class, 'commonlist')]/li"
-                 " | //div[contains(@class, 'main')]//h3[contains(@class, 'blocktitle')]")
-_LEGACY_PROFILE = ("//div[@id='profilecontent'] | //div[contains(@class, 'itemtitle')][.//li[contains(., 'UID')]]"
-                   " | //ul[contains(@class, 'commonlist')]")
+_LEGACY_LINES = ("/descendant::*[@id='profilecontent' or contains(@class, 'itemtitle') or @id='baseprofile']"
+                 "/descendant::*[self::li or self::h3 or self::p or self::tr]"
+                 " | /descendant::div[contains(@class, 'main')]/descendant::ul[contains(@class, 'commonlist')]/li"
+                 " | /descendant::div[contains(@class, 'main')]/descendant::h3[contains(@class, 'blocktitle')]")
+_LEGACY_PROFILE = ("/descendant::div[@id='profilecontent'] | /descendant::div[contains(@class, 'itemtitle')][./descendant::li[contains(., 'UID')]]"
+                   " | /descendant::ul[contains(@class, 'commonlist')]")
 _DATE = re.compile(r"\d{4}\s*[-/年]\s*\d{1,2}")
 _GROUP_LABELS = frozenset({"用户组", "用戶組"})
 _NOT_FIGURES = frozenset({"readperm", "uid"})
@@ -45,14 +45,14 @@ _NOT_FIGURES = frozenset({"readperm", "uid"})
 
 def is_profile_page(sel: Selector) -> bool:
     """Whether the page is a Discuz! X space profile."""
-    return bool(sel.xpath("//div[contains(@class, 'u_profile')] | //ul[@id='pbbs']"))
+    return bool(sel.xpath("/descendant::div[contains(@class, 'u_profile')] | /descendant::ul[@id='pbbs']"))
 
 
 def parse_profile_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
                        fetched_at: datetime | None = None) -> ParsedPage:
     """Parse a profile page into one :class:`User` and one :class:`UserStats` (source ``profile``)."""
     page = ParsedPage(url=url, kind="profile", fetched_at=fetched_at)
-    heading = sel.xpath("//div[contains(@class, 'u_profile')]//h2[contains(@class, 'mbn')][1]")
+    heading = sel.xpath("/descendant::div[contains(@class, 'u_profile')]//h2[contains(@class, 'mbn')][1]")
     uid = None
     username = None
     if heading:
@@ -65,17 +65,17 @@ def parse_profile_page(sel: Selector, url: str, *, now: datetime | None = None, 
     page.uid = uid
     user = User(uid=uid, username=username)
     stats = UserStats(uid=uid, seen_at=now, source="profile")
-    summary = tidy_text(sel.xpath("string(//div[contains(@class, 'u_profile')])").get() or "")
+    summary = tidy_text(sel.xpath("string(/descendant::div[contains(@class, 'u_profile')])").get() or "")
     for label, value in _COUNTS.findall(summary):
         stats.raw[label] = value
         if label in _COUNT_FIELDS:
             setattr(stats, _COUNT_FIELDS[label], int(value))
-    group = sel.xpath("//div[contains(@class, 'u_profile')]//li[em[contains(., '用户组')]]//a")
+    group = sel.xpath("/descendant::div[contains(@class, 'u_profile')]/descendant::li[em[contains(., '用户组')]]//a")
     if group:
         user.group_title = tidy_text(group[0].xpath("string()").get()) or None
         m = _GID.search(group[0].attrib.get("href", ""))
         user.group_id = int(m.group(1)) if m else None
-    for li in sel.xpath("//div[contains(@class, 'u_profile')]//li[em]"):
+    for li in sel.xpath("/descendant::div[contains(@class, 'u_profile')]/descendant::li[em]"):
         label = tidy_text(li.xpath("string(./em)").get()).rstrip(":：")
         value = tidy_text("".join(li.xpath("./text() | ./*[not(self::em)]//text()").getall()))
         if not label or not value or label in _SKIP_LABELS or label == "用户组":
@@ -111,13 +111,13 @@ def parse_legacy_profile_page(sel: Selector, url: str, *, now: datetime | None =
                               fetched_at: datetime | None = None) -> ParsedPage:
     """Parse a 7.x profile into one :class:`User` and one :class:`UserStats` (source ``profile``), by labels."""
     page = ParsedPage(url=url, kind="profile", fetched_at=fetched_at)
-    m = _UID.search(tidy_text(sel.xpath("string(//*[contains(@class, 'itemtitle')])").get() or "")) \
+    m = _UID.search(tidy_text(sel.xpath("string(/descendant::*[contains(@class, 'itemtitle')])").get() or "")) \
         or _UID.search(tidy_text(sel.xpath("string(//body)").get() or ""))
     uid = int(m.group(1)) if m else classify(url).uid
     if uid is None:
         return page
     page.uid = uid
-    user = User(uid=uid, username=tidy_text(sel.xpath("string(//*[contains(@class, 'itemtitle')]/h1)").get() or "") or None)
+    user = User(uid=uid, username=tidy_text(sel.xpath("string(/descendant::*[contains(@class, 'itemtitle')]/h1)").get() or "") or None)
     pairs = []
     seen_lines: set[str] = set()
     for line in sel.xpath(_LEGACY_LINES):

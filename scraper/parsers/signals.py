@@ -32,29 +32,29 @@ from .thread import add_author, fill_floors_backwards, post_floor, post_status, 
 
 FAMILY_6X = "6.x"
 
-_PID_TABLES = "//table[starts-with(@id, 'pid')]"
-_POST_DIVS = "//div[starts-with(@id, 'post_')]"
-_MESSAGES = "//*[starts-with(@id, 'postmessage_')]"
+_PID_TABLES = "/descendant::table[starts-with(@id, 'pid')]"
+_POST_DIVS = "/descendant::div[starts-with(@id, 'post_')]"
+_MESSAGES = "/descendant::*[starts-with(@id, 'postmessage_')]"
 _PID_TABLE_ID = re.compile(r"^pid(\d+)$")
 _POST_DIV_ID = re.compile(r"^post_(\d+)$")
 _MESSAGE_ID = re.compile(r"^postmessage_(\d+)$")
-_HAS_MESSAGE = "count(.//*[starts-with(@id, 'postmessage_')])"
+_HAS_MESSAGE = "count(./descendant::*[starts-with(@id, 'postmessage_')])"
 # Links to a user's space, outside the post's body, its quotes and its signature.
-_SPACE_LINKS = (".//a[contains(@href, 'space')][not(ancestor::*[starts-with(@id, 'postmessage_')])]"
+_SPACE_LINKS = ("./descendant::a[contains(@href, 'space')][not(ancestor::*[starts-with(@id, 'postmessage_')])]"
                 "[not(ancestor::blockquote)][not(ancestor::*[contains(@class, 'signatures') or contains(@class, 'sign')])]"
                 "[not(ancestor::*[starts-with(@id, 'ratelog_') or starts-with(@id, 'comment_')])]")
 # Where an author's name sits in the families' author columns and info lines.
 _AUTHOR_AREAS = ("ancestor::td[contains(@class, 'postauthor') or contains(@class, 'pls')]"
                  " | ancestor::cite | ancestor::*[contains(@class, 'authi') or contains(@class, 'postinfo')"
                  " or contains(@class, 'authorinfo') or contains(@class, 'posterinfo')]")
-_AUTHOR_COLUMNS = ".//td[contains(@class, 'postauthor') or contains(@class, 'pls')]"
-_AUTHOR_HOOKS = _AUTHOR_COLUMNS + " | .//cite | .//*[contains(@class, 'authi') or contains(@class, 'authorinfo')]"
-_THREAD_LINKS = ("//a[contains(@href, 'post.php?action=reply') or contains(@href, 'action=printable')"
+_AUTHOR_COLUMNS = "./descendant::td[contains(@class, 'postauthor') or contains(@class, 'pls')]"
+_AUTHOR_HOOKS = _AUTHOR_COLUMNS + " | .//cite | ./descendant::*[contains(@class, 'authi') or contains(@class, 'authorinfo')]"
+_THREAD_LINKS = ("/descendant::a[contains(@href, 'post.php?action=reply') or contains(@href, 'action=printable')"
                  " or contains(@href, 'mod=post&action=reply')]/@href")
-_FORUM_CRUMBS = ("//div[@id='nav']//a[contains(@href, 'forumdisplay') or contains(@href, 'forum-')]"
-                 " | //div[@id='pt']//a[contains(@href, 'forumdisplay') or contains(@href, 'forum-')]")
-_TITLES = ("//*[@id='thread_subject'] | //div[@id='threadtitle']/h1"
-           " | //div[contains(@class, 'viewthread')]/h1 | //div[contains(@class, 'viewthread')]//h1[1]")
+_FORUM_CRUMBS = ("/descendant::div[@id='nav']/descendant::a[contains(@href, 'forumdisplay') or contains(@href, 'forum-')]"
+                 " | /descendant::div[@id='pt']/descendant::a[contains(@href, 'forumdisplay') or contains(@href, 'forum-')]")
+_TITLES = ("/descendant::*[@id='thread_subject'] | /descendant::div[@id='threadtitle']/h1"
+           " | /descendant::div[contains(@class, 'viewthread')]/h1 | /descendant::div[contains(@class, 'viewthread')]//h1[1]")
 # Fields Discuz renders on every post (deleted floors aside).
 _FIELDS_ON_EVERY_POST = ("floor", "posted_at")
 
@@ -66,9 +66,9 @@ def has_post_signals(sel: Selector) -> bool:
 
 def is_6x_thread(sel: Selector) -> bool:
     """Whether the page is a Discuz! 5.5/6.x thread: posts in ``div.mainbox.viewthread`` without 7.x's ``div#postlist``."""
-    return bool(sel.xpath("//div[contains(concat(' ', normalize-space(@class), ' '), ' viewthread ')]"
+    return bool(sel.xpath("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' viewthread ')]"
                           "[not(@id='postlist')][not(ancestor::div[@id='postlist'])]/table[starts-with(@id, 'pid')]")) \
-        and not sel.xpath("//div[@id='postlist']")
+        and not sel.xpath("/descendant::div[@id='postlist']")
 
 
 def post_containers(sel: Selector) -> list[tuple[int, Selector]]:
@@ -220,8 +220,8 @@ def _thread(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
 
 
 def _current_page(sel: Selector, default: int) -> int:
-    text = sel.xpath("//div[contains(concat(' ', normalize-space(@class), ' '), ' pg ')]/strong/text()"
-                     " | //div[contains(concat(' ', normalize-space(@class), ' '), ' pages ')]/strong/text()").get()
+    text = sel.xpath("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pg ')]/strong/text()"
+                     " | /descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pages ')]/strong/text()").get()
     return int(text) if text and text.strip().isdigit() else default
 
 

@@ -51,12 +51,12 @@ _GID = re.compile(r"gid=(\d+)")
 _EXACT_FIGURE = re.compile(r"\s*[\d,]+\s*")
 # Compiled once: a thread page reads one stats block per post.
 _NUMBERCARD_CELLS = etree.XPath(
-    ".//div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]//*[self::th or self::td]")
+    "./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]/descendant::*[self::th or self::td]")
 _CELL_VALUE = etree.XPath("./p")
 _OWN_TEXT = etree.XPath("./text()")
 _DLS = etree.XPath(".//dl")
-_LINES = etree.XPath(".//p[not(ancestor::div[contains(@class, 'tns')])]")
-_SPAN_TITLES = etree.XPath(".//span[@title]/@title")
+_LINES = etree.XPath("./descendant::p[not(ancestor::div[contains(@class, 'tns')])]")
+_SPAN_TITLES = etree.XPath("./descendant::span[@title]/@title")
 
 
 def _label(text: str) -> str:
@@ -153,7 +153,7 @@ def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | No
         title = block.xpath(".//p/em[not(@id)]")
         if title:
             user_fields["group_title"] = tidy_text(text_of(title[0])) or None
-    custom = block.xpath(".//p[contains(concat(' ', normalize-space(@class), ' '), ' xg1 ')]")
+    custom = block.xpath("./descendant::p[contains(concat(' ', normalize-space(@class), ' '), ' xg1 ')]")
     if custom:
         user_fields["custom_title"] = tidy_text(text_of(custom[0])) or None
     return stats, user_fields

@@ -24,9 +24,9 @@ from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time, posted_time_t
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 
-POST_NODES = "//div[@id='postlist']/div[starts-with(@id, 'post_')]"
+POST_NODES = "/descendant::div[@id='postlist']/div[starts-with(@id, 'post_')]"
 # Themes that wrap the list differently still keep div#post_PID around table#pidPID.
-POST_NODES_ANYWHERE = "//div[starts-with(@id, 'post_')][table[starts-with(@id, 'pid')]]"
+POST_NODES_ANYWHERE = "/descendant::div[starts-with(@id, 'post_')][table[starts-with(@id, 'pid')]]"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
 # The default ``custominfo.postno`` names of the first floors; sites may rename them.
 FLOOR_NAMES = {"楼主": 1, "樓主": 1, "沙发": 2, "沙發": 2, "板凳": 3, "地板": 4, "地下室": 5}
@@ -80,34 +80,34 @@ _STRING = etree.XPath("string()")
 _STRING_PARENT = etree.XPath("string(..)")
 _PARENT = etree.XPath("..")
 _AUTHOR_LINK = etree.XPath(
-    ".//div[@id=concat('favatar', $pid)]//div[contains(@class,'authi')]//a[contains(@href,'uid')]"
-    " | .//div[@id=concat('userinfo', $pid)]//strong/a[contains(@href,'uid')]"
-    " | .//td[contains(@class,'plc')]//div[contains(@class,'authi')]/a[contains(@href,'uid')]")
+    "./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]/descendant::a[contains(@href,'uid')]"
+    " | ./descendant::div[@id=concat('userinfo', $pid)]//strong/a[contains(@href,'uid')]"
+    " | ./descendant::td[contains(@class,'plc')]/descendant::div[contains(@class,'authi')]/a[contains(@href,'uid')]")
 _AUTHOR_SPACE_LINK = etree.XPath(
-    ".//div[@id=concat('favatar', $pid)]//div[contains(@class,'authi')]//a[contains(@href,'space')]")
-_ANONYMOUS = etree.XPath(".//div[@id=concat('favatar', $pid)]//div[contains(@class,'authi')]")
+    "./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]/descendant::a[contains(@href,'space')]")
+_ANONYMOUS = etree.XPath("./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]")
 _ANONYMOUS_NAME = etree.XPath("string(./a | ./text())")
-_MESSAGE = etree.XPath(".//td[@id=concat('postmessage_', $pid)] | .//div[@id=concat('postmessage_', $pid)]")
-_ATTACHMENT_LISTS = etree.XPath(".//div[contains(concat(' ', @class, ' '), ' pattl ')]")
-_AUTHOR_COLUMN = etree.XPath(".//td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
-_TIME = etree.XPath(".//*[@id=concat('authorposton', $pid)]")
+_MESSAGE = etree.XPath("./descendant::td[@id=concat('postmessage_', $pid)] | ./descendant::div[@id=concat('postmessage_', $pid)]")
+_ATTACHMENT_LISTS = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pattl ')]")
+_AUTHOR_COLUMN = etree.XPath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
+_TIME = etree.XPath("./descendant::*[@id=concat('authorposton', $pid)]")
 _TIME_TITLE = etree.XPath(".//span/@title")
 _POSTED_TEXTS = etree.XPath(POSTED_TEXTS)
-_FLOOR = etree.XPath(".//*[@id=concat('postnum', $pid)]")
+_FLOOR = etree.XPath("./descendant::*[@id=concat('postnum', $pid)]")
 _FLOOR_NUMBER = etree.XPath("./em/text()")
-_PCT = etree.XPath(".//div[contains(concat(' ', @class, ' '), ' pct ')]")
-_LOCKED = etree.XPath(".//div[contains(concat(' ', @class, ' '), ' locked ')]")
-_CRUMBS = etree.XPath("//div[@id='pt']//a")
-_SUBJECT = etree.XPath("string(//*[@id='thread_subject'])")
-_PREFIX_LINK = etree.XPath("//h1[contains(concat(' ', @class, ' '), ' ts ')]"
+_PCT = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pct ')]")
+_LOCKED = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' locked ')]")
+_CRUMBS = etree.XPath("/descendant::div[@id='pt']//a")
+_SUBJECT = etree.XPath("string(/descendant::*[@id='thread_subject'])")
+_PREFIX_LINK = etree.XPath("/descendant::h1[contains(concat(' ', @class, ' '), ' ts ')]"
                            "/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
-_COUNTS = etree.XPath("//div[@id='postlist']//div[contains(concat(' ', @class, ' '), ' hm ')]"
-                      "//span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()")
-_HEADER_TEXTS = etree.XPath("//div[@id='postlist']/table[1]//text()")
-_CLOSED = etree.XPath("//div[@id='postlist']//img[contains(@src, 'locked.gif') or @alt='关闭']"
-                      " | //div[@id='postlist']//img[contains(@src, 'locked.png')]"
-                      " | //div[@id='postlist']/table[1]"
-                      "//i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]")
+_COUNTS = etree.XPath("/descendant::div[@id='postlist']/descendant::div[contains(concat(' ', @class, ' '), ' hm ')]"
+                      "/descendant::span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()")
+_HEADER_TEXTS = etree.XPath("/descendant::div[@id='postlist']/table[1]//text()")
+_CLOSED = etree.XPath("/descendant::div[@id='postlist']/descendant::img[contains(@src, 'locked.gif') or @alt='关闭']"
+                      " | /descendant::div[@id='postlist']/descendant::img[contains(@src, 'locked.png')]"
+                      " | /descendant::div[@id='postlist']/table[1]"
+                      "/descendant::i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]")
 _FORUM_IN_CRUMB = re.compile(r"forum-\d+-\d+\.html")
 
 
@@ -129,10 +129,10 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     posts: list[tuple[Post | None, object, object, object]] = []
     with set_aside([message for _, _, message in nodes if message is not None]):
         thread = _parse_thread_header(sel, url, target.tid)
-        page.page = current_page(sel, target.page, "//div[@id='pgt']")
+        page.page = current_page(sel, target.page, "/descendant::div[@id='pgt']")
         page.pages = thread.pages = page_count(
-            sel, "//div[@id='pgt']//div[contains(concat(' ', @class, ' '), ' pg ')]"
-                 " | //div[@id='postlist']/following-sibling::div//div[contains(concat(' ', @class, ' '), ' pg ')]")
+            sel, "/descendant::div[@id='pgt']/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]"
+                 " | /descendant::div[@id='postlist']/following-sibling::div/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
         for node, pid, message in nodes:
             try:
                 post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz)
