@@ -28,6 +28,31 @@ _SCRIPT_ID = {name: re.compile(rf"\b{name}\s*=\s*(?:parseInt\(\s*)?['\"]?(\d+)['
               for name in ("fid", "tid")}
 _ID_ASSIGNMENT = re.compile(r"\b[ft]id\s*=")
 _INLINE_SCRIPTS = etree.XPath("/descendant::script[not(@src)]/text()")
+_BY_ID = etree.XPath("id($id)")
+_STRONG_TEXT = etree.XPath("./strong/text()")
+_ID_WALK = etree.XPath("/descendant::*[@id=$id]")
+_GENERATOR = "meta[translate(@name,'GENRATO','genrato')='generator']/@content"
+_HEAD_GENERATOR = etree.XPath("/html/head/" + _GENERATOR)
+_ANY_GENERATOR = etree.XPath("/descendant::" + _GENERATOR)
+_FOOTERS = (("frt", "div"), ("copyright", "p"), ("footlinks", "div"))
+# The footers' version text, found through the id index (in page order, as a union is)...
+_FOOTER_VERSION = etree.XPath(" | ".join(f"id('{i}')[self::{tag}]/descendant::em/text()" for i, tag in _FOOTERS))
+# ... or, when the index holds none of them as those tags, by walking the page.
+_FOOTER_VERSION_WALK = etree.XPath(" | ".join(f"/descendant::{tag}[@id='{i}']/descendant::em/text()"
+                                              for i, tag in _FOOTERS))
+
+
+def by_id(root: etree._Element, element_id: str, tag: str | None = None) -> list:
+    """What ``//TAG[@id=ID]`` finds, from the document's index of ids: one lookup, not a walk of the page.
+
+    libxml2 indexes the first element with each id; when that one is not a ``tag`` (or the index has
+    no such id), the page is walked as the XPath would. An id repeated on elements of the same tag
+    gives the first of them only.
+    """
+    for el in _BY_ID(root, id=element_id):
+        if el.get("id") == element_id and (tag is None or el.tag == tag):
+            return [el]
+    return [el for el in _ID_WALK(root, id=element_id) if tag is None or el.tag == tag]
 
 # showmessage() texts (lang_message.php) -> page state, most specific first.
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
@@ -150,14 +175,15 @@ def flatten_deep_tags(text: str, limit: int = MAX_DEPTH) -> str:
 
 def detect_version(sel: Selector) -> str | None:
     """The Discuz version the page says it is (``X3.4``, ``7.2``…), from the generator meta or footer."""
-    for text in sel.xpath("/descendant::meta[translate(@name,'GENRATO','genrato')='generator']/@content").getall():
-        m = _VERSION_IN_GENERATOR.search(text)
-        if m:
-            return m.group(1).replace(" ", "")
-    footer = sel.xpath("/descendant::div[@id='frt']//em/text() | /descendant::p[@id='copyright']//em/text()"
-                       " | /descendant::div[@id='footlinks']//em/text()").get()
+    root = sel.root
+    for generators in (_HEAD_GENERATOR, _ANY_GENERATOR):  # where it belongs first, then anywhere
+        for text in generators(root):
+            m = _VERSION_IN_GENERATOR.search(text)
+            if m:
+                return m.group(1).replace(" ", "")
+    footer = _FOOTER_VERSION(root) or _FOOTER_VERSION_WALK(root)
     if footer:
-        m = re.search(r"X?\s*\d+(?:\.\d+)+", footer)
+        m = re.search(r"X?\s*\d+(?:\.\d+)+", footer[0])
         if m:
             return m.group(0).replace(" ", "")
     return None
@@ -175,9 +201,12 @@ def script_ids(sel: Selector) -> tuple[int | None, int | None]:
     return found[0], found[1]
 
 
-def page_count(sel: Selector, scope: str = "/descendant::div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]") -> int:
-    """Number of pages from a Discuz pager; 1 when there is no pager (Discuz omits it on one page)."""
-    pagers = sel.xpath(scope)
+def page_count(sel: Selector, scope: str | list = "/descendant::div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]") -> int:
+    """Number of pages from a Discuz pager; 1 when there is no pager (Discuz omits it on one page).
+
+    ``scope``: an XPath to the pagers, or the pager elements (lxml) themselves.
+    """
+    pagers = sel.xpath(scope) if isinstance(scope, str) else [Selector(root=el) for el in scope]
     if not pagers:
         legacy = sel.xpath("/descendant::div[contains(concat(' ', @class, ' '), ' pages ')]")
         if not legacy:
@@ -201,9 +230,16 @@ def page_count(sel: Selector, scope: str = "/descendant::div[@class='pg' or cont
     return best
 
 
-def current_page(sel: Selector, default: int = 1, scope: str = "/") -> int:
-    """The page the pager under ``scope`` (an XPath) marks as current (``strong``), else ``default``."""
-    text = sel.xpath(f"{scope.rstrip('/')}/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]/strong/text()").get()
+def current_page(sel: Selector, default: int = 1, scope: str | list = "/") -> int:
+    """The page the pager under ``scope`` marks as current (``strong``), else ``default``.
+
+    ``scope``: an XPath to where the pager is, or the pager elements (lxml) themselves.
+    """
+    if isinstance(scope, str):
+        text = sel.xpath(f"{scope.rstrip('/')}/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]"
+                         "/strong/text()").get()
+    else:
+        text = next((t for pager in scope for t in _STRONG_TEXT(pager)), None)
     return int(text) if text and text.strip().isdigit() else default
 
 

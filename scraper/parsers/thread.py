@@ -18,7 +18,7 @@ from ..items import (
     POST_PAID, POST_PASSWORD, STATUS_PARTIAL, Attachment, ParsedPage, Post, Thread, User,
 )
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
-from .common import current_page, page_count, script_ids, type_prefix
+from .common import by_id, current_page, page_count, script_ids, type_prefix
 from .content import clean_message, set_aside, tidy_text
 from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time, posted_time_text
 from .numbers import parse_int
@@ -61,7 +61,8 @@ def is_thread_page(sel: Selector) -> bool:
 def post_nodes(sel: Selector) -> list:
     """The post containers of an X thread page (``div#post_PID``, lxml elements), by the stable ids."""
     root = _root(sel)
-    return _POST_NODES(root) or _POST_NODES_ANYWHERE(root)
+    postlist = by_id(root, "postlist", "div")
+    return [node for el in postlist for node in _POSTS_IN_LIST(el)] or _POST_NODES_ANYWHERE(root)
 
 
 def _root(node):
@@ -74,7 +75,7 @@ def _string(el) -> str:
 
 
 # Compiled once; per-post ids are XPath variables ($pid), so one expression serves every post.
-_POST_NODES = etree.XPath(POST_NODES)
+_POSTS_IN_LIST = etree.XPath("./div[starts-with(@id, 'post_')]")
 _POST_NODES_ANYWHERE = etree.XPath(POST_NODES_ANYWHERE)
 _STRING = etree.XPath("string()")
 _STRING_PARENT = etree.XPath("string(..)")
@@ -97,17 +98,18 @@ _FLOOR = etree.XPath("./descendant::*[@id=concat('postnum', $pid)]")
 _FLOOR_NUMBER = etree.XPath("./em/text()")
 _PCT = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pct ')]")
 _LOCKED = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' locked ')]")
-_CRUMBS = etree.XPath("/descendant::div[@id='pt']//a")
-_SUBJECT = etree.XPath("string(/descendant::*[@id='thread_subject'])")
-_PREFIX_LINK = etree.XPath("/descendant::h1[contains(concat(' ', @class, ' '), ' ts ')]"
-                           "/a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
-_COUNTS = etree.XPath("/descendant::div[@id='postlist']/descendant::div[contains(concat(' ', @class, ' '), ' hm ')]"
+# Relative to div#pt (the breadcrumbs) and div#postlist, found through the page's id index.
+_CRUMBS = etree.XPath("./descendant::a")
+_TS_HEADINGS = etree.XPath("./descendant::h1[contains(concat(' ', @class, ' '), ' ts ')]")
+_ANY_TS_HEADINGS = etree.XPath("/descendant::h1[contains(concat(' ', @class, ' '), ' ts ')]")
+_PREFIX_LINK = etree.XPath("./a[contains(@href, 'typeid=') or contains(@href, 'sortid=')]")
+_COUNTS = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' hm ')]"
                       "/descendant::span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()")
-_HEADER_TEXTS = etree.XPath("/descendant::div[@id='postlist']/table[1]//text()")
-_CLOSED = etree.XPath("/descendant::div[@id='postlist']/descendant::img[contains(@src, 'locked.gif') or @alt='关闭']"
-                      " | /descendant::div[@id='postlist']/descendant::img[contains(@src, 'locked.png')]"
-                      " | /descendant::div[@id='postlist']/table[1]"
-                      "/descendant::i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]")
+_HEADER_TEXTS = etree.XPath("./table[1]//text()")
+_CLOSED = etree.XPath("./descendant::img[contains(@src, 'locked.gif') or @alt='关闭' or contains(@src, 'locked.png')]"
+                      " | ./table[1]/descendant::i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]")
+_PAGERS = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
+_FOLLOWING_PAGERS = etree.XPath("./following-sibling::div/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
 _FORUM_IN_CRUMB = re.compile(r"forum-\d+-\d+\.html")
 
 
@@ -129,10 +131,9 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     posts: list[tuple[Post | None, object, object, object]] = []
     with set_aside([message for _, _, message in nodes if message is not None]):
         thread = _parse_thread_header(sel, url, target.tid)
-        page.page = current_page(sel, target.page, "/descendant::div[@id='pgt']")
-        page.pages = thread.pages = page_count(
-            sel, "/descendant::div[@id='pgt']/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]"
-                 " | /descendant::div[@id='postlist']/following-sibling::div/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
+        top = [pager for el in by_id(sel.root, "pgt", "div") for pager in _PAGERS(el)]
+        page.page = current_page(sel, target.page, top)
+        page.pages = thread.pages = page_count(sel, thread_pagers(sel.root))
         for node, pid, message in nodes:
             try:
                 post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz)
@@ -191,8 +192,9 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     fid, tid = script_ids(sel)
     tid = tid or tid_from_url
     root = _root(sel)
+    postlist = by_id(root, "postlist", "div")
     forum_name = None
-    for a in _CRUMBS(root):
+    for a in (a for pt in by_id(root, "pt", "div") for a in _CRUMBS(pt)):
         href = a.get("href", "")
         fm = FID_IN_HREF.search(href)
         if fm and ("forumdisplay" in href or _FORUM_IN_CRUMB.search(href)):
@@ -204,22 +206,31 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
             if tm and ("viewthread" in href or "thread-" in href):
                 tid = int(tm.group(1))
     # span#thread_subject on X2.5+, a#thread_subject on X2 and some themes.
-    title = tidy_text(_SUBJECT(root)) or None
-    counts = _COUNTS(root)
+    subject = by_id(root, "thread_subject")
+    title = tidy_text(_string(subject[0])) if subject else None
+    counts = [text for el in postlist for text in _COUNTS(el)]
     views = parse_int(counts[0]) if len(counts) > 0 else None
     replies = parse_int(counts[1]) if len(counts) > 1 else None
     if views is None:
         # Themes that restyle the header still print the labels: 查看: 3022 | 回复: 64.
-        header = tidy_text(" ".join(_HEADER_TEXTS(root)))
+        header = tidy_text(" ".join(text for el in postlist for text in _HEADER_TEXTS(el)))
         m = _VIEWS_REPLIES.search(header)
         if m:
             views, replies = parse_int(m.group(1)), parse_int(m.group(2))
     # X3.4 ``img[src*=locked.gif]``; X3.5 the icon font ``<i class="fico-lock fc-s" title="关闭">`` by the title.
-    closed = bool(_CLOSED(root))
+    closed = any(_CLOSED(el) for el in postlist)
+    # The title's h1.ts is in the post list in every stock template; themes may move it.
+    headings = [h for el in postlist for h in _TS_HEADINGS(el)] or _ANY_TS_HEADINGS(root)
     return Thread(
-        tid=tid, fid=fid, title=title, type_prefix=type_prefix(_PREFIX_LINK(root)), views=views, replies=replies,
-        is_closed=closed, forum_name=forum_name, url=url, status="ok",
+        tid=tid, fid=fid, title=title or None, type_prefix=type_prefix([a for h in headings for a in _PREFIX_LINK(h)]),
+        views=views, replies=replies, is_closed=closed, forum_name=forum_name, url=url, status="ok",
     )
+
+
+def thread_pagers(root) -> list:
+    """The pagers of a thread page: in ``div#pgt`` above the posts and in the ``div`` after ``div#postlist``."""
+    return [pager for el in by_id(root, "pgt", "div") for pager in _PAGERS(el)] + \
+        [pager for el in by_id(root, "postlist", "div") for pager in _FOLLOWING_PAGERS(el)]
 
 
 def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetime | None,
