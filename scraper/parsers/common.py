@@ -31,6 +31,7 @@ _INLINE_SCRIPTS = etree.XPath("/descendant::script[not(@src)]/text()")
 _BY_ID = etree.XPath("id($id)")
 _STRONG_TEXT = etree.XPath("./strong/text()")
 _ID_WALK = etree.XPath("/descendant::*[@id=$id]")
+_ID_WALK_WITHIN = etree.XPath("descendant::*[@id=$id]")
 _GENERATOR = "meta[translate(@name,'GENRATO','genrato')='generator']/@content"
 _HEAD_GENERATOR = etree.XPath("/html/head/" + _GENERATOR)
 _ANY_GENERATOR = etree.XPath("/descendant::" + _GENERATOR)
@@ -53,6 +54,19 @@ def by_id(root: etree._Element, element_id: str, tag: str | None = None) -> list
         if el.get("id") == element_id and (tag is None or el.tag == tag):
             return [el]
     return [el for el in _ID_WALK(root, id=element_id) if tag is None or el.tag == tag]
+
+
+def by_id_within(node: etree._Element, element_id: str, tags: tuple[str, ...] = ()) -> list:
+    """What ``node``'s ``descendant::*[@id=ID]`` finds (of one of ``tags``, if given), through the id index
+    when the element indexed is under ``node``; else by walking ``node``."""
+    for el in _BY_ID(node, id=element_id):
+        if el.get("id") == element_id and (not tags or el.tag in tags):
+            parent = el.getparent()
+            while parent is not None:
+                if parent is node:
+                    return [el]
+                parent = parent.getparent()
+    return [el for el in _ID_WALK_WITHIN(node, id=element_id) if not tags or el.tag in tags]
 
 # showmessage() texts (lang_message.php) -> page state, most specific first.
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (

@@ -51,12 +51,16 @@ _GID = re.compile(r"gid=(\d+)")
 _EXACT_FIGURE = re.compile(r"\s*[\d,]+\s*")
 # Compiled once: a thread page reads one stats block per post.
 _NUMBERCARD_CELLS = etree.XPath(
-    "./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]/descendant::*[self::th or self::td]")
+    "./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]/descendant::th"
+    " | ./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]/descendant::td")
 _CELL_VALUE = etree.XPath("./p")
 _OWN_TEXT = etree.XPath("./text()")
-_DLS = etree.XPath(".//dl")
+_DLS = etree.XPath("./descendant::dl")
 _LINES = etree.XPath("./descendant::p[not(ancestor::div[contains(@class, 'tns')])]")
 _SPAN_TITLES = etree.XPath("./descendant::span[@title]/@title")
+_GROUP_LINK = etree.XPath(".//p/em/a[contains(@href, 'usergroup')] | .//p/em/a[contains(@href, 'gid=')]")
+_GROUP_TITLE = etree.XPath(".//p/em[not(@id)]")
+_CUSTOM_TITLE = etree.XPath("./descendant::p[contains(concat(' ', normalize-space(@class), ' '), ' xg1 ')]")
 
 
 def _label(text: str) -> str:
@@ -143,17 +147,17 @@ def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | No
     ``threadguestlite``) gives empty stats, which is not an error.
     """
     stats, user_fields = stats_from_pairs(collect_pairs(block), uid, seen_at=seen_at, source="post")
-    group = block.xpath(".//p/em/a[contains(@href, 'usergroup')] | .//p/em/a[contains(@href, 'gid=')]")
+    group = _GROUP_LINK(block)
     if group:
         user_fields["group_title"] = tidy_text(text_of(group[0])) or None
         m = _GID.search(group[0].get("href", ""))
         if m:
             user_fields["group_id"] = int(m.group(1))
     else:
-        title = block.xpath(".//p/em[not(@id)]")
+        title = _GROUP_TITLE(block)
         if title:
             user_fields["group_title"] = tidy_text(text_of(title[0])) or None
-    custom = block.xpath("./descendant::p[contains(concat(' ', normalize-space(@class), ' '), ' xg1 ')]")
+    custom = _CUSTOM_TITLE(block)
     if custom:
         user_fields["custom_title"] = tidy_text(text_of(custom[0])) or None
     return stats, user_fields

@@ -18,7 +18,7 @@ from ..items import (
     POST_PAID, POST_PASSWORD, STATUS_PARTIAL, Attachment, ParsedPage, Post, Thread, User,
 )
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
-from .common import by_id, current_page, page_count, script_ids, type_prefix
+from .common import by_id, by_id_within, current_page, page_count, script_ids, type_prefix
 from .content import clean_message, set_aside, tidy_text
 from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time, posted_time_text
 from .numbers import parse_int
@@ -88,13 +88,10 @@ _AUTHOR_SPACE_LINK = etree.XPath(
     "./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]/descendant::a[contains(@href,'space')]")
 _ANONYMOUS = etree.XPath("./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]")
 _ANONYMOUS_NAME = etree.XPath("string(./a | ./text())")
-_MESSAGE = etree.XPath("./descendant::td[@id=concat('postmessage_', $pid)] | ./descendant::div[@id=concat('postmessage_', $pid)]")
 _ATTACHMENT_LISTS = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pattl ')]")
 _AUTHOR_COLUMN = etree.XPath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
-_TIME = etree.XPath("./descendant::*[@id=concat('authorposton', $pid)]")
 _TIME_TITLE = etree.XPath(".//span/@title")
 _POSTED_TEXTS = etree.XPath(POSTED_TEXTS)
-_FLOOR = etree.XPath("./descendant::*[@id=concat('postnum', $pid)]")
 _FLOOR_NUMBER = etree.XPath("./em/text()")
 _PCT = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pct ')]")
 _LOCKED = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' locked ')]")
@@ -125,7 +122,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     for node in post_nodes(sel):
         m = _NUMERIC_POST_ID.match(node.get("id", ""))
         if m:
-            message = _MESSAGE(node, pid=m.group(1))
+            message = by_id_within(node, "postmessage_" + m.group(1), ("td", "div"))
             nodes.append((node, int(m.group(1)), message[0] if message else None))
     users: dict[int, User] = {}
     posts: list[tuple[Post | None, object, object, object]] = []
@@ -305,7 +302,7 @@ def read_post_time(node, pid: int, post: Post, *, now: datetime | None, tz: tzin
     is found) for callers reading around it.
     """
     node = _root(node)
-    time_el = _TIME(node, pid=str(pid))
+    time_el = by_id_within(node, f"authorposton{pid}")
     if time_el:
         post.posted_at_text = clean_time_text(_string(time_el[0])) or None
         title = _TIME_TITLE(time_el[0])
@@ -327,7 +324,7 @@ def post_floor(node, pid: int) -> int | None:
 
     X and 7.x render it as ``a#postnumPID``, 5.5/6.x as ``strong#postnumPID`` (``7楼``).
     """
-    link = _FLOOR(_root(node), pid=str(pid))
+    link = by_id_within(_root(node), f"postnum{pid}")
     if not link:
         return None
     number = _FLOOR_NUMBER(link[0])
