@@ -31,8 +31,8 @@ _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
 _MAYBE_PAGE = re.compile(r"thread|forum|space|uid|tid|fid", re.IGNORECASE)
 _NOT_A_PAGE = re.compile(r"^(?:javascript:|mailto:|#)", re.IGNORECASE)
 _ANCHORS = "/descendant::a[@href]"
-_PAGERS = ("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pg ')]"
-           " | /descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pages ')]")
+_PAGERS = ("/descendant::div[@class][contains(concat(' ', normalize-space(@class), ' '), ' pg ')"
+           " or contains(concat(' ', normalize-space(@class), ' '), ' pages ')]")
 _THREAD_ROWS = "/descendant::tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 _ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
 _FORUM_ROW_LINKS = ("/descendant::div[starts-with(@id, 'category_')]//h2/a | /descendant::div[starts-with(@id, 'category_')]//dt/a"

@@ -172,12 +172,13 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
 def add_author(page: ParsedPage, users: dict[int, User], post: Post, column, now: datetime | None) -> User | None:
     """The post's author as one :class:`User` per uid, with what the author ``column`` shows.
 
-    The column's stats block goes to ``page.user_stats`` once per uid. ``None`` for posts without a uid.
+    The column's stats block goes to ``page.user_stats`` once per uid: a page renders one author's block
+    the same beside each of their posts, so it is read once. ``None`` for posts without a uid.
     """
     if not post.author_uid:
         return None
     user = users.setdefault(post.author_uid, User(uid=post.author_uid, username=post.author))
-    if column is not None:
+    if column is not None and not any(s.uid == post.author_uid for s in page.user_stats):
         stats, fields = parse_stats_block(_root(column), post.author_uid, seen_at=now)
         apply_user_fields(user, fields)
         if stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
