@@ -155,8 +155,9 @@ def wacz(archive, output, warcs):
 def run(config_path, redis_url):
     """Archive every site listed in a config file, one after the other (for cron or a systemd timer).
 
-    Each site runs as its own `dzarchive crawl`; the exit code is non-zero when any of them failed.
-    With --redis, the sites are queued for the workers instead.
+    Each site runs as its own `dzarchive crawl`. Exit code 1 when any of them failed, else 5 when any
+    finished with errors (pages it could not read), else 0. With --redis, the sites are queued for the
+    workers instead.
     """
     import subprocess
 
@@ -168,14 +169,21 @@ def run(config_path, redis_url):
         jobs = load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    failures = 0
+    from scraper.exit_codes import EXIT_ERRORS, EXIT_FAILED
+
+    failures = with_errors = 0
     for job in jobs:
         click.echo(f"== {job.url} -> {job.database}")
         done = subprocess.run([sys.executable, "-m", "dzarchive", *job.crawl_args()])
-        failures += done.returncode != 0
+        # A crawl that finished with errors archived what it could: not a failed site, but not a clean one.
+        with_errors += done.returncode == EXIT_ERRORS
+        failures += done.returncode not in (0, EXIT_ERRORS)
     if failures:
         click.echo(f"{failures} of {len(jobs)} site(s) failed", err=True)
-    sys.exit(1 if failures else 0)
+    if with_errors:
+        click.echo(f"{with_errors} of {len(jobs)} site(s) finished with errors "
+                   "(`dzarchive crawl --retry-errors` fetches what they could not)", err=True)
+    sys.exit(EXIT_FAILED if failures else EXIT_ERRORS if with_errors else 0)
 
 
 @cli.command()

@@ -44,6 +44,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from archive.snapshot import checkpoint, crawl_progress, publish, snapshot
+from scraper.exit_codes import EXIT_ERRORS
 
 from .config import SiteJob
 
@@ -67,6 +68,7 @@ JOB_TIMEOUT = 7 * 24 * 3600  # a crawl is slow by design (politeness); a week is
 RESULT_TTL = 7 * 24 * 3600  # how long RQ keeps a finished or failed job (the site's own hash keeps the rest)
 
 EXIT_QUEUE_MISSING = 2
+STATE_FINISHED, STATE_WITH_ERRORS, STATE_FAILED = "finished", "finished with errors", "failed"
 log = logging.getLogger("dzarchive.queue")
 
 
@@ -314,7 +316,7 @@ def crawl_site(spec: dict) -> dict:
             shutil.rmtree(local_dir, ignore_errors=True)
     report(state=summary["state"], finished_at=_now(), last=json.dumps(summary, ensure_ascii=False),
            detail=summary.get("why", ""))
-    if summary["state"] != "finished":
+    if summary["state"] == STATE_FAILED:
         raise CrawlFailed(summary.get("why") or f"crawl ended with exit code {summary['exit_code']}")
     return summary
 
@@ -363,7 +365,10 @@ def _crawl_locally(job: SiteJob, config: WorkerConfig, shared: Path, local_dir: 
     text = output.read_text(encoding="utf-8", errors="replace").strip()
     lines = [line for line in text.splitlines() if line.strip()]
     crawl_lines = [line for line in lines if line.startswith(("crawl ", "  "))]
-    summary = {"state": "finished" if code == 0 else "failed", "exit_code": code, "archive": str(shared),
+    # Finished with errors: the archive holds what the crawl could read and is published; crawling it all
+    # again would not read the rest (`dzarchive crawl --retry-errors` does), so it is not a failure to retry.
+    state = STATE_FINISHED if code == 0 else STATE_WITH_ERRORS if code == EXIT_ERRORS else STATE_FAILED
+    summary = {"state": state, "exit_code": code, "archive": str(shared),
                "pages": progress.get("pages", 0), "summary": "\n".join(crawl_lines) or text[-2000:]}
     if code != 0:
         summary["why"] = (crawl_lines[0] if crawl_lines else (lines[-1] if lines else "")) \
@@ -477,7 +482,8 @@ _STATES = {"queued": "queued", "deferred": "queued", "scheduled": "queued", "sta
 
 
 def status(conn) -> list[dict]:
-    """One dict per site ever queued: ``site``, ``url``, ``state`` (queued, running, failed, finished), ``worker``,
+    """One dict per site ever queued: ``site``, ``url``, ``state`` (queued, running, failed, finished, finished with
+    errors), ``worker``,
     ``since``, ``pages`` (so far, while running), ``detail`` (why it failed, what it waits for, when it retries),
     ``retries_left`` and ``last`` (the summary of its last crawl)."""
     rows = []
@@ -487,6 +493,8 @@ def status(conn) -> list[dict]:
         rq_job = _fetch_job(conn, info.get("job_id"))
         job_status = rq_job.get_status(refresh=False) if rq_job else None
         state = _STATES.get(str(job_status.value if job_status else ""), info.get("state") or "unknown")
+        if state == STATE_FINISHED and info.get("state") == STATE_WITH_ERRORS:
+            state = STATE_WITH_ERRORS
         detail = info.get("detail", "")
         if state == "running" and info.get("state") == "waiting":
             state, detail = "queued", info.get("detail", "")

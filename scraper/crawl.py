@@ -18,7 +18,9 @@ from archive.changes import baseline_crawl, crawl_changes
 from archive.db import OtherSite
 from archive.state import site_host
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_ERRORS, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+from .exit_codes import (  # noqa: F401 - re-exported: callers import them from here
+    EXIT_BAD_INPUT, EXIT_ERRORS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, EXIT_OTHER_SITE,
+)
 SUMMARY_EXAMPLES = 5  # changes of each kind a verbose summary lists
 MIN_DOWNLOAD_DELAY = 0.01  # seconds; a delay of 0 breaks the per-host cap (see crawl_settings)
 logger = logging.getLogger(__name__)

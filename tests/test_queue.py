@@ -356,6 +356,35 @@ def test_a_failing_site_is_retried_with_back_off_a_bounded_number_of_times(worke
     assert table.returncode == 0 and "down.db" in table.stdout and "failed" in table.stdout
 
 
+def test_a_site_that_finishes_with_errors_is_published_and_not_crawled_again(redis_db, tmp_path):
+    import sqlite3
+
+    from testbed.flaky import FlakyReplayServer
+
+    # Page 2 of the thread answers "too fast" every time it is asked.
+    script = {"forum.php?mod=viewthread&tid=2&page=2": ["flood"] * 200}
+    with FlakyReplayServer(SITE_A, rate=0, script=script) as server:
+        pool = Workers(redis_db, tmp_path / "archives", server.url, tmp_path)
+        try:
+            config = write_config(tmp_path / "conf", [("http://bbs.example.test/forum.php?mod=viewthread&tid=2",
+                                                       "data/a.db")])
+            assert dz("enqueue", "--config", str(config), "--redis", redis_db, "--retries", "2",
+                      "--retry-delays", "1,1").returncode == 0
+            pool.start("w1")
+            wait_for(lambda: status(redis_db).get("a.db", {}).get("state") not in (None, "queued", "running"), 120,
+                     "the crawl to end")
+            time.sleep(3)  # past the retry delays: a failed crawl would be running again by now
+            row = status(redis_db)["a.db"]
+        finally:
+            pool.stop()
+    assert row["state"] == "finished with errors" and row["last"]["exit_code"] == 5, row
+    assert "finished with errors" in row["detail"]
+    conn = sqlite3.connect(tmp_path / "archives" / "a.db")
+    assert conn.execute("SELECT status FROM crawls").fetchall() == [("finished",)]  # crawled once, published
+    assert conn.execute("SELECT count(*) FROM posts WHERE tid = 2").fetchone()[0] > 0
+    assert "finished with errors" in dz("status", "--redis", redis_db).stdout
+
+
 def test_enqueue_does_not_queue_a_waiting_site_twice_and_run_with_redis_queues(redis_db, tmp_path):
     config = write_config(tmp_path / "conf", [("http://bbs.one.test/forum.php", "data/one.db"),
                                               ("http://bbs.two.test/forum.php", "data/two.db")])

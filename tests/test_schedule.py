@@ -105,6 +105,28 @@ def test_run_archives_every_site_logs_to_a_file_and_fails_when_one_fails(tmp_pat
     assert "Spider opened" in log and "Connection refused" in log
 
 
+@requires_fixtures
+def test_run_tells_a_site_that_finished_with_errors_from_a_failed_one(tmp_path):
+    from testbed.flaky import FlakyReplayServer
+
+    write(tmp_path / "dzarchive.toml", """
+        delay = 0
+
+        [[site]]
+        url = "http://bbs.example.test/forum.php?mod=viewthread&tid=2"
+        database = "example.db"
+    """)
+    # Page 2 of the thread answers "too fast" every time: the crawl archives the rest and says so.
+    script = {"forum.php?mod=viewthread&tid=2&page=2": ["flood"] * 50}
+    with FlakyReplayServer(SITE_A, rate=0, script=script) as server:
+        result = run_cli("run", "--config", str(tmp_path / "dzarchive.toml"), proxy=server.url, cwd=tmp_path)
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "1 of 1 site(s) finished with errors" in result.stderr and "site(s) failed" not in result.stderr
+    conn = sqlite3.connect(tmp_path / "example.db")
+    assert conn.execute("SELECT count(*) FROM posts WHERE tid = 2").fetchone()[0] > 0
+    assert conn.execute("SELECT count(*) FROM errors WHERE kind = 'soft'").fetchone() == (1,)
+
+
 def test_cookies_file_logs_the_crawl_in_as_a_member(tmp_path):
     from scrapy import Request
 

@@ -1,0 +1,12 @@
+"""How a `dzarchive crawl` ends, as its exit code (importable without Scrapy, by the queue and `run`)."""
+
+EXIT_OK = 0  # finished: everything it was asked for is archived
+EXIT_FAILED = 1  # archived nothing past its start page, could not write, or the site is closed
+EXIT_BAD_INPUT = 2  # a bad URL, option, cookies file or archive: nothing was done
+EXIT_LOCKED = 3  # another crawl holds the archive
+EXIT_OTHER_SITE = 4  # the archive belongs to another site
+EXIT_ERRORS = 5  # finished with errors: pages it could not read (`--retry-errors` fetches them)
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM: what was archived is kept, and the next crawl resumes
+
+__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_BAD_INPUT", "EXIT_LOCKED", "EXIT_OTHER_SITE", "EXIT_ERRORS",
+           "EXIT_INTERRUPTED"]
