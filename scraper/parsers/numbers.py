@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NUMBER_WITH_UNIT = re.compile(r"(?P<num>[-+]?\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[万亿wWkK])?\s*(?P<unit>\S.*)?$")
 _MULTIPLIERS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000}
@@ -27,6 +28,7 @@ class Figure:
     approx: bool = False
 
 
+@lru_cache(maxsize=4096)  # stats blocks repeat the same few figures and labels page after page
 def parse_figure(shown: str | None, exact: str | None = None) -> Figure:
     """Read ``shown`` (``"4万"``, ``"40638 点"``, ``"1,234"``); ``exact`` is a ``span[title]`` if any."""
     shown_clean = _SPACES.sub(" ", shown or "").strip()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from lxml import etree
 
@@ -63,6 +64,7 @@ _GROUP_TITLE = etree.XPath(".//p/em[not(@id)]")
 _CUSTOM_TITLE = etree.XPath("./descendant::p[contains(concat(' ', normalize-space(@class), ' '), ' xg1 ')]")
 
 
+@lru_cache(maxsize=4096)
 def _label(text: str) -> str:
     return _LABEL_TRIM.sub("", tidy_text(text))
 
