@@ -1,5 +1,5 @@
 """The evidence of change the archive records as pages are written: which posts are gone and which page showed it
-(:func:`mark_gone`, the one place the rule lives), and which threads changed state (:func:`record_thread_changes`).
+(:func:`mark_gone`, the one place the rule lives), and which threads changed state (:func:`state_changes`).
 
 "Gone" is evidence, not a guess. A post is marked gone only when
 
@@ -47,74 +47,101 @@ def page_shows_posts_in_full(record: PageRecord) -> bool:
 
 
 def mark_gone(conn: sqlite3.Connection, record: PageRecord, crawl_id: int | None) -> int:
-    """Apply the rule to one page: mark the posts it proves gone and record each absence; returns how many.
+    """Apply the rule to one page: mark the posts it proves gone and record each absence; returns how many."""
+    return mark_gone_many(conn, [record], crawl_id)
 
-    Called by :meth:`archive.db.Archive.write` in the page's transaction, after the page's own rows are written.
+
+# The archived posts not yet gone in each scope ([key, tid, low, high], key its place among the pages' scopes),
+# in page order, then floor order (as each page's own query would find them); scopes of a whole thread in the
+# second parameter. The posts a page shows are in its scope too: they are left out in Python.
+_NOT_GONE = f"coalesce(p.status, '') NOT IN ({', '.join(repr(s) for s in GONE_STATUSES)})"
+_IN_SCOPE_SQL = f"""SELECT json_extract(s.value, '$[0]') AS scope, p.pid, p.tid, p.floor, p.last_crawl, p.last_seen
+FROM json_each(?) s CROSS JOIN posts p
+WHERE p.tid = json_extract(s.value, '$[1]')
+  AND p.floor BETWEEN json_extract(s.value, '$[2]') AND json_extract(s.value, '$[3]') AND {_NOT_GONE}
+UNION ALL
+SELECT json_extract(s.value, '$[0]'), p.pid, p.tid, p.floor, p.last_crawl, p.last_seen
+FROM json_each(?) s CROSS JOIN posts p
+WHERE p.tid = json_extract(s.value, '$[1]') AND {_NOT_GONE}
+ORDER BY 1, 4, 2"""
+_LAST_FLOOR = 2 ** 62  # "every floor past low"
+
+
+def mark_gone_many(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: int | None) -> int:
+    """:func:`mark_gone` for several pages, in order, in one query; returns how many posts were marked.
+
+    Called by :func:`archive.writes.write_batch` in the pages' transaction, after their own posts are written.
+    As page after page would: a post an earlier page marked is not marked again by a later one.
     """
-    marked = 0
+    scopes = [(record, scope) for record in records for scope in _scopes(record)]
+    if not scopes:
+        return 0
+    ranges, threads = [], []
+    for key, (_, (tid, low, high, _, _, _)) in enumerate(scopes):
+        if low is None:
+            threads.append([key, tid])
+        else:
+            ranges.append([key, tid, low, _LAST_FLOOR if high is None else high])
+    found = conn.execute(_IN_SCOPE_SQL, [json.dumps(ranges), json.dumps(threads)]).fetchall()
+    shown = [set(scope[3]) for _, scope in scopes]
+    marked, updates, absences = set(), [], []
+    for key, pid, tid, floor, last_crawl, last_seen in found:
+        if pid in marked or pid in shown[key]:
+            continue
+        marked.add(pid)
+        record, (_, _, _, _, status, reason) = scopes[key]
+        updates.append((status, pid))
+        absences.append((pid, tid, status, crawl_id, record.fetched_at, record.url, reason.format(floor=floor),
+                         last_crawl, last_seen))
+    conn.executemany("UPDATE posts SET status = ? WHERE pid = ?", updates)
+    conn.executemany("INSERT INTO post_absences (pid, tid, status, crawl_id, at, url, reason, last_crawl, last_seen)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", absences)
+    return len(absences)
+
+
+def _scopes(record: PageRecord) -> list[tuple]:
+    """``(tid, low, high, pids shown, status, reason)`` of each set of posts ``record`` proves gone but those shown."""
+    scopes = []
     if page_shows_posts_in_full(record):
-        marked += _missing_from_page(conn, record, crawl_id)
+        view = record.thread_view
+        low, high = min(view["floors"]), max(view["floors"])
+        shown = "the last page" if view["last"] else f"page {view['page']}"
+        scopes.append((view["tid"], low, None if view["last"] else high, list(view["pids"]), "deleted",
+                       f"{shown} (page {view['page']}) shows floors {low}-{high} without floor {{floor}}"))
     for row in record.states.get("threads", []):
         status = GONE_STATES.get(row.get("status"))
         if status:
-            marked += _mark(conn, "tid = ?", [row["tid"]], status, record, crawl_id,
-                            f"thread page: {row['status']}")
-    return marked
+            scopes.append((row["tid"], None, None, [], status, f"thread page: {row['status']}"))
+    return scopes
 
 
-def _missing_from_page(conn: sqlite3.Connection, record: PageRecord, crawl_id: int | None) -> int:
-    view = record.thread_view
-    floors = view["floors"]
-    low, high = min(floors), max(floors)
-    marks = ", ".join("?" for _ in view["pids"])
-    if view["last"]:
-        where, args, shown = "tid = ? AND floor >= ?", [view["tid"], low], "the last page"
-    else:
-        where, args, shown = "tid = ? AND floor BETWEEN ? AND ?", [view["tid"], low, high], f"page {view['page']}"
-    where += f" AND pid NOT IN ({marks})"
-    args += list(view["pids"])
-    return _mark(conn, where, args, "deleted", record, crawl_id,
-                 f"{shown} (page {view['page']}) shows floors {low}-{high} without floor {{floor}}")
+def gone_scope(record: PageRecord) -> list[tuple[int, int | None, int | None]]:
+    """Where :func:`mark_gone` may look for posts gone on this page: ``(tid, low, high)`` floor ranges.
 
-
-def _mark(conn: sqlite3.Connection, where: str, args: list, status: str, record: PageRecord,
-          crawl_id: int | None, reason: str) -> int:
-    rows = conn.execute(
-        f"SELECT pid, tid, floor, last_crawl, last_seen FROM posts WHERE {where}"
-        f" AND coalesce(status, '') NOT IN ({', '.join('?' for _ in GONE_STATUSES)})",
-        args + list(GONE_STATUSES)).fetchall()
-    for pid, tid, floor, last_crawl, last_seen in rows:
-        conn.execute("UPDATE posts SET status = ? WHERE pid = ?", (status, pid))
-        conn.execute(
-            "INSERT INTO post_absences (pid, tid, status, crawl_id, at, url, reason, last_crawl, last_seen)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (pid, tid, status, crawl_id, record.fetched_at, record.url, reason.format(floor=floor), last_crawl,
-             last_seen))
-    return len(rows)
-
-
-def record_thread_changes(conn: sqlite3.Connection, row: dict, record: PageRecord, crawl_id: int | None) -> int:
-    """Record how ``row`` (a thread row about to be written) changes the archived thread's state; returns how many.
-
-    Only a value replacing a different archived one is a change (a first sighting is not), and only states that are
-    facts about the thread (:data:`THREAD_STATES`): an unreadable page says nothing about it.
+    ``high`` None is "and every floor past ``low``" (the thread's last page); ``low`` None is every post of
+    the thread, whatever its floor (the thread page says the thread is gone). A batch of pages is written
+    with the pages' marks after all the batch's posts: a post of another page that falls in an earlier
+    page's scope makes the writer keep the two apart (archive/writes.py).
     """
-    fields = [f for f in THREAD_STATE_FIELDS if row.get(f) is not None]
-    if not fields:
-        return 0
-    old = conn.execute(f"SELECT {', '.join(fields)} FROM threads WHERE tid = ?", [row["tid"]]).fetchone()
-    if old is None:
-        return 0
-    written = 0
-    for field, before in zip(fields, old):
-        after = row[field]
-        if before is None or before == after or (field == "status" and after not in THREAD_STATES):
+    return [scope[:3] for scope in _scopes(record)]
+
+
+def state_changes(before: dict | None, row: dict) -> list[tuple[str, object, object]]:
+    """``(field, before, after)`` for each thread state ``row`` changes from the archived values ``before``.
+
+    ``before`` maps :data:`THREAD_STATE_FIELDS` to the archived values (None: the thread is not archived).
+    Only a value replacing a different archived one is a change (a first sighting is not), and only states
+    that are facts about the thread (:data:`THREAD_STATES`): an unreadable page says nothing about it.
+    """
+    if before is None:
+        return []
+    changes = []
+    for field in THREAD_STATE_FIELDS:
+        after, old = row.get(field), before.get(field)
+        if after is None or old is None or old == after or (field == "status" and after not in THREAD_STATES):
             continue
-        conn.execute("INSERT INTO thread_changes (tid, field, before, after, crawl_id, at, url)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (row["tid"], field, str(before), str(after), crawl_id, record.fetched_at, record.url))
-        written += 1
-    return written
+        changes.append((field, old, after))
+    return changes
 
 
 # =================================================================================================

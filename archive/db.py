@@ -15,8 +15,6 @@ in one transaction.
 from __future__ import annotations
 
 import os
-import sqlite3
-from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,43 +24,10 @@ import sqlite_utils
 import schemas
 
 from .access import check_archive
-from .changes import mark_gone, record_thread_changes
 from .fulltext import ensure_search
 from .records import FetchError, PageRecord
 from .state import ArchiveState, site_host
-
-STAT_FIGURES = ("threads", "posts", "replies", "credits", "digests", "followers", "online_hours", "extcredits",
-                "approx")
-# Pages whose state says the thing exists but cannot be read by us (as opposed to not_found).
-_EXISTS_STATES = {"no_permission", "login_required", "password"}
-
-
-# Times some pages show to the minute and others only as a date: the more precise value wins.
-_PRECISION_COLUMNS = {("users", "registered_at"), ("threads", "created_at")}
-
-
-# A page's URL is the first link the site was seen to show for it: later pages may link it in another
-# spelling (a pager's page=1 link), which must not make a re-crawl rewrite the row.
-_FIRST_SEEN_COLUMNS = {("forums", "url"), ("threads", "url"), ("users", "url")}
-
-
-def _assignment(table: str, column: str) -> str:
-    if (table, column) in _FIRST_SEEN_COLUMNS:
-        return f"[{column}] = coalesce([{column}], excluded.[{column}])"
-    if (table, column) in _PRECISION_COLUMNS:
-        return (f"[{column}] = CASE WHEN length(excluded.[{column}]) >= length(coalesce([{column}], ''))"
-                f" THEN excluded.[{column}] ELSE [{column}] END")
-    return f"[{column}] = excluded.[{column}]"
-
-
-@lru_cache(maxsize=4096)
-def _upsert_sql(table: str, columns: tuple[str, ...], updates: tuple[str, ...]) -> str:
-    """The merge statement for a row of ``table`` carrying ``columns`` (built once per column set)."""
-    conflict = ", ".join(f"[{c}]" for c in schemas.tables()[table]["pk"])
-    action = ("DO UPDATE SET " + ", ".join(_assignment(table, c) for c in updates)) if updates else "DO NOTHING"
-    return (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES"
-            f" ({', '.join('?' for _ in columns)}) ON CONFLICT ({conflict}) {action}")
-
+from .writes import write_batch
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -261,114 +226,17 @@ class Archive:
 
         A page is never split across transactions, so a crawl killed mid-batch leaves whole pages
         only (the ones before the batch), and resuming fetches the rest. Returns the rows written.
+        The batch costs one statement per table, not one per row (:func:`archive.writes.write_batch`).
         """
+        records = list(records)
         with self.db.conn:
-            return sum(self._write_page(self.db.conn, record, crawl_id, keep_all_pages) for record in records)
-
-    def _write_page(self, conn: sqlite3.Connection, record: PageRecord, crawl_id: int | None,
-                    keep_all_pages: bool) -> int:
-        seen = record.fetched_at
-        written = 0
-        for table in ("forums", "threads", "users"):
-            for row in record.rows.get(table, []):
-                if table == "threads":
-                    record_thread_changes(conn, row, record, crawl_id)
-                written += self._upsert(conn, table, row, seen, crawl_id)
-        for table, rows in record.states.items():
-            for row in rows:
-                written += self._apply_state(conn, table, row, seen, record, crawl_id)
-        written += self._write_posts(conn, record.rows.get("posts", []), seen, crawl_id)
-        for row in record.rows.get("quotes", []):
-            written += self._upsert(conn, "quotes", row, None)
-        for row in record.rows.get("attachments", []):
-            written += self._upsert(conn, "attachments", row, None)
-        for table in ("thread_pages", "forum_pages"):
-            for row in record.rows.get(table, []):
-                written += self._upsert(conn, table, dict(row, crawl_id=crawl_id), None)
-        written += mark_gone(conn, record, crawl_id)  # posts this page proves gone (archive/changes.py)
-        for row in record.rows.get("user_stats", []):
-            written += self._write_stats(conn, row, crawl_id)
-        for kind, message in record.errors:
-            conn.execute("INSERT INTO errors (crawl_id, url, kind, message, at) VALUES (?, ?, ?, ?, ?)",
-                         (crawl_id, record.url, kind, message, seen))
-        if record.body is not None and (record.keep_body or keep_all_pages):
-            conn.execute(
-                "INSERT OR REPLACE INTO pages (url, kind, status, http_status, content_type, date_header,"
-                " fetched_at, crawl_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.url, record.kind, record.status, record.http_status, record.content_type,
-                 record.date_header, seen, crawl_id, record.body))
-        return written
+            return write_batch(self.db.conn, records, crawl_id, keep_all_pages)
 
     def record_error(self, error: FetchError, crawl_id: int | None) -> None:
         """Record a request that produced no page."""
         with self.db.conn:
             self.db.conn.execute("INSERT INTO errors (crawl_id, url, kind, message, at) VALUES (?, ?, ?, ?, ?)",
                                  (crawl_id, error.url, error.kind, error.message, utc_now()))
-
-    def _upsert(self, conn: sqlite3.Connection, table: str, row: dict, seen: str | None,
-                crawl_id: int | None = None) -> int:
-        spec = schemas.tables()[table]
-        pk = spec["pk"]
-        values = {k: v for k, v in row.items() if v is not None}
-        has_seen = "last_seen" in spec["columns"]
-        if has_seen and seen:
-            values["last_seen"] = seen
-        if crawl_id is not None and "last_crawl" in spec["columns"]:
-            values["last_crawl"] = crawl_id
-        insert = dict(values)
-        if has_seen and seen:
-            insert["first_seen"] = seen
-        if crawl_id is not None and "first_crawl" in spec["columns"]:
-            insert["first_crawl"] = crawl_id
-        conn.execute(_upsert_sql(table, tuple(insert), tuple(c for c in values if c not in pk)), list(insert.values()))
-        return 1
-
-    def _apply_state(self, conn: sqlite3.Connection, table: str, row: dict, seen: str, record: PageRecord,
-                     crawl_id: int | None) -> int:
-        pk = schemas.tables()[table]["pk"][0]
-        exists = conn.execute(f"SELECT 1 FROM [{table}] WHERE [{pk}] = ?", [row[pk]]).fetchone()
-        if not exists and row.get("status") not in _EXISTS_STATES:
-            return 0
-        if table == "threads":
-            record_thread_changes(conn, row, record, crawl_id)
-        # Whether its posts are gone with it is archive/changes.py's rule (mark_gone).
-        return self._upsert(conn, table, row, seen, crawl_id)
-
-    def _write_posts(self, conn: sqlite3.Connection, rows: list[dict], seen: str, crawl_id: int | None = None) -> int:
-        if not rows:
-            return 0
-        pids = [r["pid"] for r in rows]
-        marks = ", ".join("?" for _ in pids)
-        existing = {
-            r[0]: r for r in conn.execute(
-                f"SELECT pid, content_text, content_html, edited_note, first_seen, last_seen FROM posts"
-                f" WHERE pid IN ({marks})", pids)
-        }
-        for row in rows:
-            old = existing.get(row["pid"])
-            changed = old is not None and ((old[1] or "", old[2] or "") !=
-                                           (row.get("content_text") or "", row.get("content_html") or ""))
-            if changed:
-                since = conn.execute("SELECT max(seen_until) FROM post_revisions WHERE pid = ?",
-                                     [row["pid"]]).fetchone()[0]
-                conn.execute(
-                    "INSERT INTO post_revisions (pid, content_text, content_html, edited_note, seen_from, seen_until,"
-                    " crawl_id, replaced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (row["pid"], old[1], old[2], old[3], since or old[4], old[5], crawl_id, seen))
-            self._upsert(conn, "posts", row, seen, crawl_id)
-        return len(rows)
-
-    def _write_stats(self, conn: sqlite3.Connection, row: dict, crawl_id: int | None) -> int:
-        latest = conn.execute(
-            f"SELECT {', '.join(STAT_FIGURES)} FROM user_stats WHERE uid = ? AND source IS ?"
-            " ORDER BY seen_at DESC, id DESC LIMIT 1", (row["uid"], row.get("source"))).fetchone()
-        if latest is not None and tuple(latest) == tuple(row.get(f) for f in STAT_FIGURES):
-            return 0
-        values = dict(row, crawl_id=crawl_id)
-        cols = ", ".join(f"[{c}]" for c in values)
-        conn.execute(f"INSERT INTO user_stats ({cols}) VALUES ({', '.join('?' for _ in values)})",
-                     list(values.values()))
-        return 1
 
     # -- media and WARC files (--media, --warc) ----------------------------------------------
     def write_media(self, row: dict) -> None:

@@ -1,8 +1,14 @@
 """The archive's full-text indexes and views: the trigram FTS5 indexes on ``posts.content_text`` and
 ``threads.title`` with their sync triggers, and the researchers' views (:func:`ensure_search`,
-:func:`rebuild_search`, :func:`search_ready`). Searching them is :mod:`research.search`'s job."""
+:func:`rebuild_search`, :func:`search_ready`). Searching them is :mod:`research.search`'s job.
+
+The triggers keep the indexes in step with any writer. The archive's own batches of pages feed the indexes
+themselves, one statement per index per batch (archive/writes.py): while a batch is written, a row in
+:data:`PAUSE_TABLE` tells the insert and update triggers to stand aside. The row is added and removed inside
+the batch's transaction, so no other connection ever sees it and a failed batch leaves none behind."""
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import sqlite_utils
@@ -15,6 +21,8 @@ FTS_INDEXES = (
     ("posts_fts", "posts", "pid", "content_text"),
     ("threads_fts", "threads", "tid", "title"),
 )
+# While it holds a row, the insert and update triggers leave the indexes to the writer (see above).
+PAUSE_TABLE = "search_pause"
 
 # -- views ----------------------------------------------------------------------------------------
 # The crawl whose rows are the archive's starting point: the first finished one (else the latest, while
@@ -150,15 +158,36 @@ def _fts_sql(fts: str, table: str, key: str, column: str) -> dict[str, tuple[str
     """name -> (type, CREATE statement) for one external-content trigram index and its triggers."""
     insert = f"INSERT INTO [{fts}] (rowid, [{column}]) VALUES (new.[{key}], new.[{column}]);"
     delete = f"INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', old.[{key}], old.[{column}]);"
+    unpaused = f"NOT EXISTS (SELECT 1 FROM [{PAUSE_TABLE}])"
     return {
         fts: ("table", f"CREATE VIRTUAL TABLE [{fts}] USING FTS5 ([{column}], tokenize='trigram', "
                        f"content=[{table}], content_rowid=[{key}])"),
-        f"{fts}_ai": ("trigger", f"CREATE TRIGGER [{fts}_ai] AFTER INSERT ON [{table}] BEGIN\n  {insert}\nEND"),
+        f"{fts}_ai": ("trigger", f"CREATE TRIGGER [{fts}_ai] AFTER INSERT ON [{table}] WHEN {unpaused}"
+                                 f" BEGIN\n  {insert}\nEND"),
         f"{fts}_ad": ("trigger", f"CREATE TRIGGER [{fts}_ad] AFTER DELETE ON [{table}] BEGIN\n  {delete}\nEND"),
         # Re-crawls update every row they see (last_seen): re-index only when the text changed.
         f"{fts}_au": ("trigger", f"CREATE TRIGGER [{fts}_au] AFTER UPDATE ON [{table}]"
-                                 f" WHEN old.[{column}] IS NOT new.[{column}] BEGIN\n  {delete}\n  {insert}\nEND"),
+                                 f" WHEN old.[{column}] IS NOT new.[{column}] AND {unpaused}"
+                                 f" BEGIN\n  {delete}\n  {insert}\nEND"),
     }
+
+
+def reindex(conn: sqlite3.Connection, fts: str, table: str, key: str, column: str,
+            before: dict[int, str | None], after: dict[int, str | None]) -> None:
+    """Bring index ``fts`` in step with rows a batch wrote while the triggers stood aside (:data:`PAUSE_TABLE`).
+
+    In: ``before``, the indexed text of the rows that were archived before the batch (key -> text); ``after``,
+    the text of every row the batch wrote, as it now is. Out: nothing; a changed row's old text is taken out
+    of the index (FTS5's ``'delete'``, which needs the text it indexed) and every new or changed row is
+    indexed again from its table, in one ``INSERT ... SELECT`` (one FTS5 segment for the batch).
+    """
+    changed = [(k, text) for k, text in before.items() if after.get(k, text) != text]
+    if changed:
+        conn.executemany(f"INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', ?, ?)", changed)
+    keys = [k for k in after if k not in before] + [k for k, _ in changed]
+    if keys:
+        conn.execute(f"INSERT INTO [{fts}] (rowid, [{column}]) SELECT [{key}], [{column}] FROM [{table}]"
+                     f" WHERE [{key}] IN (SELECT value FROM json_each(?))", [json.dumps(keys)])
 
 
 def ensure_search(db: sqlite_utils.Database) -> None:
@@ -168,13 +197,19 @@ def ensure_search(db: sqlite_utils.Database) -> None:
     (filled from ``posts``/``threads`` when empty), triggers keeping them in sync, and the views
     ``thread_summary``, ``user_activity``, ``posts_per_month``, ``user_latest_stats`` and the changes between
     crawls (``post_changes``, ``thread_state_changes``, ``user_figure_changes``). When everything is
-    in place it costs one read of ``sqlite_master`` and two one-row reads. Without trigram support
+    in place it costs one read of ``sqlite_master`` and three one-row reads. Without trigram support
     (SQLite < 3.34) only the views are made and search falls back to scanning.
     """
     conn = db.conn
     master = {name: (kind, sql) for kind, name, sql in
               conn.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view', 'trigger')")}
     with conn:
+        # archive.json's table, made here too for an archive opened without its schema (Archive(create=False)).
+        if PAUSE_TABLE not in master:
+            conn.execute(f"CREATE TABLE [{PAUSE_TABLE}] (\n   [id] INTEGER PRIMARY KEY\n)")
+        paused = conn.execute(f"SELECT 1 FROM [{PAUSE_TABLE}] LIMIT 1").fetchone() is not None
+        if paused:  # never committed by the archive: a writer that skipped the triggers and did not index
+            conn.execute(f"DELETE FROM [{PAUSE_TABLE}]")
         if has_trigram():
             for fts, table, key, column in FTS_INDEXES:
                 if table not in master:
@@ -189,8 +224,8 @@ def ensure_search(db: sqlite_utils.Database) -> None:
                     for _, sql in wanted.values():
                         conn.execute(sql)
                     conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")
-                elif (conn.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone()
-                      and not conn.execute(f"SELECT 1 FROM [{fts}_docsize] LIMIT 1").fetchone()):
+                elif paused or (conn.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone()
+                                and not conn.execute(f"SELECT 1 FROM [{fts}_docsize] LIMIT 1").fetchone()):
                     conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")
         if "posts" in master and "threads" in master:
             for name, body in VIEWS.items():

@@ -16,8 +16,8 @@ SUBJECT_STATES = {"not_found", "no_permission", "login_required", "password"}
 SOFT_ERROR_STATES = {"closed_site", "flood", "antitheft", "system_error"}
 
 # ParsedPage fields that are not archive columns of the table they map to.
-_THREAD_DROP = {"created_at_text", "last_post_at_text", "forum_name"}
-_USER_DROP = {"registered_at_text", "last_login_text"}
+_THREAD_DROP = frozenset({"created_at_text", "last_post_at_text", "forum_name"})
+_USER_DROP = frozenset({"registered_at_text", "last_login_text"})
 
 
 def iso(value, zone: tzinfo) -> str | None:
@@ -38,18 +38,21 @@ def _utc(value: datetime | None) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
-def _clean(value):
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str):
-        return value.strip()
-    return value
+def _cleaned(item, drop: frozenset = frozenset()) -> dict:
+    """An item's fields but ``drop`` as a row: strings stripped, booleans 0/1 (one expression: it runs for every
+    field of every post)."""
+    return {k: (v.strip() if isinstance(v, str) else int(v) if isinstance(v, bool) else v)
+            for k, v in vars(item).items() if k not in drop}
+
+
+# One encoder for every JSON column (json.dumps with options builds a new one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _json(value) -> str | None:
     if value in (None, [], {}):
         return None
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return _JSON.encode(value)
 
 
 def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRecord:
@@ -61,28 +64,28 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
     # URLs are the links the pages showed (a page that did not show one leaves the archived one alone).
     forums = []
     for f in page.forums:
-        row = {k: _clean(v) for k, v in vars(f).items()}
+        row = _cleaned(f)
         row["last_post_at"] = iso(f.last_post_at, zone)
         forums.append(row)
     threads = []
     for t in page.threads:
-        row = {k: _clean(v) for k, v in vars(t).items() if k not in _THREAD_DROP}
+        row = _cleaned(t, _THREAD_DROP)
         row["created_at"] = iso(t.created_at, zone)
         row["last_post_at"] = iso(t.last_post_at, zone)
         threads.append(row)
     posts, quotes = [], []
     for p in page.posts:
-        row = {k: _clean(v) for k, v in vars(p).items()}
+        row = _cleaned(p)
         row["posted_at"] = iso(p.posted_at, zone)
         row["edited_at"] = iso(p.edited_at, zone)
-        row["quotes"] = _json([vars(q) for q in p.quotes])
+        row["quotes"] = _json([vars(q) for q in p.quotes]) if p.quotes else None
         posts.append(row)
         for position, q in enumerate(p.quotes, 1):
             quotes.append({"pid": p.pid, "position": position, "quoted_pid": q.pid, "quoted_author": q.author,
                            "quoted_time_text": q.time_text})
     users = []
     for u in page.users:
-        row = {k: _clean(v) for k, v in vars(u).items() if k not in _USER_DROP}
+        row = _cleaned(u, _USER_DROP)
         row["registered_at"] = iso(u.registered_at, zone)
         users.append(row)
     stats = []
@@ -93,7 +96,7 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
             "digests": s.digests, "followers": s.followers, "online_hours": s.online_hours,
             "extcredits": _json(s.extcredits), "approx": _json(sorted(s.approx)), "raw": _json(s.raw),
         })
-    attachments = [{k: _clean(v) for k, v in vars(a).items()} for a in page.attachments]
+    attachments = [_cleaned(a) for a in page.attachments]
 
     states = {}
     if page.kind == KIND_SPECIAL:

@@ -15,12 +15,15 @@ tokenizer (SQLite 3.34+), which matches any substring of three characters or mor
 word segmentation. A trigram index cannot answer a term of one or two characters (``盐帮``, ``法院``):
 such terms are matched with ``LIKE '%term%'`` on the rows left by the other terms and filters, a scan,
 still exact. The indexes are external-content tables kept in sync by triggers on ``posts`` and
-``threads``; the update triggers re-index a row only when its text changed, so the archive's
-``INSERT ... ON CONFLICT DO UPDATE`` on every re-crawl costs nothing extra. :func:`ensure_search`
-creates indexes, triggers and views idempotently::
+``threads``; the update triggers re-index a row only when its text changed, so an
+``INSERT ... ON CONFLICT DO UPDATE`` on every re-crawl costs nothing extra. A crawl's own batches of pages
+pause the triggers (a ``search_pause`` row inside the batch's transaction) and index the batch in one
+statement per index (:mod:`archive.writes`). :func:`ensure_search` creates indexes, triggers and views
+idempotently::
 
     CREATE VIRTUAL TABLE [posts_fts] USING FTS5 ([content_text], tokenize='trigram', content=[posts], content_rowid=[pid])
-    CREATE TRIGGER [posts_fts_au] AFTER UPDATE ON [posts] WHEN old.[content_text] IS NOT new.[content_text] BEGIN
+    CREATE TRIGGER [posts_fts_au] AFTER UPDATE ON [posts] WHEN old.[content_text] IS NOT new.[content_text]
+        AND NOT EXISTS (SELECT 1 FROM [search_pause]) BEGIN
       INSERT INTO [posts_fts] ([posts_fts], rowid, [content_text]) VALUES ('delete', old.[pid], old.[content_text]);
       INSERT INTO [posts_fts] (rowid, [content_text]) VALUES (new.[pid], new.[content_text]);
     END

@@ -39,18 +39,27 @@ def required(table: str) -> list[str]:
     return [name for name, spec in tables()[table]["columns"].items() if "required" in spec[2:]]
 
 
+@lru_cache(maxsize=None)
+def _checks(table: str) -> tuple[dict[str, tuple[type, ...]], dict[str, str], tuple[str, ...]]:
+    """For ``table``: column -> the exact types a value may have, column -> archive.json type, required columns."""
+    cols = columns(table)
+    return {name: PYTHON_TYPES[kind] for name, kind in cols.items()}, cols, tuple(required(table))
+
+
 def validate_row(table: str, row: dict) -> list[str]:
     """Problems with ``row`` for ``table`` (unknown columns, wrong types, missing required values)."""
     if table not in tables():
         return [f"unknown table {table!r}"]
+    types, cols, needed = _checks(table)
     problems = []
-    cols = columns(table)
     for name, value in row.items():
-        if name not in cols:
+        allowed = types.get(name)
+        if allowed is None:
             problems.append(f"{table}: unknown column {name!r}")
-        elif value is not None and (isinstance(value, bool) or not isinstance(value, PYTHON_TYPES[cols[name]])):
+        elif value is not None and value.__class__ not in allowed and (
+                isinstance(value, bool) or not isinstance(value, allowed)):
             problems.append(f"{table}.{name}: expected {cols[name]}, got {type(value).__name__} {value!r:.60}")
-    for name in required(table):
+    for name in needed:
         if row.get(name) is None:
             problems.append(f"{table}.{name}: required value missing")
     return problems

@@ -62,6 +62,18 @@ def test_validation_drops_bad_rows_records_why_and_keeps_the_page():
     assert record.keep_body
 
 
+def test_validation_checks_types_by_kind_not_by_exact_class():
+    class Text(str):
+        pass
+
+    assert schemas.validate_row("posts", {"pid": 1, "tid": 1, "content_text": Text("x"), "floor": 2}) == []
+    assert schemas.validate_row("user_stats", {"uid": 1, "seen_at": "2025", "online_hours": 3}) == []  # int is real
+    assert schemas.validate_row("posts", {"pid": 1, "tid": 1, "floor": True}) == [
+        "posts.floor: expected integer, got bool True"]
+    assert schemas.validate_row("posts", {"pid": 1, "no_such": None}) == [
+        "posts: unknown column 'no_such'", "posts.tid: required value missing"]
+
+
 def test_store_is_idempotent_and_merges_what_each_page_knows(tmp_path):
     archive = Archive(tmp_path / "a.db")
     crawl = archive.start_crawl("http://b.test/forum.php")

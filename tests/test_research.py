@@ -183,6 +183,61 @@ def test_ensure_search_repairs_a_missing_trigger(tmp_path):
     archive.close()
 
 
+def test_a_batch_indexes_its_posts_without_the_triggers_and_leaves_them_on(tmp_path):
+    """The archive's batches feed the index themselves; any other writer still has the triggers."""
+    archive = Archive(tmp_path / "a.db")
+    write_capture(archive, SITE_A)
+    assert rows(tmp_path / "a.db", "SELECT count(*) FROM search_pause") == [(0,)]
+    assert [h["pid"] for h in research.search(archive.db, "奥特曼") if h["match"] == "post"] == [1]
+    with archive.db.conn:  # another writer, after the batches
+        archive.db.conn.execute("INSERT INTO posts (pid, tid, content_text) VALUES (9001, 1, '独一无二的盐帮菜')")
+    assert [h["pid"] for h in research.search(archive.db, "独一无二")] == [9001]
+    archive.db.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")
+    archive.close()
+
+
+def test_a_pause_left_committed_is_lifted_and_the_index_rebuilt_on_opening(tmp_path):
+    archive = Archive(tmp_path / "a.db")
+    write_capture(archive, SITE_A)
+    with archive.db.conn:  # a writer that paused the triggers, committed, and did not index
+        archive.db.conn.execute("INSERT INTO search_pause (id) VALUES (1)")
+        archive.db.conn.execute("INSERT INTO posts (pid, tid, content_text) VALUES (9001, 1, '独一无二的盐帮菜')")
+    assert research.search(archive.db, "独一无二") == []
+    archive.close()
+    archive = Archive(tmp_path / "a.db")
+    assert rows(tmp_path / "a.db", "SELECT count(*) FROM search_pause") == [(0,)]
+    assert [h["pid"] for h in research.search(archive.db, "独一无二")] == [9001]
+    archive.close()
+
+
+def test_an_archive_with_the_earlier_triggers_is_upgraded_on_opening(tmp_path):
+    """Archives made before the batches fed the index: per-row triggers and no search_pause table."""
+    path = tmp_path / "a.db"
+    archive = Archive(path)
+    write_capture(archive, SITE_A)
+    conn = archive.db.conn
+    with conn:
+        conn.execute("DROP TABLE search_pause")
+        for fts, table, key, column in research.FTS_INDEXES:
+            for op in ("ai", "au"):
+                conn.execute(f"DROP TRIGGER [{fts}_{op}]")
+            conn.execute(f"CREATE TRIGGER [{fts}_ai] AFTER INSERT ON [{table}] BEGIN\n"
+                         f"  INSERT INTO [{fts}] (rowid, [{column}]) VALUES (new.[{key}], new.[{column}]);\nEND")
+            conn.execute(f"CREATE TRIGGER [{fts}_au] AFTER UPDATE ON [{table}] WHEN old.[{column}] IS NOT "
+                         f"new.[{column}] BEGIN\n  INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', "
+                         f"old.[{key}], old.[{column}]);\n  INSERT INTO [{fts}] (rowid, [{column}]) VALUES "
+                         f"(new.[{key}], new.[{column}]);\nEND")
+    archive.close()
+    archive = Archive(path)  # opening upgrades: the table, the triggers, the index rebuilt once
+    write_capture(archive, SITE_A2)
+    assert rows(path, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%search_pause%'") == [(5,)]
+    assert 15 in {h["pid"] for h in research.search(archive.db, "冷吃兔", limit=None)}
+    assert 15 not in {h["pid"] for h in research.search(archive.db, "涨了不少", limit=None)}
+    archive.db.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")
+    archive.db.execute("INSERT INTO threads_fts (threads_fts, rank) VALUES ('integrity-check', 1)")
+    archive.close()
+
+
 def test_index_follows_the_archive_upserts(tmp_path):
     """The archive writes with INSERT ... ON CONFLICT(pid) DO UPDATE: the update trigger must fire."""
     archive = Archive(tmp_path / "a.db")

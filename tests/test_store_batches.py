@@ -1,6 +1,7 @@
 """The store writes several pages per transaction, each page whole: a kill loses whole pages only."""
 from __future__ import annotations
 
+import copy
 import sqlite3
 
 import pytest
@@ -11,7 +12,7 @@ from pipelines.store import StorePipeline
 from pipelines.validate import validate_record
 from scraper.parsers import parse_page
 
-from .conftest import SITE_A, captured_pages, requires_fixtures
+from .conftest import SITE_A, SITE_A2, SITE_MEMBER, captured_pages, requires_fixtures
 
 
 def _records(n: int):
@@ -64,3 +65,98 @@ def test_a_page_waits_no_longer_than_the_batch_time(tmp_path):
     store.process_item(_records(1)[0])
     assert _archived(db) == 1
     store.spider_closed(None, "finished")
+
+
+def _pages(*captures):
+    """Every page of the captures, parsed, normalised and validated, in order."""
+    return [validate_record(normalise_page(parse_page(p.url, p.body, content_type=p.content_type,
+                                                      http_status=p.status, date_header=p.date)))
+            for capture in captures for p in captured_pages(capture)]
+
+
+def _tables(db) -> dict[str, list[tuple]]:
+    conn = sqlite3.connect(db)
+    try:
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                            " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%fts%'")]
+        return {n: sorted(conn.execute(f"SELECT * FROM [{n}]").fetchall(), key=repr) for n in names}
+    finally:
+        conn.close()
+
+
+def _search(db, term: str) -> list[int]:
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("INSERT INTO posts_fts (posts_fts, rank) VALUES ('integrity-check', 1)")
+        return [pid for (pid,) in conn.execute("SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? ORDER BY rowid",
+                                               [f'"{term}"'])]
+    finally:
+        conn.close()
+
+
+@requires_fixtures
+def test_one_batch_archives_what_its_pages_written_one_by_one_would(tmp_path):
+    """State 1, state 2 (edits, posts gone), member pages (a thread hidden), state 1 again: in one batch, as one by one."""
+    pages = _pages(SITE_A, SITE_A2, SITE_MEMBER, SITE_A)
+    one_by_one, batched = Archive(tmp_path / "one.db"), Archive(tmp_path / "batch.db")
+    written = sum(one_by_one.write(page, 1) for page in pages)
+    assert batched.write_many(pages, 1) == written
+    one_by_one.close()
+    batched.close()
+    tables = _tables(tmp_path / "one.db")
+    assert tables["post_revisions"] and tables["post_absences"] and tables["thread_changes"]
+    assert _tables(tmp_path / "batch.db") == tables
+    assert tables["search_pause"] == []
+    for term in ("冷吃兔", "涨了不少", "平台也要负责任"):
+        assert _search(tmp_path / "batch.db", term) == _search(tmp_path / "one.db", term) != []
+
+
+@requires_fixtures
+def test_a_later_page_of_a_batch_is_not_found_gone_by_an_earlier_one(tmp_path):
+    """The same thread page twice in a batch, the second showing a post the first did not: as one by one."""
+    second = next(p for p in _pages(SITE_A) if p.thread_view and len(p.rows["posts"]) > 2)
+    first = copy.deepcopy(second)
+    missing = first.rows["posts"].pop(1)  # the first fetch did not show its second post
+    first.thread_view["pids"].remove(missing["pid"])
+    first.thread_view["floors"].remove(missing["floor"])
+    archive = Archive(tmp_path / "a.db")
+    archive.write(second)  # archived with all its posts
+    archive.write_many([first, second])  # first: the post is gone; second: it is back
+    absences = archive.db.execute("SELECT pid FROM post_absences").fetchall()
+    status = archive.db.execute("SELECT status FROM posts WHERE pid = ?", [missing["pid"]]).fetchone()[0]
+    archive.close()
+    assert absences == [(missing["pid"],)]
+    assert status != "deleted"  # the second page showed it again, after the first found it gone
+
+
+class _Counting:
+    """A connection that counts the statements handed to SQLite (an executemany is one)."""
+
+    def __init__(self, conn):
+        self.conn, self.statements = conn, 0
+
+    def execute(self, *args):
+        self.statements += 1
+        return self.conn.execute(*args)
+
+    def executemany(self, *args):
+        self.statements += 1
+        return self.conn.executemany(*args)
+
+
+@requires_fixtures
+def test_a_batch_costs_the_same_statements_however_many_pages_and_rows(tmp_path):
+    from archive.writes import write_batch
+
+    firsts = list({p.thread_view["tid"]: p for p in _pages(SITE_A) if p.thread_view and p.thread_view["page"] == 1}.values())
+    assert len(firsts) >= 20
+    counts = []
+    for n, pages in enumerate((firsts[:2], firsts[:20])):
+        archive = Archive(tmp_path / f"{n}.db")
+        conn = _Counting(archive.db.conn)
+        with archive.db.conn:
+            write_batch(conn, pages, 1)
+        counts.append(conn.statements)
+        assert archive.db.execute("SELECT count(*) FROM thread_pages").fetchone()[0] == len(pages)
+        archive.close()
+    assert counts[0] == counts[1] < 30
