@@ -147,11 +147,22 @@ def measure_ingest(tmp: Path, copies: int = 40, batch: int = 50) -> dict:
             pages.append(page)
     batches = []
     for n in range(copies):
+        shift = n * 1_000_000
         for page in pages:
+            # Threads shifted with their posts: a copy's page must not read as the previous copy's thread
+            # with all its posts gone.
             clone = copy_module.copy(page)
+            clone.tid = page.tid + shift if page.tid is not None else None
+            clone.threads = [copy_module.copy(t) for t in page.threads]
             clone.posts = [copy_module.copy(p) for p in page.posts]
+            clone.attachments = [copy_module.copy(a) for a in page.attachments]
+            for item in clone.threads:
+                item.tid += shift
             for post in clone.posts:
-                post.pid += n * 1_000_000
+                post.pid += shift
+                post.tid = post.tid + shift if post.tid is not None else None
+            for attachment in clone.attachments:
+                attachment.pid += shift
             batches.append(clone)
     posts = sum(len(p.posts) for p in batches)
     archive = Archive(tmp / "ingest.db")
