@@ -397,3 +397,23 @@ def test_message_html_is_the_markup_inside_the_element():
 def etree_string(el) -> bytes:
     from lxml import etree
     return etree.tostring(el)
+
+
+def test_elements_found_by_id_as_the_walk_would_find_them():
+    from lxml import etree
+
+    from scraper.parsers.common import by_id, by_id_within, read_document
+
+    page = ('<html><body><span id="postlist">a span first</span><a name="pt">anchor</a>'
+            '<div id="pt"><a href="x">crumb</a></div><div id="postlist"><div id="post_1"><em id="t1">t</em></div>'
+            '<div id="post_2"></div></div><em id="t2">outside</em></body></html>')
+    root = read_document(page.encode(), "http://bbs.example.test/")[0].root
+    walk = etree.XPath("/descendant::*[@id=$id]")
+    # An id libxml2 indexed on another tag (or an <a name>) first: the element of the tag asked for, by walking.
+    assert [el.tag for el in by_id(root, "postlist", "div")] == ["div"]
+    assert [el.text for el in by_id(root, "postlist")] == ["a span first"]
+    assert by_id(root, "pt", "div") == [el for el in walk(root, id="pt") if el.tag == "div"]
+    assert by_id(root, "nowhere") == []
+    post_1, post_2 = by_id(root, "post_1")[0], by_id(root, "post_2")[0]
+    assert [el.text for el in by_id_within(post_1, "t1")] == ["t"]
+    assert by_id_within(post_2, "t1") == [] and by_id_within(post_2, "t2") == []  # not inside that post
