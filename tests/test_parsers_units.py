@@ -417,3 +417,19 @@ def test_elements_found_by_id_as_the_walk_would_find_them():
     post_1, post_2 = by_id(root, "post_1")[0], by_id(root, "post_2")[0]
     assert [el.text for el in by_id_within(post_1, "t1")] == ["t"]
     assert by_id_within(post_2, "t1") == [] and by_id_within(post_2, "t2") == []  # not inside that post
+
+
+@pytest.mark.parametrize("page, base", [
+    ('<html><head><base href="http://bbs.example.test/bbs/"></head><body></body></html>', "http://bbs.example.test/bbs/"),
+    ('<html><body><p>x</p><BASE HREF="/sub/"><a href="y">y</a></body></html>', "/sub/"),  # anywhere, any case
+    ('<html><body><p>the &lt;base&gt; tag, and a <basefont> one</p></body></html>', ""),
+])
+def test_base_href_is_read_wherever_it_is_and_only_looked_for_when_the_page_has_one(page, base):
+    from scraper.parsers.common import read_document
+    from scraper.parsers.links import find_base_href
+
+    root = read_document(page.encode(), "http://bbs.example.test/")[0].root
+    assert find_base_href(root, page.encode()) == find_base_href(root, page) == find_base_href(root, None) == base
+    parsed = parse_page("http://bbs.example.test/forum.php", page.replace("<p>x</p>", '<a href="forum-2-1.html">f</a>'))
+    if base == "/sub/":
+        assert parsed.links[0].url == "http://bbs.example.test/sub/forum-2-1.html"

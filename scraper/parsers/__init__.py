@@ -23,7 +23,7 @@ from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
 from .index import add_linked_forums, is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
-from .links import page_links
+from .links import find_base_href, page_links
 from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
 from .signals import FAMILY_6X, is_6x_thread, note_missing, parse_signal_thread_page
@@ -73,6 +73,7 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
                            page.version, zone, now)
     sel, charset, flattened = read_document(body, url, content_type)
     raw_text = sel.get() if len(body) < 20000 else ""
+    base_href = find_base_href(sel.root, body)
     version = detect_version(sel)
     family = detect_family(sel, version)
     if family == FAMILY_LEGACY and is_6x_thread(sel):
@@ -81,7 +82,7 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
         page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at) if family == FAMILY_LEGACY else None
         if page is None:
             page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at,
-                                   resolve=_resolver(sel, url, identify))
+                                   resolve=_resolver(base_href, url, identify))
         if page is None and family != FAMILY_LEGACY:
             # A version-less or mislabelled page: the 7.x readers may still know it.
             page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
@@ -119,7 +120,7 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
         page.message = (page.message + "; " if page.message else "") + \
             f"markup nested deeper than {MAX_DEPTH} tags was flattened"
     try:
-        page.links = page_links(sel, page, identify)
+        page.links = page_links(sel, page, identify, base_href)
     except Exception:  # noqa: BLE001 - the page's items are kept; only where it leads is lost
         page.links = []
     _link_items(page)
@@ -143,11 +144,11 @@ def _finish(page: ParsedPage, http_status, content_type, date_header, charset, v
     return page
 
 
-def _resolver(sel, url: str, identify: Callable[[str], Target] | None) -> Callable[[str], Target] | None:
+def _resolver(base_href: str, url: str, identify: Callable[[str], Target] | None) -> Callable[[str], Target] | None:
     """``identify`` for the hrefs of this page (relative to its ``<base href>``), or ``None``."""
     if identify is None:
         return None
-    base = urljoin(url, sel.xpath("//base/@href").get() or "")
+    base = urljoin(url, base_href)
     return lambda href: identify(urljoin(base, href.strip()))
 
 

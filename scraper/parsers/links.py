@@ -31,7 +31,8 @@ _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
 _MAYBE_PAGE = re.compile(r"thread|forum|space|uid|tid|fid", re.IGNORECASE)
 _NOT_A_PAGE = re.compile(r"^(?:javascript:|mailto:|#)", re.IGNORECASE)
 _ANCHORS = "/descendant::a[@href]"
-_PAGERS = ("/descendant::div[@class][contains(concat(' ', normalize-space(@class), ' '), ' pg ')"
+_PAGERS = ("/descendant::div[contains(@class, 'pg') or contains(@class, 'pages')]"  # the cheap test first
+           "[contains(concat(' ', normalize-space(@class), ' '), ' pg ')"
            " or contains(concat(' ', normalize-space(@class), ' '), ' pages ')]")
 _THREAD_ROWS = "/descendant::tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 _ROW_TID = re.compile(r"^(?:normal|stick)thread_(\d+)$")
@@ -49,12 +50,25 @@ _X_PAGERS = etree.XPath(_PAGERS)
 _X_THREAD_ROWS = etree.XPath(_THREAD_ROWS)
 _X_FORUM_ROW_LINKS = etree.XPath(_FORUM_ROW_LINKS)
 _X_SUBFORUM_ROW_LINKS = etree.XPath(_SUBFORUM_ROW_LINKS)
-_X_BASE = etree.XPath("//base/@href")
+_X_BASE = etree.XPath("/descendant::base/@href")
+_BASE_TAG = re.compile(r"<base[\s/>]", re.IGNORECASE)
+_BASE_TAG_BYTES = re.compile(rb"<base[\s/>]", re.IGNORECASE)
 _X_ROW_LINKS = etree.XPath(".//th/descendant::a[@href]")
 _X_IN_TPS = etree.XPath("ancestor::span[@class='tps']")
 _X_STRONG = etree.XPath("./strong/text()")
 _X_PAGER_LINKS = etree.XPath("./descendant::a[@href]")
 _X_STRING = etree.XPath("string()")
+
+
+def find_base_href(root: etree._Element, source: bytes | str | None) -> str:
+    """The page's first ``<base href>`` ("" when none). With the page's ``source``, a page whose text has no
+    ``<base`` tag is not walked for one."""
+    if source is not None:
+        pattern = _BASE_TAG_BYTES if isinstance(source, bytes) else _BASE_TAG
+        if not pattern.search(source):
+            return ""
+    found = _X_BASE(root)
+    return found[0] if found else ""
 
 
 @lru_cache(maxsize=1 << 16)
@@ -64,16 +78,16 @@ def _resolve(base: str, href: str) -> tuple[str, object]:
     return url, default_classify(url)
 
 
-def page_links(sel: Selector, page: ParsedPage, identify=None) -> list[Link]:
+def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | None = None) -> list[Link]:
     """Every link ``page`` shows to a forum list page, a thread page or a profile, each URL once.
 
     In: the page's selector, what its parser read from it (kind, ids, page number) and ``identify``
     (absolute URL -> :class:`~scraper.urls.Target`; default :func:`~scraper.urls.classify`, Discuz's default
-    spellings). Out: links with absolute URLs as the site spells them, markup-identified ones first.
+    spellings) and the page's ``<base href>`` when the caller has read it (:func:`base_href`). Out: links
+    with absolute URLs as the site spells them, markup-identified ones first.
     """
     root = sel.root
-    base_href = _X_BASE(root)
-    base = urljoin(page.url, base_href[0] if base_href else "")
+    base = urljoin(page.url, base_href if base_href is not None else find_base_href(root, None))
 
     def resolve(href: str) -> tuple[str, object]:
         url, target = _resolve(base, href)
