@@ -233,7 +233,7 @@ def reparse(db, all_pages, timezone_name, from_warc, files):
 @click.option("--serve", is_flag=True, help="Keep serving the sample forum after the crawl (Ctrl-C to stop).")
 def demo(db, serve):
     """Generate a small sample Discuz! forum, serve it on loopback, and archive it."""
-    from scraper.crawl import MIN_DOWNLOAD_DELAY, run_crawl
+    from scraper.crawl import run_crawl
     from testbed.demo_site import build_demo_site
     from testbed.replay import ReplayServer
 
@@ -244,7 +244,7 @@ def demo(db, serve):
             click.echo(f"sample forum {server.capture.site} served by {server.url} (as an HTTP proxy)")
             # Loopback: no politeness delay needed.
             result = run_crawl(start, db=db, proxy=server.url, settings={
-                "LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": MIN_DOWNLOAD_DELAY, "AUTOTHROTTLE_ENABLED": False})
+                "LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False})
             click.echo(result.summary())
             if result.exit_code == 0:
                 click.echo(f"\nTry:  dzarchive stats --db {db}\n"

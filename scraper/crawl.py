@@ -20,7 +20,6 @@ from archive.state import site_host
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED, EXIT_OTHER_SITE, EXIT_ERRORS, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
 SUMMARY_EXAMPLES = 5  # changes of each kind a verbose summary lists
-MIN_DOWNLOAD_DELAY = 0.01  # seconds; a delay of 0 breaks the per-host cap (see crawl_settings)
 logger = logging.getLogger(__name__)
 
 
@@ -241,12 +240,6 @@ def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = T
                          " admins do not want crawled\n")
         logger.warning("robots.txt is not obeyed (--ignore-robots)")
         settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
-    if settings.getfloat("DOWNLOAD_DELAY") < MIN_DOWNLOAD_DELAY:
-        # Scrapy >= 2.14.2 on asyncio starts several downloads before a slot counts them as transferring when
-        # there is no delay, and then exceeds CONCURRENT_REQUESTS_PER_DOMAIN (measured: 9 in flight against 2).
-        logger.warning("DOWNLOAD_DELAY %s would let more than CONCURRENT_REQUESTS_PER_DOMAIN requests run at once; "
-                       "using %s s", settings.get("DOWNLOAD_DELAY"), MIN_DOWNLOAD_DELAY)
-        settings.set("DOWNLOAD_DELAY", MIN_DOWNLOAD_DELAY, priority="cmdline")
     return settings
 
 

@@ -39,6 +39,8 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 60
+# Scrapy's downloader, but the per-host cap also holds with DOWNLOAD_DELAY = 0 (scraper/downloader.py).
+DOWNLOADER = "scraper.downloader.CappedDownloader"
 
 # Discuz error pages (404 "主题不存在", 403) are pages to read, not failures.
 HTTPERROR_ALLOWED_CODES = [403, 404, 410]

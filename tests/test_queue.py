@@ -239,19 +239,6 @@ def test_a_lease_outlives_its_ttl_while_renewed_and_expires_when_its_holder_is_k
         holder.wait()
 
 
-# -- the DOWNLOAD_DELAY = 0 cap -------------------------------------------------------------------
-
-@requires_fixtures
-def test_a_zero_download_delay_is_raised_and_the_per_host_cap_holds_at_the_server(proxy, tmp_path):
-    proxy.reset()
-    result = dz("crawl", START["bbs.example.test"], "--db", str(tmp_path / "a.db"), "-s", "DOWNLOAD_DELAY=0",
-                "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", proxy_url=proxy.url)
-    assert result.returncode == 0, result.stderr
-    assert "DOWNLOAD_DELAY 0 would let more than CONCURRENT_REQUESTS_PER_DOMAIN" in result.stderr
-    assert proxy.requests["bbs.example.test"] == 54
-    assert proxy.peak["bbs.example.test"] == 2
-
-
 # -- the queue ------------------------------------------------------------------------------------
 
 @requires_fixtures
