@@ -1,12 +1,24 @@
 """A crawl's start-up and throughput: what it does before its first request, and what it waits for."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from testbed.multisite import MultiSiteProxy
+from testbed.replay import ReplayServer
 
 from .conftest import SITE_A, requires_fixtures
-from .test_e2e import run_cli
+from .test_e2e import fast, run_cli
 
 START = "http://bbs.example.test/forum.php"
+ONE_PAGE = "http://bbs.example.test/forum.php?mod=viewthread&tid=3"
+
+
+def proxy_env(proxy_url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(http_proxy=proxy_url, no_proxy="127.0.0.1,localhost")
+    return env
 
 
 @requires_fixtures
@@ -19,3 +31,28 @@ def test_a_zero_download_delay_keeps_the_per_host_cap_at_the_server(tmp_path):
     assert "DOWNLOAD_DELAY" not in result.stderr  # taken as given, not raised to a made-up delay
     assert proxy.requests["bbs.example.test"] == 54
     assert proxy.peak["bbs.example.test"] == 2
+
+
+def test_scrapys_consoles_are_left_out_and_its_other_extensions_kept():
+    from scraper.crawl import crawl_settings
+
+    extensions = crawl_settings("unused.db").get_component_priority_dict_with_base("EXTENSIONS")
+    assert "scrapy.extensions.remote_control.RemoteControl" not in extensions
+    assert "scrapy.extensions.telnet.TelnetConsole" not in extensions
+    for kept in ("scrapy.extensions.corestats.CoreStats", "scrapy.extensions.throttle.AutoThrottle",
+                 "scrapy.extensions.spiderstate.SpiderState", "scrapy.extensions.closespider.CloseSpider",
+                 "scraper.progress.Progress"):
+        assert kept in extensions
+
+
+@requires_fixtures
+def test_a_crawl_does_not_import_the_consoles(tmp_path):
+    # Scrapy imports every class a component dict names, even set to None: the remote control brings aiohttp.
+    with ReplayServer(SITE_A) as server:
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "dzarchive", "crawl", ONE_PAGE, "--db",
+                                 str(tmp_path / "a.db"), "--no-profiles", *fast()], env=proxy_env(server.url),
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "scrapy.core.engine" in imported  # the list is the crawl's
+    assert not {"aiohttp", "scrapy.extensions.remote_control", "scrapy.extensions.telnet"} & imported
