@@ -1,6 +1,7 @@
 """The ``dzarchive`` command: thin wrappers over :mod:`scraper.crawl`, the parsers and the archive."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -265,7 +266,12 @@ register_queue_commands(cli)
 
 def main(argv=None):
     """Console entry point."""
-    cli.main(args=argv, prog_name="dzarchive")
+    try:
+        cli.main(args=argv, prog_name="dzarchive")
+    finally:
+        # The process ends here: a last collection of everything it holds would only delay its exit (by 0.1-0.2 s
+        # after a crawl). Exit handlers still run and objects still go as their references do.
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """A crawl's start-up and throughput: what it does before its first request, and what it waits for."""
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
+
+import pytest
 
 from testbed.multisite import MultiSiteProxy
 from testbed.replay import ReplayServer
@@ -56,3 +59,41 @@ def test_a_crawl_does_not_import_the_consoles(tmp_path):
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "scrapy.core.engine" in imported  # the list is the crawl's
     assert not {"aiohttp", "scrapy.extensions.remote_control", "scrapy.extensions.telnet"} & imported
+
+
+def test_the_command_line_leaves_its_last_objects_to_the_exit_not_to_the_collector():
+    from dzarchive.cli import main
+
+    gc.unfreeze()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["--version"])
+        assert exited.value.code == 0
+        assert gc.get_freeze_count() > 1000  # the interpreter's final collection has nothing left to walk
+    finally:
+        gc.unfreeze()
+
+
+# A crawl run through the command line, reporting how many objects the collector no longer walks when it begins.
+FROZEN_AT_START = """
+import gc, runpy, sys
+import scrapy.crawler
+start = scrapy.crawler.CrawlerProcess.start
+def reporting(self, *args, **kwargs):
+    sys.stderr.write(f"frozen at start: {gc.get_freeze_count()}\\n")
+    return start(self, *args, **kwargs)
+scrapy.crawler.CrawlerProcess.start = reporting
+sys.argv = ["dzarchive", *sys.argv[1:]]
+runpy.run_module("dzarchive", run_name="__main__")
+"""
+
+
+@requires_fixtures
+def test_a_crawl_begins_with_its_set_up_out_of_the_collectors_reach(tmp_path):
+    with ReplayServer(SITE_A) as server:
+        result = subprocess.run([sys.executable, "-c", FROZEN_AT_START, "crawl", ONE_PAGE, "--db", str(tmp_path / "a.db"),
+                                 "--no-profiles", *fast()], env=proxy_env(server.url), capture_output=True, text=True,
+                                timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    frozen = int(result.stderr.split("frozen at start: ")[1].split()[0])
+    assert frozen > 50_000  # modules, classes and Scrapy's components (about 90,000 objects)
