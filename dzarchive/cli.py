@@ -12,13 +12,39 @@ from pathlib import Path
 import click
 
 from scraper.items import to_dict
-from .queue_commands import enqueue_sites as _enqueue, register as register_queue_commands
-from .research_commands import register as register_research_commands
 
 DEFAULT_DB = "data/archive.db"
 
 
-@click.group()
+class DzarchiveGroup(click.Group):
+    """The ``dzarchive`` group. The researchers' and the queue's commands are added (and their modules imported,
+    with :mod:`research`) only when a command this file does not define is asked for, or the list of them: a crawl
+    starts without them."""
+
+    _all_added = False
+
+    def _add_all(self) -> None:
+        if not self._all_added:
+            self._all_added = True
+            from .queue_commands import register as register_queue_commands
+            from .research_commands import register as register_research_commands
+
+            register_research_commands(self)
+            register_queue_commands(self)
+
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is None and not self._all_added:
+            self._add_all()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx):
+        self._add_all()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=DzarchiveGroup)
 @click.version_option(package_name="dzarchive")
 def cli():
     """dzarchive: crawl Discuz! forums into a faithful SQLite archive."""
@@ -164,7 +190,9 @@ def run(config_path, redis_url):
     from .config import ConfigError, load_config
 
     if redis_url:
-        return _enqueue(config_path, redis_url)
+        from .queue_commands import enqueue_sites
+
+        return enqueue_sites(config_path, redis_url)
     try:
         jobs = load_config(config_path)
     except ConfigError as exc:
@@ -258,10 +286,6 @@ def demo(db, serve):
                 except KeyboardInterrupt:
                     pass
     sys.exit(result.exit_code)
-
-
-register_research_commands(cli)
-register_queue_commands(cli)
 
 
 def main(argv=None):

@@ -61,6 +61,31 @@ def test_a_crawl_does_not_import_the_consoles(tmp_path):
     assert not {"aiohttp", "scrapy.extensions.remote_control", "scrapy.extensions.telnet"} & imported
 
 
+@requires_fixtures
+def test_a_crawl_does_not_import_the_researchers_or_the_queues_commands(tmp_path):
+    with ReplayServer(SITE_A) as server:
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "dzarchive", "crawl", ONE_PAGE, "--db",
+                                 str(tmp_path / "a.db"), "--no-profiles", *fast()], env=proxy_env(server.url),
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "scraper.crawl" in imported
+    assert not {"research", "dzarchive.research_commands", "dzarchive.queue_commands", "dzarchive.queue"} & imported
+
+
+def test_every_command_is_still_listed_and_found():
+    listed = run_cli("--help")
+    assert listed.returncode == 0, listed.stderr
+    for command in ("crawl", "reparse", "export", "search", "query", "stats", "changes", "enqueue", "worker",
+                    "status"):
+        assert f"  {command} " in listed.stdout
+    for command in ("export", "worker", "crawl"):
+        shown = run_cli(command, "--help")
+        assert shown.returncode == 0 and f"Usage: dzarchive {command} [OPTIONS]" in shown.stdout, shown.stderr
+    unknown = run_cli("exprot")
+    assert unknown.returncode == 2 and "No such command 'exprot'" in unknown.stderr
+
+
 def test_the_command_line_leaves_its_last_objects_to_the_exit_not_to_the_collector():
     from dzarchive.cli import main
 
