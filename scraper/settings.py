@@ -54,6 +54,12 @@ COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
+# The pipelines are synchronous: Scrapy's default of 100 items in parallel only made 100 tasks per response.
+CONCURRENT_ITEMS = 8
+# Scrapy re-reads a callback's source to warn of `return value` in a generator, for nearly every response (its
+# cache is keyed by short-lived bound methods); tests/test_startup.py checks the spider's callbacks once instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
     "pipelines.validate.ValidatePipeline": 200,

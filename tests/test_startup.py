@@ -122,3 +122,16 @@ def test_a_crawl_begins_with_its_set_up_out_of_the_collectors_reach(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     frozen = int(result.stderr.split("frozen at start: ")[1].split()[0])
     assert frozen > 50_000  # modules, classes and Scrapy's components (about 90,000 objects)
+
+
+def test_the_spiders_callbacks_return_no_value_which_scrapy_is_told_not_to_check_per_response():
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from scraper.crawl import crawl_settings
+    from scraper.spiders.site import SiteSpider
+
+    assert crawl_settings("unused.db").getbool("WARN_ON_GENERATOR_RETURN_VALUE") is False
+    spider = SiteSpider(start_url="http://bbs.example.test/forum.php")
+    callbacks = [getattr(spider, name) for name in ("parse", "parse_media", "media_failed", "on_error",
+                                                    "_logged_in_again")]
+    assert not any(is_generator_with_return_value(callback) for callback in callbacks)
