@@ -14,6 +14,7 @@ in one transaction.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from functools import lru_cache
@@ -27,6 +28,7 @@ import schemas
 
 from .access import check_archive
 from .changes import mark_gone, record_thread_changes
+from . import fulltext
 from .fulltext import ensure_search
 from .records import FetchError, PageRecord
 from .state import ArchiveState, site_host
@@ -62,6 +64,26 @@ def _upsert_sql(table: str, columns: tuple[str, ...], updates: tuple[str, ...]) 
     action = ("DO UPDATE SET " + ", ".join(_assignment(table, c) for c in updates)) if updates else "DO NOTHING"
     return (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES"
             f" ({', '.join('?' for _ in columns)}) ON CONFLICT ({conflict}) {action}")
+
+
+# Bump when ensure_schema() itself changes what it makes of the same archive.json (a new upgrade step, say).
+SCHEMA_CODE_REVISION = 1
+
+
+@lru_cache(maxsize=None)
+def schema_fingerprint() -> int:
+    """What :meth:`Archive.ensure_schema` makes, as a positive 31-bit number: ``archive.json``, the search
+    indexes, triggers and views of :mod:`archive.fulltext`, and whether this SQLite has trigram search.
+
+    An archive's ``PRAGMA user_version`` holds the fingerprint of the schema last made in it, so that
+    opening an archive already up to date costs one pragma read instead of reading every table's columns,
+    foreign keys, indexes, triggers and views. A dzarchive of another schema sees another number and upgrades.
+    """
+    parts = [str(SCHEMA_CODE_REVISION), schemas.SCHEMA_PATH.read_text(encoding="utf-8"),
+             repr(sorted(fulltext.VIEWS.items())), repr(fulltext.has_trigram())]
+    parts += [repr(sorted(fulltext._fts_sql(*index).items())) for index in fulltext.FTS_INDEXES]
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF or 1
 
 
 def utc_now() -> str:
@@ -143,11 +165,17 @@ class Archive:
         self.db.conn.execute("PRAGMA synchronous = NORMAL")
         if create:
             self.db.enable_wal()
-            self.ensure_schema()
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != schema_fingerprint():
+                self.ensure_schema()
 
     # -- schema -----------------------------------------------------------------------------
     def ensure_schema(self) -> None:
-        """Create missing tables, columns and indexes from ``schemas/archive.json``."""
+        """Create missing tables, columns and indexes from ``schemas/archive.json`` (and the search indexes,
+        triggers and views), then record the schema's fingerprint in ``PRAGMA user_version``.
+
+        Opening an archive runs this only when its ``user_version`` is not :func:`schema_fingerprint` (a new
+        archive, or one an older or newer dzarchive made); called directly, it checks everything again.
+        """
         for name, spec in schemas.tables().items():
             cols = {c: schemas.SQLITE_TYPES[t[0]] for c, t in spec["columns"].items()}
             table = self.db[name]
@@ -166,6 +194,7 @@ class Archive:
                 )
         # Chinese full-text search (FTS5 trigram) kept in sync by triggers, and the researchers' views.
         ensure_search(self.db)
+        self.db.execute(f"PRAGMA user_version = {schema_fingerprint()}")
 
     def _upgrade_table(self, name: str) -> None:
         """Bring a table made by an earlier dzarchive to ``archive.json``'s foreign keys and column order.

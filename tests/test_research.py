@@ -802,6 +802,7 @@ def test_an_archive_from_before_foreign_keys_is_upgraded_once(crawled, tmp_path)
     earlier_order = [c for c in schemas.columns("posts") if c != "content_html"]
     earlier_order.insert(earlier_order.index("content_text") + 1, "content_html")
     old.db["posts"].transform(drop_foreign_keys=["tid", "author_uid"], column_order=earlier_order)
+    old.db.execute("PRAGMA user_version = 0")  # as every dzarchive before the schema fingerprint left it
     old.close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA foreign_key_list(posts)").fetchall() == []

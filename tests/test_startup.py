@@ -135,3 +135,78 @@ def test_the_spiders_callbacks_return_no_value_which_scrapy_is_told_not_to_check
     callbacks = [getattr(spider, name) for name in ("parse", "parse_media", "media_failed", "on_error",
                                                     "_logged_in_again")]
     assert not any(is_generator_with_return_value(callback) for callback in callbacks)
+
+
+# -- opening an archive: the schema check --------------------------------------------------------
+
+def test_an_archive_whose_schema_is_current_is_opened_without_checking_it_again(tmp_path):
+    import sqlite3
+
+    from archive import Archive
+    from archive.db import schema_fingerprint
+
+    Archive(tmp_path / "a.db").close()
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_fingerprint() > 0
+    conn.execute("DROP INDEX idx_posts_posted_at")  # not looked for while the fingerprint says the schema is current
+    conn.commit()
+    conn.close()
+    Archive(tmp_path / "a.db").close()
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'idx_posts_posted_at'").fetchone() is None
+    conn.close()
+    Archive(tmp_path / "a.db").ensure_schema()  # called directly, it checks everything
+    conn = sqlite3.connect(tmp_path / "a.db")
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'idx_posts_posted_at'").fetchone() is not None
+
+
+def test_an_archive_of_another_schema_is_upgraded_when_opened(tmp_path):
+    import sqlite3
+
+    import schemas
+    from archive import Archive
+    from archive.db import schema_fingerprint
+
+    for version in (0, schema_fingerprint() ^ 1):  # before the fingerprint, or another dzarchive's schema
+        path = tmp_path / f"old-{version}.db"
+        archive = Archive(path)
+        archive.db.execute("INSERT INTO threads (tid, fid, title) VALUES (7, 2, '龙井')")
+        archive.db.execute("INSERT INTO posts (pid, tid, floor, content_text) VALUES (1, 7, 1, '龙井虾仁的做法')")
+        archive.db.conn.commit()
+        archive.close()
+        # What an earlier schema lacked: a column, an index, a view, the search index and its triggers.
+        conn = sqlite3.connect(path)
+        for sql in ("DROP VIEW thread_summary", "DROP INDEX idx_posts_posted_at", "DROP TRIGGER posts_fts_ai",
+                    "DROP TRIGGER posts_fts_ad", "DROP TRIGGER posts_fts_au", "DROP TABLE posts_fts",
+                    "ALTER TABLE threads DROP COLUMN last_poster", f"PRAGMA user_version = {version}"):
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        Archive(path).close()
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_fingerprint()
+        names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+        assert {"thread_summary", "idx_posts_posted_at", "posts_fts", "posts_fts_ai", "posts_fts_au"} <= names
+        assert "last_poster" in [row[1] for row in conn.execute("PRAGMA table_info(threads)")]
+        assert conn.execute("SELECT pid, tid, content_text FROM posts").fetchall() == [(1, 7, "龙井虾仁的做法")]
+        assert conn.execute("SELECT rowid FROM posts_fts WHERE posts_fts MATCH '虾仁的'").fetchall() == [(1,)]
+        assert set(schemas.tables()) <= names
+        conn.close()
+
+
+def test_a_crawl_still_refuses_another_programs_sqlite_file_whatever_its_user_version(tmp_path):
+    import sqlite3
+
+    from archive.db import schema_fingerprint
+
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute(f"PRAGMA user_version = {schema_fingerprint()}")  # by chance, or on purpose: not ours anyway
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    result = run_cli("crawl", START, "--db", str(other))
+    assert result.returncode == 2
+    assert "another program's SQLite database (tables posts), not a dzarchive archive" in result.stderr
+    assert other.read_bytes() == before
