@@ -151,9 +151,12 @@ class ArchiveLock:
 class Archive:
     """An archive database. Creates (or upgrades) the schema on open; WAL mode so readers never block."""
 
-    def __init__(self, path: str | Path, *, create: bool = True):
+    def __init__(self, path: str | Path, *, create: bool = True, checked: bool = False):
+        """Open (``create``: or create) the archive at ``path``. ``checked``: the caller ran
+        :func:`~archive.access.check_archive` on it already (a crawl does, before it starts), so the whole
+        file is not read again; another program's database is refused either way."""
         self.path = Path(path)
-        check_archive(self.path)  # another program's database is refused, and left untouched
+        check_archive(self.path, whole_file=not checked)  # another program's database is refused, and left untouched
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():

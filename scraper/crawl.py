@@ -314,7 +314,7 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
             shutil.rmtree(jobdir, ignore_errors=True)  # the next run starts afresh (incremental)
         elif row.get("status") == "interrupted" and jobdir.exists():
             stopped_cleanly.touch()  # the next run continues from the saved queue
-    archive = Archive(db)
+    archive = Archive(db, checked=True)  # checked before the crawl, and written by it since
     try:
         if not row:
             crawls = archive.last_crawls(1)

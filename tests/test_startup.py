@@ -210,3 +210,48 @@ def test_a_crawl_still_refuses_another_programs_sqlite_file_whatever_its_user_ve
     assert result.returncode == 2
     assert "another program's SQLite database (tables posts), not a dzarchive archive" in result.stderr
     assert other.read_bytes() == before
+
+
+def test_a_crawl_reads_the_whole_archive_file_once_not_at_each_opening(tmp_path, monkeypatch):
+    import archive.access
+    import archive.db
+    import pipelines.store
+    from archive import Archive
+    from scraper.crawl import check_crawl_input
+
+    path = tmp_path / "a.db"
+    Archive(path).close()
+    reads = []
+    real = archive.access.check_archive
+
+    def recording(p, whole_file=True):
+        reads.append(whole_file)
+        real(p, whole_file=whole_file)
+
+    monkeypatch.setattr(archive.access, "check_archive", recording)
+    monkeypatch.setattr(archive.db, "check_archive", recording)
+    check_crawl_input(START, path, "+08:00", {})  # run_crawl's first step
+    store = pipelines.store.StorePipeline(str(path), lock_held=True)  # as run_crawl runs it
+    store.open_spider()
+    store.spider_closed(None, "finished")
+    assert reads == [True, False]  # the store's opening reads the header and the table list only
+    Archive(path).close()  # any other opening reads it all, as before
+    assert reads == [True, False, True]
+
+
+def test_the_quick_opening_still_refuses_garbage_and_other_programs_files(tmp_path):
+    import sqlite3
+
+    from archive.access import NotAnArchive, check_archive
+
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"SQLite format 3\x00" + b"\xff" * 8000)
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY)")
+    conn.commit()
+    conn.close()
+    for path, says in ((garbage, "damaged or not a SQLite database"), (other, "another program's SQLite database")):
+        for whole_file in (True, False):
+            with pytest.raises(NotAnArchive, match=says):
+                check_archive(path, whole_file=whole_file)
