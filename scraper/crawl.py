@@ -298,8 +298,10 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
             crawler = process.create_crawler(SiteSpider)
             process.crawl(crawler, start_url=url)
             # What the set-up made (modules, classes, Scrapy's components: ~90k objects) lives as long as the
-            # crawl: out of the collector's reach, its full collections walk only what the crawl allocates.
+            # crawl: out of the collector's reach, its full collections walk only what the crawl allocates. (The
+            # command line turns the collector off for its start-up: the crawl runs with it on.)
             gc.freeze()
+            gc.enable()
             process.start()
         finally:
             if proxy:

@@ -102,12 +102,15 @@ def test_the_command_line_leaves_its_last_objects_to_the_exit_not_to_the_collect
 # A crawl run through the command line, reporting how many objects the collector no longer walks when it begins.
 FROZEN_AT_START = """
 import gc, runpy, sys
-import scrapy.crawler
-start = scrapy.crawler.CrawlerProcess.start
+import scrapy.crawler, scraper.crawl
+start, check = scrapy.crawler.CrawlerProcess.start, scraper.crawl.check_crawl_input
 def reporting(self, *args, **kwargs):
-    sys.stderr.write(f"frozen at start: {gc.get_freeze_count()}\\n")
+    sys.stderr.write(f"frozen at start: {gc.get_freeze_count()}, collecting: {gc.isenabled()}\\n")
     return start(self, *args, **kwargs)
-scrapy.crawler.CrawlerProcess.start = reporting
+def checking(*args, **kwargs):
+    sys.stderr.write(f"collecting during start-up: {gc.isenabled()}\\n")
+    return check(*args, **kwargs)
+scrapy.crawler.CrawlerProcess.start, scraper.crawl.check_crawl_input = reporting, checking
 sys.argv = ["dzarchive", *sys.argv[1:]]
 runpy.run_module("dzarchive", run_name="__main__")
 """
@@ -120,8 +123,34 @@ def test_a_crawl_begins_with_its_set_up_out_of_the_collectors_reach(tmp_path):
                                  "--no-profiles", *fast()], env=proxy_env(server.url), capture_output=True, text=True,
                                 timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    frozen = int(result.stderr.split("frozen at start: ")[1].split()[0])
+    frozen = int(result.stderr.split("frozen at start: ")[1].split(",")[0])
     assert frozen > 50_000  # modules, classes and Scrapy's components (about 90,000 objects)
+    assert "collecting during start-up: False" in result.stderr
+    assert f"frozen at start: {frozen}, collecting: True" in result.stderr  # the crawl itself is collected
+
+
+# Any other command: the collector is back on when its work begins.
+COLLECTING_IN_STATS = """
+import gc, runpy, sys
+import research
+stats = research.stats
+def reporting(*args, **kwargs):
+    sys.stderr.write(f"collecting in stats: {gc.isenabled()}\\n")
+    return stats(*args, **kwargs)
+research.stats = reporting
+sys.argv = ["dzarchive", *sys.argv[1:]]
+runpy.run_module("dzarchive", run_name="__main__")
+"""
+
+
+def test_other_commands_run_with_the_collector_on(tmp_path):
+    from archive import Archive
+
+    Archive(tmp_path / "a.db").close()
+    result = subprocess.run([sys.executable, "-c", COLLECTING_IN_STATS, "stats", "--db", str(tmp_path / "a.db")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "collecting in stats: True" in result.stderr
 
 
 def test_the_spiders_callbacks_return_no_value_which_scrapy_is_told_not_to_check_per_response():
