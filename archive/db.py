@@ -14,7 +14,9 @@ in one transaction.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,10 +26,31 @@ import sqlite_utils
 import schemas
 
 from .access import check_archive
-from .fulltext import ensure_search
+from . import fulltext
+from .fulltext import ensure_search, search_paused
 from .records import FetchError, PageRecord
 from .state import ArchiveState, site_host
 from .writes import write_batch
+
+# Bump when ensure_schema() itself changes what it makes of the same archive.json (a new upgrade step, say).
+SCHEMA_CODE_REVISION = 1
+
+
+@lru_cache(maxsize=None)
+def schema_fingerprint() -> int:
+    """What :meth:`Archive.ensure_schema` makes, as a positive 31-bit number: ``archive.json``, the search
+    indexes, triggers and views of :mod:`archive.fulltext`, and whether this SQLite has trigram search.
+
+    An archive's ``PRAGMA user_version`` holds the fingerprint of the schema last made in it, so that
+    opening an archive already up to date costs one pragma read instead of reading every table's columns,
+    foreign keys, indexes, triggers and views. A dzarchive of another schema sees another number and upgrades.
+    """
+    parts = [str(SCHEMA_CODE_REVISION), schemas.SCHEMA_PATH.read_text(encoding="utf-8"),
+             repr(sorted(fulltext.VIEWS.items())), repr(fulltext.has_trigram())]
+    parts += [repr(sorted(fulltext._fts_sql(*index).items())) for index in fulltext.FTS_INDEXES]
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF or 1
+
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -94,9 +117,12 @@ class ArchiveLock:
 class Archive:
     """An archive database. Creates (or upgrades) the schema on open; WAL mode so readers never block."""
 
-    def __init__(self, path: str | Path, *, create: bool = True):
+    def __init__(self, path: str | Path, *, create: bool = True, checked: bool = False):
+        """Open (``create``: or create) the archive at ``path``. ``checked``: the caller ran
+        :func:`~archive.access.check_archive` on it already (a crawl does, before it starts), so the whole
+        file is not read again; another program's database is refused either way."""
         self.path = Path(path)
-        check_archive(self.path)  # another program's database is refused, and left untouched
+        check_archive(self.path, whole_file=not checked)  # another program's database is refused, and left untouched
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
@@ -108,11 +134,18 @@ class Archive:
         self.db.conn.execute("PRAGMA synchronous = NORMAL")
         if create:
             self.db.enable_wal()
-            self.ensure_schema()
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != schema_fingerprint() or search_paused(self.db):
+                # A pause left committed (by a writer that is not the archive's batches) is lifted there too.
+                self.ensure_schema()
 
     # -- schema -----------------------------------------------------------------------------
     def ensure_schema(self) -> None:
-        """Create missing tables, columns and indexes from ``schemas/archive.json``."""
+        """Create missing tables, columns and indexes from ``schemas/archive.json`` (and the search indexes,
+        triggers and views), then record the schema's fingerprint in ``PRAGMA user_version``.
+
+        Opening an archive runs this only when its ``user_version`` is not :func:`schema_fingerprint` (a new
+        archive, or one an older or newer dzarchive made); called directly, it checks everything again.
+        """
         for name, spec in schemas.tables().items():
             cols = {c: schemas.SQLITE_TYPES[t[0]] for c, t in spec["columns"].items()}
             table = self.db[name]
@@ -131,6 +164,7 @@ class Archive:
                 )
         # Chinese full-text search (FTS5 trigram) kept in sync by triggers, and the researchers' views.
         ensure_search(self.db)
+        self.db.execute(f"PRAGMA user_version = {schema_fingerprint()}")
 
     def _upgrade_table(self, name: str) -> None:
         """Bring a table made by an earlier dzarchive to ``archive.json``'s foreign keys and column order.

@@ -190,6 +190,14 @@ def reindex(conn: sqlite3.Connection, fts: str, table: str, key: str, column: st
                      f" WHERE [{key}] IN (SELECT value FROM json_each(?))", [json.dumps(keys)])
 
 
+def search_paused(db: sqlite_utils.Database) -> bool:
+    """Whether :data:`PAUSE_TABLE` holds a row outside a batch (one indexed read; ``False`` without the table)."""
+    try:
+        return db.conn.execute(f"SELECT 1 FROM [{PAUSE_TABLE}] LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError:  # an archive made before the table
+        return False
+
+
 def ensure_search(db: sqlite_utils.Database) -> None:
     """Create (or repair) the trigram search indexes, their sync triggers and the views, idempotently.
 

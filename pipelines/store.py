@@ -56,7 +56,8 @@ class StorePipeline:
     def open_spider(self, spider=None):
         if not self.lock_held:  # `scrapy crawl` runs without the CLI, which holds the lock itself
             self.lock = ArchiveLock(self.db_path).acquire()
-        self.archive = Archive(self.db_path)
+        # Held by run_crawl, which checked the whole file before taking the lock.
+        self.archive = Archive(self.db_path, checked=self.lock_held)
         spider = spider or getattr(self.crawler, "spider", None)
         start_url = getattr(spider, "start_url", None) or ""
         self.crawl_id = self.archive.start_crawl(start_url, self.timezone_name)

@@ -1,6 +1,8 @@
 """Scrapy settings for dzarchive. Polite by default: robots.txt, AutoThrottle, retries, one site at a time."""
 from importlib.metadata import PackageNotFoundError, version as _version
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 try:
     VERSION = _version("dzarchive")
 except PackageNotFoundError:  # running from a source tree without an install
@@ -39,6 +41,8 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 60
+# Scrapy's downloader, but the per-host cap also holds with DOWNLOAD_DELAY = 0 (scraper/downloader.py).
+DOWNLOADER = "scraper.downloader.CappedDownloader"
 
 # Discuz error pages (404 "主题不存在", 403) are pages to read, not failures.
 HTTPERROR_ALLOWED_CODES = [403, 404, 410]
@@ -49,6 +53,12 @@ REQUEST_FINGERPRINTER_CLASS = "scraper.fingerprint.DiscuzRequestFingerprinter"
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
+
+# The pipelines are synchronous: Scrapy's default of 100 items in parallel only made 100 tasks per response.
+CONCURRENT_ITEMS = 8
+# Scrapy re-reads a callback's source to warn of `return value` in a generator, for nearly every response (its
+# cache is keyed by short-lived bound methods); tests/test_startup.py checks the spider's callbacks once instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 ITEM_PIPELINES = {
     "pipelines.normalise.NormalisePipeline": 100,
@@ -76,6 +86,13 @@ DZ_PROGRESS_BAR = False  # as a rich progress bar (the CLI's choice when stderr 
 DZ_PROGRESS_INTERVAL = 10.0  # seconds between plain progress lines when there is no bar
 
 EXTENSIONS = {"scraper.progress.Progress": 500}
+# Scrapy's own extensions but the two consoles, which run Python sent to a local port (telnet, or the remote
+# control's HTTP server): a crawl never uses them. Left out of the _BASE dict rather than set to None, because
+# Scrapy imports every class a component dict names, None or not, and the remote control brings aiohttp (about
+# a tenth of a second of start-up) and starts a server.
+_unused_extensions = ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")
+EXTENSIONS_BASE = {name: order for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+                   if name not in _unused_extensions}
 
 # --warc DIR: every exchange as WARC/1.1 records. At 950 the middleware is nearer the network than every
 # built-in one: it sees the final request headers and the response still content-encoded (HttpCompression

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from .items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_VIEWTHREAD
@@ -54,6 +55,11 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+# Every page repeats the site's menus, pagers and profile links: each URL is read once (a few dozen MB at most).
+URL_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def classify(url: str) -> Target:
     """Read a Discuz URL (any style) into a :class:`Target`."""
     parts = urlsplit(url)
@@ -94,6 +100,7 @@ def classify(url: str) -> Target:
     return Target("other")
 
 
+@lru_cache(maxsize=URL_CACHE_SIZE)
 def canonical(url: str) -> str:
     """One spelling per page: drop ignored parameters, fragments, ``page=1`` and sort the query.
 
@@ -198,8 +205,8 @@ class SiteUrls:
         if target.kind != "other":
             return target
         known = self._pages.get(canonical(url))
-        if known is not None:
-            return known
+        if known is not None or not self._templates:
+            return known or target
         parts = urlsplit(url.replace("&amp;", "&"))
         local = parts.path + ("?" + parts.query if parts.query else "")
         for kind, templates in self._templates.items():

@@ -227,6 +227,7 @@ def test_an_archive_with_the_earlier_triggers_is_upgraded_on_opening(tmp_path):
                          f"new.[{column}] BEGIN\n  INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', "
                          f"old.[{key}], old.[{column}]);\n  INSERT INTO [{fts}] (rowid, [{column}]) VALUES "
                          f"(new.[{key}], new.[{column}]);\nEND")
+        conn.execute("PRAGMA user_version = 0")  # as every archive made before the schema's fingerprint
     archive.close()
     archive = Archive(path)  # opening upgrades: the table, the triggers, the index rebuilt once
     write_capture(archive, SITE_A2)
@@ -857,6 +858,7 @@ def test_an_archive_from_before_foreign_keys_is_upgraded_once(crawled, tmp_path)
     earlier_order = [c for c in schemas.columns("posts") if c != "content_html"]
     earlier_order.insert(earlier_order.index("content_text") + 1, "content_html")
     old.db["posts"].transform(drop_foreign_keys=["tid", "author_uid"], column_order=earlier_order)
+    old.db.execute("PRAGMA user_version = 0")  # as every dzarchive before the schema fingerprint left it
     old.close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA foreign_key_list(posts)").fetchall() == []
