@@ -46,12 +46,14 @@ def check_archive(path: str | Path, *, whole_file: bool = True) -> None:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if whole_file:
-                conn.execute("PRAGMA quick_check(1)").fetchone()
+            problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0] if whole_file else "ok"
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise NotAnArchive(f"{path} is damaged or not a SQLite database ({exc}); nothing was changed") from None
+    if problem != "ok":  # a damaged page that SQLite can still open around: quick_check says where
+        first = " ".join(problem.replace("*** in database main ***", "").split())
+        raise NotAnArchive(f"{path} is damaged ({first}); nothing was changed")
     if tables and not ARCHIVE_TABLES <= tables:
         shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
         raise NotAnArchive(f"{path} is another program's SQLite database (tables {shown}), not a dzarchive archive;"

@@ -79,6 +79,28 @@ def test_garbage_and_damaged_files_give_one_line_errors(tmp_path, content, comma
     assert bad.read_bytes() == content
 
 
+@requires_fixtures
+def test_an_archive_with_a_damaged_page_sqlite_can_open_around_is_refused_by_a_crawl(tmp_path):
+    from archive import Archive
+
+    from .test_research import write_capture
+
+    db = tmp_path / "a.db"
+    archive = Archive(db)
+    write_capture(archive, SITE_A)
+    archive.close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = DELETE")  # the WAL folded in: the file is the whole archive
+    conn.close()
+    data = bytearray(db.read_bytes())
+    for page in (10, 20, 30):  # b-tree pages past the schema: SQLite still opens the file and lists its tables
+        data[page * 4096 + 8:page * 4096 + 208] = b"\xff" * 200
+    db.write_bytes(bytes(data))
+    line = one_line_error(run_cli("crawl", "http://bbs.example.test/", "--db", str(db)), 2)
+    assert f"{db} is damaged (On tree page" in line and line.endswith("nothing was changed")
+    assert db.read_bytes() == bytes(data)
+
+
 def test_a_read_only_archive_is_refused_instead_of_a_false_finished(tmp_path):
     from archive import Archive
 
