@@ -19,6 +19,7 @@ from archive.changes import baseline_crawl, crawl_changes
 from archive.db import OtherSite
 from archive.state import site_host
 
+from . import downloader
 from .exit_codes import (  # noqa: F401 - re-exported: callers import them from here
     EXIT_BAD_INPUT, EXIT_ERRORS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, EXIT_OTHER_SITE,
 )
@@ -243,6 +244,12 @@ def crawl_settings(db: str, timezone_name: str | None = None, profiles: bool = T
                          " admins do not want crawled\n")
         logger.warning("robots.txt is not obeyed (--ignore-robots)")
         settings.set("ROBOTSTXT_OBEY", False, priority="cmdline")
+    if not downloader.SUPPORTED and settings.getfloat("DOWNLOAD_DELAY") < downloader.FALLBACK_DELAY:
+        # A Scrapy whose downloader internals differ: its own downloader, and a delay that keeps the cap.
+        logger.warning("DOWNLOAD_DELAY %s would let more than CONCURRENT_REQUESTS_PER_DOMAIN requests run at once"
+                       " with this Scrapy; using %s s", settings.get("DOWNLOAD_DELAY"), downloader.FALLBACK_DELAY)
+        settings.set("DOWNLOADER", "scrapy.core.downloader.Downloader", priority="cmdline")
+        settings.set("DOWNLOAD_DELAY", downloader.FALLBACK_DELAY, priority="cmdline")
     return settings
 
 

@@ -12,7 +12,18 @@ from __future__ import annotations
 from time import monotonic
 
 from scrapy.core.downloader import Downloader, Slot
-from scrapy.utils.defer import _schedule_coro
+
+try:  # Scrapy internals the override below is written against (Scrapy 2.19)
+    from scrapy.utils.defer import _schedule_coro
+except ImportError:  # pragma: no cover - another Scrapy: crawl_settings() keeps the cap with a delay instead
+    _schedule_coro = None
+
+# Whether this Scrapy has what CappedDownloader relies on; without it a zero delay is raised (crawl_settings).
+SUPPORTED = _schedule_coro is not None and hasattr(Downloader, "_wait_for_download") and \
+    hasattr(Downloader, "_process_queue") and hasattr(Slot, "free_transfer_slots")
+# The delay that keeps the cap with Scrapy's own downloader (2.14.2+ on asyncio lets a slot's whole queue out at
+# once without one).
+FALLBACK_DELAY = 0.01
 
 
 class CappedDownloader(Downloader):

@@ -36,6 +36,21 @@ def test_a_zero_download_delay_keeps_the_per_host_cap_at_the_server(tmp_path):
     assert proxy.peak["bbs.example.test"] == 2
 
 
+def test_a_scrapy_without_the_downloader_internals_keeps_the_cap_with_a_delay(monkeypatch):
+    from scraper import downloader
+    from scraper.crawl import crawl_settings
+
+    assert downloader.SUPPORTED  # the Scrapy this project installs
+    settings = crawl_settings("unused.db", overrides={"DOWNLOAD_DELAY": "0"})
+    assert settings.get("DOWNLOADER") == "scraper.downloader.CappedDownloader"
+    assert settings.getfloat("DOWNLOAD_DELAY") == 0
+    monkeypatch.setattr(downloader, "SUPPORTED", False)  # another Scrapy version's internals
+    settings = crawl_settings("unused.db", overrides={"DOWNLOAD_DELAY": "0"})
+    assert settings.get("DOWNLOADER") == "scrapy.core.downloader.Downloader"
+    assert settings.getfloat("DOWNLOAD_DELAY") == downloader.FALLBACK_DELAY
+    assert crawl_settings("unused.db", overrides={"DOWNLOAD_DELAY": "1.5"}).getfloat("DOWNLOAD_DELAY") == 1.5
+
+
 def test_scrapys_consoles_are_left_out_and_its_other_extensions_kept():
     from scraper.crawl import crawl_settings
 
