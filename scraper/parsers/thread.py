@@ -24,8 +24,8 @@ from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time, posted_time_t
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 
-POST_NODES = "/descendant::div[@id='postlist']/div[starts-with(@id, 'post_')]"
-# Themes that wrap the list differently still keep div#post_PID around table#pidPID.
+# Posts: div#postlist (found through the id index) > div#post_PID. Themes that wrap the list differently
+# still keep div#post_PID around table#pidPID.
 POST_NODES_ANYWHERE = "/descendant::div[starts-with(@id, 'post_')][table[starts-with(@id, 'pid')]]"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
 # The default ``custominfo.postno`` names of the first floors; sites may rename them.
