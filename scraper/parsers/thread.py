@@ -128,9 +128,11 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     posts: list[tuple[Post | None, object, object, object]] = []
     with set_aside([message for _, _, message in nodes if message is not None]):
         thread = _parse_thread_header(sel, url, target.tid)
+        # The pagers: in div#pgt above the posts (it marks the current page) and in the div after div#postlist.
         top = [pager for el in by_id(sel.root, "pgt", "div") for pager in _PAGERS(el)]
+        bottom = [pager for el in by_id(sel.root, "postlist", "div") for pager in _FOLLOWING_PAGERS(el)]
         page.page = current_page(sel, target.page, top)
-        page.pages = thread.pages = page_count(sel, thread_pagers(sel.root))
+        page.pages = thread.pages = page_count(sel, top + bottom)
         for node, pid, message in nodes:
             try:
                 post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz)
@@ -142,13 +144,15 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     page.fid = thread.fid
     previous_floor: int | None = None
     for (post, node, message, column), (_, pid, _) in zip(posts, nodes):
-        try:
-            if post is None:
-                raise ValueError("unreadable post")
-            attachments = _read_post_body(node, post, message, url, now=now, tz=tz)
-        except (RecursionError, ValueError):
+        attachments: list[Attachment] = []
+        if post is not None:
+            try:
+                attachments = _read_post_body(node, post, message, url, now=now, tz=tz)
+            except (RecursionError, ValueError):
+                post = None
+        if post is None:
             # One post too deeply nested (or otherwise unreadable) must not cost the page its other posts.
-            post, attachments = Post(pid=pid, tid=thread.tid, url=url, content_text=None), []
+            post = Post(pid=pid, tid=thread.tid, url=url, content_text=None)
             page.status = STATUS_PARTIAL
             if "post.content_text" not in page.missing:
                 page.missing.append("post.content_text")
@@ -223,12 +227,6 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
         tid=tid, fid=fid, title=title or None, type_prefix=type_prefix([a for h in headings for a in _PREFIX_LINK(h)]),
         views=views, replies=replies, is_closed=closed, forum_name=forum_name, url=url, status="ok",
     )
-
-
-def thread_pagers(root) -> list:
-    """The pagers of a thread page: in ``div#pgt`` above the posts and in the ``div`` after ``div#postlist``."""
-    return [pager for el in by_id(root, "pgt", "div") for pager in _PAGERS(el)] + \
-        [pager for el in by_id(root, "postlist", "div") for pager in _FOLLOWING_PAGERS(el)]
 
 
 def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetime | None,
