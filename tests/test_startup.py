@@ -63,27 +63,27 @@ def test_scrapys_consoles_are_left_out_and_its_other_extensions_kept():
         assert kept in extensions
 
 
-@requires_fixtures
-def test_a_crawl_does_not_import_the_consoles(tmp_path):
-    # Scrapy imports every class a component dict names, even set to None: the remote control brings aiohttp.
+def crawl_imports(tmp_path) -> set[str]:
+    """The modules a one-page crawl of capture A imports (``python -X importtime``)."""
     with ReplayServer(SITE_A) as server:
         result = subprocess.run([sys.executable, "-X", "importtime", "-m", "dzarchive", "crawl", ONE_PAGE, "--db",
                                  str(tmp_path / "a.db"), "--no-profiles", *fast()], env=proxy_env(server.url),
                                 capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    return {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+
+
+@requires_fixtures
+def test_a_crawl_does_not_import_the_consoles(tmp_path):
+    # Scrapy imports every class a component dict names, even set to None: the remote control brings aiohttp.
+    imported = crawl_imports(tmp_path)
     assert "scrapy.core.engine" in imported  # the list is the crawl's
     assert not {"aiohttp", "scrapy.extensions.remote_control", "scrapy.extensions.telnet"} & imported
 
 
 @requires_fixtures
 def test_a_crawl_does_not_import_the_researchers_or_the_queues_commands(tmp_path):
-    with ReplayServer(SITE_A) as server:
-        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "dzarchive", "crawl", ONE_PAGE, "--db",
-                                 str(tmp_path / "a.db"), "--no-profiles", *fast()], env=proxy_env(server.url),
-                                capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    imported = crawl_imports(tmp_path)
     assert "scraper.crawl" in imported
     assert not {"research", "dzarchive.research_commands", "dzarchive.queue_commands", "dzarchive.queue"} & imported
 
