@@ -3,11 +3,14 @@
 A queue worker (``dzarchive.queue``) crawls into a copy of the archive on local disk and publishes it back to
 the shared archive folder; SQLite itself never writes on the shared (perhaps network) file system. Publishing is
 a copy to a temporary name in the destination folder, an fsync and an ``os.replace``, so a reader of the shared
-folder sees the old archive or the new one, never half of one.
+folder sees the old archive or the new one, never half of one. Only the holder of the site's lease publishes, so
+a temporary file of the same archive found there is a dead publisher's (a worker killed mid-copy) and is removed.
 """
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import sqlite3
 import uuid
@@ -38,9 +41,15 @@ def snapshot(source: str | Path, target: str | Path) -> None:
 
 
 def publish(local: str | Path, shared: str | Path) -> None:
-    """Copy the (checkpointed, closed) archive ``local`` to ``shared`` atomically: a temporary file, then a rename."""
+    """Copy the (checkpointed, closed) archive ``local`` to ``shared`` atomically: a temporary file, then a rename.
+
+    The caller holds the site's lease: any earlier temporary copy of ``shared`` is a killed publisher's and goes."""
     shared = Path(shared)
     shared.parent.mkdir(parents=True, exist_ok=True)
+    ours = re.compile(rf"\.{re.escape(shared.name)}\.[0-9a-f]{{32}}\.tmp")
+    for abandoned in shared.parent.glob(f".{glob.escape(shared.name)}.*.tmp"):
+        if ours.fullmatch(abandoned.name):  # not the copy of another archive whose name starts like this one
+            abandoned.unlink(missing_ok=True)
     temporary = shared.parent / f".{shared.name}.{uuid.uuid4().hex}.tmp"
     try:
         with open(local, "rb") as source, open(temporary, "wb") as target:
