@@ -157,11 +157,18 @@ class Archive:
                     if col not in existing:
                         self.db.execute(f"ALTER TABLE [{name}] ADD COLUMN [{col}] {sql_type}")
                 self._upgrade_table(name)
-            for index in spec.get("indexes", []):
-                index_name = f"idx_{name}_{'_'.join(index)}"
+            wanted = {f"idx_{name}_{'_'.join(index)}": index for index in spec.get("indexes", [])}
+            for index_name, index in wanted.items():
                 self.db.execute(
                     f"CREATE INDEX IF NOT EXISTS [{index_name}] ON [{name}] ({', '.join(f'[{c}]' for c in index)})"
                 )
+            # An index of ours that the schema replaced (by one over other columns) only slows the writes down.
+            # Ours are named idx_<table>_<columns>; any other index on the table is somebody's and stays.
+            for (index_name,) in self.db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                    [name]).fetchall():
+                if index_name.startswith(f"idx_{name}_") and index_name not in wanted:
+                    self.db.execute(f"DROP INDEX [{index_name}]")
         # Chinese full-text search (FTS5 trigram) kept in sync by triggers, and the researchers' views.
         ensure_search(self.db)
         self.db.execute(f"PRAGMA user_version = {schema_fingerprint()}")

@@ -74,7 +74,7 @@ class _Merge:
         if not self.known.issuperset(row):
             unknown = min(set(row) - self.known)
             raise sqlite3.OperationalError(f"table {self.table} has no column named {unknown}")
-        values = [row.get(c) for c in self.columns]
+        values = list(map(row.get, self.columns))
         if seen:
             for i in self.seen_at:
                 values[i] = seen
@@ -261,11 +261,14 @@ def _write_stats(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: 
     columns = [c for c in schemas.columns("user_stats") if c != "id"]
     known = frozenset(columns)
     latest = {}
+    # Each (uid, source) of the batch: its latest row, one step down the (uid, source, seen_at) index, however
+    # long the user's history.
     for uid, source, seen_at, *figures in _read(
-            conn, f"SELECT uid, source, seen_at, {', '.join(STAT_FIGURES)} FROM ("
-                  " SELECT *, row_number() OVER (PARTITION BY uid, source ORDER BY seen_at DESC, id DESC) AS n"
-                  f" FROM user_stats WHERE uid {_IN}) WHERE n = 1",
-            (row["uid"] for r in records for row in r.rows.get("user_stats", ()))):
+            conn, f"SELECT s.uid, s.source, s.seen_at, {', '.join(f's.{f}' for f in STAT_FIGURES)}"
+                  " FROM json_each(?) k JOIN user_stats s ON s.id = (SELECT id FROM user_stats"
+                  " WHERE uid = json_extract(k.value, '$[0]') AND source IS json_extract(k.value, '$[1]')"
+                  " ORDER BY seen_at DESC, id DESC LIMIT 1)",
+            ((row["uid"], row.get("source")) for r in records for row in r.rows.get("user_stats", ()))):
         latest[(uid, source)] = (seen_at, tuple(figures))
     params = []
     for r in records:

@@ -222,7 +222,11 @@ def test_an_archive_of_another_schema_is_upgraded_when_opened(tmp_path):
         conn = sqlite3.connect(path)
         for sql in ("DROP VIEW thread_summary", "DROP INDEX idx_posts_posted_at", "DROP TRIGGER posts_fts_ai",
                     "DROP TRIGGER posts_fts_ad", "DROP TRIGGER posts_fts_au", "DROP TABLE posts_fts",
-                    "ALTER TABLE threads DROP COLUMN last_poster", f"PRAGMA user_version = {version}"):
+                    "ALTER TABLE threads DROP COLUMN last_poster", f"PRAGMA user_version = {version}",
+                    # an index the schema has since replaced, and one somebody made for their own queries
+                    "DROP INDEX idx_user_stats_uid_source_seen_at",
+                    "CREATE INDEX idx_user_stats_uid_seen_at ON user_stats (uid, seen_at)",
+                    "CREATE INDEX by_credits ON user_stats (credits)"):
             conn.execute(sql)
         conn.commit()
         conn.close()
@@ -231,6 +235,8 @@ def test_an_archive_of_another_schema_is_upgraded_when_opened(tmp_path):
         assert conn.execute("PRAGMA user_version").fetchone()[0] == schema_fingerprint()
         names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
         assert {"thread_summary", "idx_posts_posted_at", "posts_fts", "posts_fts_ai", "posts_fts_au"} <= names
+        assert "idx_user_stats_uid_source_seen_at" in names and "by_credits" in names
+        assert "idx_user_stats_uid_seen_at" not in names
         assert "last_poster" in [row[1] for row in conn.execute("PRAGMA table_info(threads)")]
         assert conn.execute("SELECT pid, tid, content_text FROM posts").fetchall() == [(1, 7, "龙井虾仁的做法")]
         assert conn.execute("SELECT rowid FROM posts_fts WHERE posts_fts MATCH '虾仁的'").fetchall() == [(1,)]

@@ -160,3 +160,32 @@ def test_a_batch_costs_the_same_statements_however_many_pages_and_rows(tmp_path)
         assert archive.db.execute("SELECT count(*) FROM thread_pages").fetchone()[0] == len(pages)
         archive.close()
     assert counts[0] == counts[1] < 30
+
+
+@requires_fixtures
+def test_every_read_of_a_batch_goes_through_an_index_and_a_users_history_is_never_sorted(tmp_path):
+    """Cost flat as the archive grows: no statement of a batch scans an archive table, and a user's latest figures
+    are one step down an index however many snapshots they have (their history is not read and sorted)."""
+    import re
+
+    pages = _pages(SITE_A, SITE_A2, SITE_MEMBER, SITE_A)
+    archive = Archive(tmp_path / "a.db")
+    statements = []
+    archive.db.conn.set_trace_callback(statements.append)
+    archive.write_many(pages[:40], 1)
+    archive.write_many(pages[40:], 1)  # the second batch reads what the first wrote
+    archive.db.conn.set_trace_callback(None)
+    checked = 0
+    for sql in statements:
+        if not re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b", sql, re.I):
+            continue
+        plan = [detail for *_, detail in archive.db.conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        scanned = [d for d in plan if d.startswith("SCAN") and not re.match(r"SCAN (sqlite_master|\w+ VIRTUAL TABLE)", d)
+                   and not d.startswith("SCAN (")]  # the parameter lists (json_each) and subqueries' results
+        assert scanned == [], (sql[:200], plan)
+        if "FROM user_stats" in sql and sql.lstrip().upper().startswith("SELECT"):
+            assert not any("TEMP B-TREE" in d for d in plan), (sql[:200], plan)
+            checked += 1
+        checked += 1
+    assert checked > 20
+    archive.close()
