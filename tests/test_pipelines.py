@@ -110,6 +110,62 @@ def test_user_stats_is_a_series_of_changes(tmp_path):
     assert [r["credits"] for r in archive.db["user_stats"].rows_where(order_by="seen_at")] == [10, 12]
 
 
+def test_user_stats_are_compared_with_the_latest_of_the_same_source_by_time(tmp_path):
+    """Figures beside a post and on the profile are two series; a page fetched out of order is compared with the
+    latest by time. Written page by page and in one batch, the same rows."""
+    def page(source, credits, day):
+        p = thread_page(credits=credits)
+        p.user_stats[0].source, p.user_stats[0].seen_at = source, datetime(2026, 11, day, tzinfo=timezone.utc)
+        return normalise_page(p)
+
+    def pages():
+        return [page("post", 10, 25), page("profile", 20, 26),
+                page("post", 10, 27),  # as the latest post figures (not the profile's, which are later): kept out
+                page("post", 12, 28), page("post", 10, 24),  # older than 28 and not as 28 showed: a row
+                page("post", 12, 29), page("profile", 20, 30)]  # as the latest of each series: no rows
+
+    expected = [("post", 10, "25"), ("profile", 20, "26"), ("post", 12, "28"), ("post", 10, "24")]
+    one, batch = Archive(tmp_path / "one.db"), Archive(tmp_path / "batch.db")
+    for record in pages():
+        one.write(record)
+    batch.write_many(pages())
+    for archive in (one, batch):
+        rows = archive.db.execute("SELECT source, credits, substr(seen_at, 9, 2) FROM user_stats ORDER BY id")
+        assert rows.fetchall() == expected
+
+
+def test_validation_remembers_only_valid_row_shapes():
+    good = {"pid": 1, "tid": 1, "floor": 2, "content_text": "x"}
+    assert schemas.validate_row("posts", good) == []
+    # Same columns, another type or a missing required value: checked again, not taken for the valid shape.
+    assert schemas.validate_row("posts", dict(good, floor=True)) == ["posts.floor: expected integer, got bool True"]
+    assert schemas.validate_row("posts", dict(good, floor="2")) == ["posts.floor: expected integer, got str '2'"]
+    assert schemas.validate_row("posts", dict(good, tid=None)) == ["posts.tid: required value missing"]
+    assert schemas.validate_row("threads", good) == ["threads: unknown column 'pid'", "threads: unknown column 'floor'",
+                                                     "threads: unknown column 'content_text'"]
+    assert schemas.validate_row("posts", dict(good)) == []
+
+
+def test_normalise_strips_text_turns_booleans_to_integers_and_writes_sorted_json():
+    class Text(str):
+        pass
+
+    page = thread_page(content="  原文\n")
+    page.posts[0].author = Text(" 甲 ")
+    page.posts[0].is_first = True
+    page.threads[0].is_sticky = False
+    page.user_stats[0].raw = {"积分": "10", "在线时间": 1.5, "a": [1, None, {"z": True, "b": "\"乙\""}]}
+    page.user_stats[0].approx = {"主题", "回帖"}
+    record = normalise_page(page)
+    post, thread, stats = record.rows["posts"][0], record.rows["threads"][0], record.rows["user_stats"][0]
+    assert post["content_text"] == "原文" and post["author"] == "甲" and type(post["author"]) is str
+    assert post["is_first"] == 1 and type(post["is_first"]) is int and thread["is_sticky"] == 0
+    assert stats["raw"] == json.dumps(page.user_stats[0].raw, ensure_ascii=False, sort_keys=True)
+    assert stats["raw"] == '{"a": [1, null, {"b": "\\"乙\\"", "z": true}], "在线时间": 1.5, "积分": "10"}'
+    assert stats["approx"] == '["主题", "回帖"]'
+    assert stats["extcredits"] == '{"威望": {"unit": "点", "value": 1}}'
+
+
 def test_unreadable_page_is_logged_and_kept(tmp_path):
     archive = Archive(tmp_path / "a.db")
     crawl = archive.start_crawl("http://b.test/forum.php")
