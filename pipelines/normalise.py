@@ -39,20 +39,43 @@ def _utc(value: datetime | None) -> str:
 
 
 def _cleaned(item, drop: frozenset = frozenset()) -> dict:
-    """An item's fields but ``drop`` as a row: strings stripped, booleans 0/1 (one expression: it runs for every
-    field of every post)."""
-    return {k: (v.strip() if isinstance(v, str) else int(v) if isinstance(v, bool) else v)
-            for k, v in vars(item).items() if k not in drop}
+    """An item's fields but ``drop`` as a row: strings stripped, booleans 0/1 (it runs for every field of every
+    post: the common classes are told apart by identity before any ``isinstance``)."""
+    row = vars(item).copy()
+    for name in drop:
+        row.pop(name, None)
+    for name, value in row.items():  # values replaced in place: the dict's size never changes
+        kind = value.__class__
+        if kind is str:
+            row[name] = value.strip()
+        elif value is None or kind is int:
+            continue
+        elif kind is bool:
+            row[name] = int(value)
+        elif isinstance(value, str):
+            row[name] = value.strip()
+        elif isinstance(value, bool):
+            row[name] = int(value)
+    return row
 
 
-# One encoder for every JSON column (json.dumps with options builds a new one per call).
+# One encoder for every JSON column: sorted keys, non-ASCII kept, anything else as str(). The C encoder is
+# built once where this Python has one (``JSONEncoder.encode`` builds a new one per call, which costs more
+# than encoding a user's figures).
 _JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+try:
+    from json.encoder import c_make_encoder, encode_basestring
+    _ENCODE = c_make_encoder(None, str, encode_basestring, None, ": ", ", ", True, False, True)
+except (ImportError, TypeError):  # pragma: no cover - a Python without that C accelerator
+    _ENCODE = None
 
 
 def _json(value) -> str | None:
     if value in (None, [], {}):
         return None
-    return _JSON.encode(value)
+    if _ENCODE is None or value.__class__ not in (dict, list):
+        return _JSON.encode(value)
+    return "".join(_ENCODE(value, 0))
 
 
 def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRecord:
