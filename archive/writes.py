@@ -238,7 +238,7 @@ def _write_posts(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: 
             params.append(merge.params(row, seen, crawl_id))
         # A post of this page where an earlier page of the run looks for gone posts: that page's marks first.
         if run_scope and any(_hits(place, run_scope) for row in r.rows.get("posts", ())
-                             for place in positions[row["pid"]]):
+                             for place in positions[row["pid"]] if place[0] in run_scope):
             written += write_run()
             run_params, run_pages, run_scope = [], [], {}
         run_params += params
@@ -273,14 +273,14 @@ def _write_stats(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: 
     params = []
     for r in records:
         for row in r.rows.get("user_stats", ()):
-            key, figures = (row["uid"], row.get("source")), tuple(row.get(f) for f in STAT_FIGURES)
+            key, figures = (row["uid"], row.get("source")), tuple(map(row.get, STAT_FIGURES))
             last = latest.get(key)
             if last is not None and last[1] == figures:
                 continue
             values = dict(row, crawl_id=crawl_id)
             if not known.issuperset(values):
                 raise sqlite3.OperationalError(f"table user_stats has no column named {min(set(values) - known)}")
-            params.append([values.get(c) for c in columns])
+            params.append(list(map(values.get, columns)))
             if last is None or _stats_order(row.get("seen_at")) >= _stats_order(last[0]):
                 latest[key] = (row.get("seen_at"), figures)
     conn.executemany(f"INSERT INTO user_stats ({', '.join(f'[{c}]' for c in columns)})"
