@@ -123,9 +123,9 @@ def write_batch(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: i
         " fetched_at, crawl_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(r.url, r.kind, r.status, r.http_status, r.content_type, r.date_header, r.fetched_at, crawl_id, r.body)
          for r in records if r.body is not None and (r.keep_body or keep_all_pages)])
-    for fts, table, key, column in FTS_INDEXES:
+    for fts, _, _, column in FTS_INDEXES:
         if fts in indexed:
-            reindex(conn, fts, table, key, column, *texts[fts])
+            reindex(conn, fts, column, *texts[fts])
     conn.execute(f"DELETE FROM [{PAUSE_TABLE}]")
     return written
 

@@ -189,3 +189,20 @@ def test_every_read_of_a_batch_goes_through_an_index_and_a_users_history_is_neve
         checked += 1
     assert checked > 20
     archive.close()
+
+
+@requires_fixtures
+def test_a_batch_is_indexed_for_search_as_one_segment_whatever_the_order_of_its_posts(tmp_path):
+    """The index is fed the batch's texts in key order: one FTS5 segment a batch, not one per step down in pid
+    (pages come in crawl order, and their threads' pids go up and down), and the index matches the table."""
+    pages = list(reversed(_pages(SITE_A)))
+    pids = [row["pid"] for page in pages for row in page.rows["posts"]]
+    assert pids != sorted(pids)
+    archive = Archive(tmp_path / "a.db")
+    archive.write_many(pages, 1)
+    segments = archive.db.execute("SELECT count(DISTINCT segid) FROM posts_fts_idx").fetchone()[0]
+    indexed = archive.db.execute("SELECT count(*) FROM posts_fts").fetchone()[0]
+    archive.close()
+    assert segments == 1
+    assert indexed == len(set(pids))
+    assert _search(tmp_path / "a.db", "冷吃兔") != []  # _search runs FTS5's integrity-check first
