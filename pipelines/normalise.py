@@ -52,10 +52,8 @@ def _cleaned(item, drop: frozenset = frozenset()) -> dict:
             continue
         elif kind is bool:
             row[name] = int(value)
-        elif isinstance(value, str):
+        elif isinstance(value, str):  # a str subclass (bool has none)
             row[name] = value.strip()
-        elif isinstance(value, bool):
-            row[name] = int(value)
     return row
 
 
