@@ -71,10 +71,7 @@ class _Merge:
                     + ", ".join(_assignment(table, c) for c in updates))
 
     def params(self, row: dict, seen: str | None, crawl_id: int | None) -> list:
-        if not self.known.issuperset(row):
-            unknown = min(set(row) - self.known)
-            raise sqlite3.OperationalError(f"table {self.table} has no column named {unknown}")
-        values = list(map(row.get, self.columns))
+        values = _column_values(self.table, self.columns, self.known, row)
         if seen:
             for i in self.seen_at:
                 values[i] = seen
@@ -82,6 +79,14 @@ class _Merge:
             for i in self.crawl_at:
                 values[i] = crawl_id
         return values
+
+
+def _column_values(table: str, columns: tuple[str, ...], known: frozenset, row: dict) -> list:
+    """``row``'s values in ``columns`` order (None where it has none); a column ``known`` lacks is refused as
+    SQLite would refuse it."""
+    if not known.issuperset(row):
+        raise sqlite3.OperationalError(f"table {table} has no column named {min(set(row) - known)}")
+    return list(map(row.get, columns))
 
 
 @lru_cache(maxsize=None)
@@ -258,7 +263,7 @@ def _stats_order(seen_at) -> tuple:
 
 def _write_stats(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: int | None) -> int:
     """A user's figures, each set only when it differs from their latest (by ``seen_at``) of the same source."""
-    columns = [c for c in schemas.columns("user_stats") if c != "id"]
+    columns = tuple(c for c in schemas.columns("user_stats") if c != "id")
     known = frozenset(columns)
     latest = {}
     # Each (uid, source) of the batch: its latest row, one step down the (uid, source, seen_at) index, however
@@ -277,10 +282,7 @@ def _write_stats(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: 
             last = latest.get(key)
             if last is not None and last[1] == figures:
                 continue
-            values = dict(row, crawl_id=crawl_id)
-            if not known.issuperset(values):
-                raise sqlite3.OperationalError(f"table user_stats has no column named {min(set(values) - known)}")
-            params.append(list(map(values.get, columns)))
+            params.append(_column_values("user_stats", columns, known, dict(row, crawl_id=crawl_id)))
             if last is None or _stats_order(row.get("seen_at")) >= _stats_order(last[0]):
                 latest[key] = (row.get("seen_at"), figures)
     conn.executemany(f"INSERT INTO user_stats ({', '.join(f'[{c}]' for c in columns)})"
