@@ -13,12 +13,13 @@ from ..items import (
     STATUS_NOT_FOUND, STATUS_PASSWORD, STATUS_SYSTEM_ERROR, STATUS_UNKNOWN,
 )
 from .content import tidy_text
+from .labels import label_pattern, xpath_contains
 
 # GBK and GB2312 pages routinely hold characters only GB18030 defines; Big5 sites use HKSCS ones.
 _CHARSET_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
                       "cp936": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
 _VERSION_IN_GENERATOR = re.compile(r"Discuz!?\s*(X?\s*[\d.]+[A-Za-z]*)", re.I)
-_PAGE_COUNT = re.compile(r"共\s*(\d+)\s*页")
+_PAGE_COUNT = label_pattern(r"共\s*(\d+)\s*页")  # 共 N 页 / 共 N 頁
 _DIGITS = re.compile(r"\d+")
 # C0 controls but tab, line feed and carriage return, and the non-characters XML forbids.
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -41,6 +42,11 @@ _FOOTER_VERSION = etree.XPath(" | ".join(f"id('{i}')[self::{tag}]/descendant::em
 # ... or, when the index holds none of them as those tags, by walking the page.
 _FOOTER_VERSION_WALK = etree.XPath(" | ".join(f"/descendant::{tag}[@id='{i}']/descendant::em/text()"
                                               for i, tag in _FOOTERS))
+
+
+def has_class(name: str) -> str:
+    """An XPath predicate body: the element's class list holds ``name`` (``class="pcb mbm"`` holds ``pcb``)."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
 def by_id(root: etree._Element, element_id: str, tag: str | None = None) -> list:
@@ -68,20 +74,24 @@ def by_id_within(node: etree._Element, element_id: str, tags: tuple[str, ...] = 
                 parent = parent.getparent()
     return [el for el in _ID_WALK_WITHIN(node, id=element_id) if not tags or el.tag in tags]
 
-# showmessage() texts (lang_message.php) -> page state, most specific first.
+
+# showmessage() texts (lang_message.php) -> page state, most specific first; both scripts (尚未登录 / 尚未登錄):
+# see .labels.
 _MESSAGE_STATES: tuple[tuple[re.Pattern, str], ...] = (
-    (re.compile(r"不存在|已被删除|正在被审核|已经被删除|不存在或已"), STATUS_NOT_FOUND),
-    (re.compile(r"密码"), STATUS_PASSWORD),
-    (re.compile(r"尚未登录|请先登录|需要登录|登录后|未登录|没有登录|尚未登錄|未登錄|login", re.I), STATUS_LOGIN_REQUIRED),
-    (re.compile(r"刷新过于频繁|请求过快|过于频繁|防灌水|稍后再|秒后再"), STATUS_FLOOD),
-    (re.compile(r"站点.*关闭|论坛.*关闭|暂时关闭|维护"), STATUS_CLOSED_SITE),
-    (re.compile(r"权限|用户组|无法进行此操作|没有权限|禁止|不允许|特定用户"), STATUS_NO_PERMISSION),
+    (label_pattern(r"不存在|已被删除|正在被审核|已经被删除|不存在或已"), STATUS_NOT_FOUND),
+    (label_pattern(r"密码"), STATUS_PASSWORD),
+    (label_pattern(r"尚未登录|请先登录|需要登录|登录后|未登录|没有登录|尚未登入|请先登入|需要登入|未登入|login", re.I),
+     STATUS_LOGIN_REQUIRED),
+    (label_pattern(r"刷新过于频繁|请求过快|过于频繁|防灌水|稍后再|秒后再"), STATUS_FLOOD),
+    (label_pattern(r"站点.*关闭|论坛.*关闭|暂时关闭|维护"), STATUS_CLOSED_SITE),
+    (label_pattern(r"权限|用户组|无法进行此操作|没有权限|禁止|不允许|特定用户"), STATUS_NO_PERMISSION),
 )
 # discuz_error::show_error(): <div id="container"><h1>Discuz! System Error</h1><div class='info'><li>…</li></div>.
 _SYSTEM_ERROR = "/descendant::div[@id='container']/h1[starts-with(normalize-space(.), 'Discuz!') and contains(., 'Error')]"
 # X3.x moderator panel (forum/modcp*.htm) shown to someone who moderates nothing: "抱歉，您无此权限！" in its h1.
 _PANEL_REFUSAL = ("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' mdcp ')]"
-                  "[contains(., '无此权限') or contains(., '無此權限')]")
+                  f"[{xpath_contains('无此权限')}]")
+_PANEL_REFUSAL_HEADING = f"./descendant::h1[{xpath_contains('无此权限')}]"
 _ANTITHEFT = re.compile(r"_dsign|window\[\s*['\"]?_\w+|location\.href\s*=\s*_\w+", re.I)
 
 
@@ -266,7 +276,7 @@ def special_status(sel: Selector, raw_text: str) -> tuple[str, str] | None:
         return STATUS_SYSTEM_ERROR, info or tidy_text(error[0].xpath("string()").get())
     refusal = sel.xpath(_PANEL_REFUSAL)
     if refusal:
-        heading = refusal[0].xpath("./descendant::h1[contains(., '无此权限') or contains(., '無此權限')]")
+        heading = refusal[0].xpath(_PANEL_REFUSAL_HEADING)
         return STATUS_NO_PERMISSION, tidy_text((heading or refusal)[0].xpath("string()").get())
     message = sel.xpath("/descendant::div[@id='messagetext']")
     if not message:

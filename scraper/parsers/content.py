@@ -12,32 +12,43 @@ What Discuz mixes into a rendered message, and what we do with it:
 * code blocks (``div.blockcode``): one text line per ``li``, without the 复制代码 button;
 * images: the real URL is ``zoomfile`` > ``file`` > ``data-original`` > ``data-src`` > the URL in a
   7.x ``onclick="zoom(this, 'URL')"`` > ``src`` (``src`` is often a ``none.gif`` placeholder or a
-  ``.thumb.jpg``); smilies become their ``alt``;
-* file attachments: X ``forum.php?mod=attachment&aid=…`` and 7.x ``attachment.php?aid=…`` links;
+  ``.thumb.jpg``); smilies become their ``alt``; the back arrow a quote links to the quoted post with (7.x
+  ``images/common/back.gif`` in a findpost link) is decoration, not an image of the post;
+* file attachments: X ``forum.php?mod=attachment&aid=…`` and 7.x ``attachment.php?aid=…`` links, with their aid
+  (``a#aidN``, ``span#attach_N``, the plain 7.x parameter or X's encoded one); an image list's name link is the
+  image's, not a second attachment;
 * scripts, styles and inline event handlers: dropped from the HTML.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from lxml import etree, html as lxml_html
 
 from ..items import Quote
+from .labels import chars, label_pattern
 
-EDIT_NOTE = re.compile(
+# Labels in both scripts (本帖最后由 X 于 T 编辑 / 本帖最後由 X 於 T 編輯): see .labels.
+EDIT_NOTE = label_pattern(
     r"本帖最后由\s*(?P<editor>.+?)\s*于\s*(?P<time>\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?)\s*编辑"
 )
-_QUOTE_HEADER = re.compile(r"^\s*(?P<author>.+?)\s*(?:发表于|發表於)\s*(?P<time>.+?)\s*$")
+_QUOTE_HEADER = re.compile(rf"^\s*(?P<author>.+?)\s*{chars('发表于')}\s*(?P<time>.+?)\s*$")
 # Discuz! 6.x and early 7.x: "原帖由 X 于 2008-5-1 10:00 发表" before the quoted text.
-_OLD_QUOTE_HEADER = re.compile(
-    r"^\s*(?:原帖由|原文由)\s*(?P<author>.+?)\s*(?:于|於)\s*"
-    r"(?P<time>\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?)\s*(?:发表|發表)\s*")
+_OLD_QUOTE_HEADER = label_pattern(
+    r"^\s*(?:原帖由|原文由)\s*(?P<author>.+?)\s*于\s*"
+    r"(?P<time>\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AP]M)?)\s*发表\s*")
 _ZOOM_URL = re.compile(r"zoom\(\s*this\s*,\s*['\"](?P<url>[^'\"]+)['\"]")
-_AID_IN_HREF = re.compile(r"[?&;]aid=(\d+)(?:&|$)")
+# The aid parameter of a download link (plain digits in 7.x, aidencode()'s base64 in X) and what X encodes.
+_AID_PARAM = re.compile(r"[?&;]aid=([A-Za-z0-9%+/=_-]+)")
+_ENCODED_AID = re.compile(r"^(\d+)\|")
+# Attachment ids on links and their holders: a#aidN (lists), span#attach_N (X inline files).
+_ATTACH_ID = re.compile(r"^(?:aid|attach_)(\d+)$")
 _FINDPOST_PID = re.compile(r"[?&;]pid=(\d+)")
 _BLANK_LINES = re.compile(r"\n\n\n+")  # after each line is stripped
 _INLINE_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
@@ -174,6 +185,48 @@ def image_url(img: etree._Element, base_url: str) -> str | None:
     return None
 
 
+def is_quote_arrow(img: etree._Element) -> bool:
+    """Whether ``img`` sits in a findpost link: the arrow 7.x quotes link back to the quoted post with
+    (``[url=…redirect.php?goto=findpost…][img]…/images/common/back.gif[/img][/url]`` in every quote's footer), which
+    is decoration, not an image of the post."""
+    for link in img.iterancestors("a"):
+        return "findpost" in (link.get("href") or "")
+    return False
+
+
+def aid_from_href(href: str | None) -> int | None:
+    """The attachment id in a download link: 7.x ``attachment.php?aid=N``, X ``forum.php?mod=attachment&aid=ENC``
+    where ENC is ``aidencode()``'s base64 of ``AID|hash|time|uid|tid`` (``NDN8MmEz…`` -> 43)."""
+    if not href:
+        return None
+    m = _AID_PARAM.search(href.replace("&amp;", "&"))
+    if not m:
+        return None
+    value = unquote(m.group(1))
+    if value.isdigit():
+        return int(value)
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=False).decode("ascii", "replace")
+    except (ValueError, binascii.Error):
+        return None
+    plain = _ENCODED_AID.match(decoded)
+    return int(plain.group(1)) if plain else None
+
+
+def link_aid(link: etree._Element) -> int | None:
+    """The aid of an attachment link: its ``id="aidN"`` (list links), the ``span#attach_N`` around it (X inline
+    files), else its href (:func:`aid_from_href`)."""
+    m = _ATTACH_ID.match(link.get("id") or "")
+    if m:
+        return int(m.group(1))
+    parent = link.getparent()
+    if parent is not None:
+        m = _ATTACH_ID.match(parent.get("id") or "")
+        if m:
+            return int(m.group(1))
+    return aid_from_href(link.get("href"))
+
+
 def is_smilie(img: etree._Element) -> bool:
     """Discuz smilies carry ``smilieid``; images posted with [img] carry an ``aimg_`` id instead."""
     if img.get("smilieid") is not None:
@@ -286,16 +339,19 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
         for button in list(code.iterchildren("em")):
             drop(button)
 
+    image_aids: set[int] = set()
     for img in body.iterdescendants("img"):
         if is_smilie(img):
             continue
         url = image_url(img, base_url)
-        if url and any(part in url for part in _ICON_PATHS):
+        if url and (any(part in url for part in _ICON_PATHS) or is_quote_arrow(img)):
             url = None
         if url:
             aid_match = _AIMG_ID.match(img.get("id") or "")
             aid = _int(img.get("aid")) or (int(aid_match.group(1)) if aid_match else None)
             msg.images.append((url, img.get("alt") or img.get("title") or None, aid))
+            if aid is not None:
+                image_aids.add(aid)
             img.set("src", url)
         for attr in list(img.attrib):
             if _EVENT_ATTR.match(attr):
@@ -305,10 +361,9 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
         if _LINKED_IMAGES(link):
             continue  # an image wrapped in its download link: recorded as the image
         href = urljoin(base_url, link.get("href"))
-        aid = _int((link.get("id") or "").removeprefix("aid"))
-        if aid is None:  # 7.x links carry the plain aid; X encodes it
-            m = _AID_IN_HREF.search(link.get("href", "").replace("&amp;", "&"))
-            aid = int(m.group(1)) if m else None
+        aid = link_aid(link)
+        if aid is not None and aid in image_aids:
+            continue  # an image list's name link (X dl.tattl.attm, 7.x dl.attachimg): the image is recorded
         msg.files.append((href, tidy_text(text_of(link)) or None, aid))
 
     for el_with_js in _WITH_EVENT_ATTRS(body):
@@ -385,4 +440,4 @@ def fragment(html_text: str) -> etree._Element:
 
 
 __all__ = ["Message", "clean_message", "text_of", "remove_jammer", "image_url", "to_text", "tidy_text", "inner_html",
-           "drop", "EDIT_NOTE", "set_aside"]
+           "drop", "EDIT_NOTE", "set_aside", "is_smilie", "is_quote_arrow", "aid_from_href", "link_aid"]

@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from dateutil import tz as dateutil_tz
 from dateutil.parser import parse as dateutil_parse
 
+from .labels import chars, label_pattern, label_regex, simplified, spellings
+
 DEFAULT_TZ = timezone(timedelta(hours=8), "UTC+08:00")
 
 _SPACES = re.compile(r"[\s\u00a0\u3000]+")
@@ -26,26 +28,32 @@ _ABSOLUTE = re.compile(
 _NO_YEAR = re.compile(
     r"(?<![\d-])(?P<m>\d{1,2})\s*[-/月]\s*(?P<d>\d{1,2})\s*日?(?:(?:\s*(?:上午|下午|晚上)\s*|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?(?![\d-])"
 )
-_JUST_NOW = re.compile(r"刚刚")
-_SECONDS_AGO = re.compile(r"(\d+)\s*秒前")
-_MINUTES_AGO = re.compile(r"(\d+)\s*分钟前")
-_HALF_HOUR_AGO = re.compile(r"半小时前")
-_HOURS_AGO = re.compile(r"(\d+)\s*小时前")
-_DAY_WORD = re.compile(r"(今天|昨天|前天)\s*(\d{1,2}):(\d{2})")
-_DAYS_AGO = re.compile(r"(\d+)\s*天前")
+# Relative times in both scripts (刚刚 / 剛剛, N 分钟前 / N 分鐘前, N 小时前 / N 小時前): see .labels.
+_JUST_NOW = label_pattern(r"刚刚|刚才")  # X 刚刚, 7.x 刚才
+_SECONDS_AGO = label_pattern(r"(\d+)\s*秒前")
+_MINUTES_AGO = label_pattern(r"(\d+)\s*分钟前")
+_HALF_HOUR_AGO = label_pattern(r"半小时前")
+_HOURS_AGO = label_pattern(r"(\d+)\s*小时前")
+_DAY_WORD = label_pattern(r"(今天|昨天|前天)\s*(\d{1,2}):(\d{2})")
+_DAYS_AGO = label_pattern(r"(\d+)\s*天前")
+# 7.x dgmdate(): "N 天前 H:i" is the calendar day N days back at that time (X prints no time after 天前).
+_DAYS_AGO_AT = label_pattern(r"(\d+)\s*天前\s*(\d{1,2}):(\d{2})")
 _MERIDIEM = re.compile(r"\b[AaPp][Mm]\b|上午|下午|晚上")
 _TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 _DAY_OFFSETS = {"今天": 0, "昨天": 1, "前天": 2}
-_POSTED_PREFIXES = ("发表于", "发表时间", "发表於", "發表於", "發表時間")
+# The labels before a post's time (发表于 / 發表於, 发表时间 / 發表時間), every spelling, longest first.
+POSTED_LABELS = ("发表于", "发表时间")
+_POSTED_PREFIXES = tuple(sorted({s for label in POSTED_LABELS for s in spellings(label)}, key=len, reverse=True))
 # "发表于 T" as bare text (Discuz 5.5/6.x, themes that drop em#authorpostonPID): T in any dateformat,
 # 24- or 12-hour, or relative.
 _POSTED_TIME = re.compile(
-    r"(?:发表于|發表於|发表於|发表时间|發表時間)\s*[:：]?\s*(?P<time>"
+    rf"(?:{chars('发表于')}|{chars('发表时间')})\s*[:：]?\s*(?P<time>"
     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
     r"(?:\s*(?:上午|下午|晚上)?\s*\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
     r"|\d{1,2}\s*[-/月]\s*\d{1,2}\s*日?(?:\s*(?:上午|下午|晚上)?\s*\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
-    r"|(?:今天|昨天|前天)\s*\d{1,2}:\d{2}|刚刚|半小时前|\d+\s*(?:秒|分钟|小时|天)前)"
+    + label_regex(r"|(?:今天|昨天|前天)\s*\d{1,2}:\d{2}|刚刚|刚才|半小时前|\d+\s*天前\s*\d{1,2}:\d{2}"
+                  r"|\d+\s*(?:秒|分钟|小时|天)前)")
 )
 
 
@@ -112,6 +120,10 @@ def parse_relative(text: str, now: datetime, tz: tzinfo = DEFAULT_TZ) -> datetim
     local_now = now.astimezone(tz)
     if _JUST_NOW.search(text):
         return local_now
+    m = _DAYS_AGO_AT.search(text)
+    if m:
+        day = (local_now - timedelta(days=int(m.group(1)))).date()
+        return datetime(day.year, day.month, day.day, int(m.group(2)), int(m.group(3)), tzinfo=tz)
     for pattern, unit in ((_SECONDS_AGO, "seconds"), (_MINUTES_AGO, "minutes"), (_HOURS_AGO, "hours"),
                           (_DAYS_AGO, "days")):
         m = pattern.search(text)
@@ -121,7 +133,7 @@ def parse_relative(text: str, now: datetime, tz: tzinfo = DEFAULT_TZ) -> datetim
         return local_now - timedelta(minutes=30)
     m = _DAY_WORD.search(text)
     if m:
-        day = (local_now - timedelta(days=_DAY_OFFSETS[m.group(1)])).date()
+        day = (local_now - timedelta(days=_DAY_OFFSETS[simplified(m.group(1))])).date()
         return datetime(day.year, day.month, day.day, int(m.group(2)), int(m.group(3)), tzinfo=tz)
     m = _TIME_ONLY.match(text)
     if m:  # some themes show only H:i for today's posts

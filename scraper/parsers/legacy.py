@@ -37,9 +37,10 @@ from ..items import (
     STATUS_OK, STATUS_PASSWORD, Attachment, Forum, ParsedPage, Post, Thread, User,
 )
 from ..urls import FID_IN_HREF, GID_IN_HREF, TID_IN_HREF, classify, uid_from_href
-from .common import classify_message, detect_version, type_prefix
+from .common import classify_message, detect_version, has_class, type_prefix
 from .content import image_url, is_smilie, tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
+from .labels import LabelTable, label_pattern
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 from .forum import list_rows
@@ -50,23 +51,18 @@ FAMILY_X = "x"
 FAMILY_LEGACY = "7.x"
 
 
-def _has_class(name: str) -> str:
-    """An XPath predicate body: the element's class list contains ``name``."""
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
-
-
 POST_NODES = "/descendant::div[@id='postlist']/div[starts-with(@id, 'post_')]"
 THREAD_ROWS = "/descendant::tbody[starts-with(@id, 'normalthread_') or starts-with(@id, 'stickthread_')]"
 # Structure only 7.x templates produce (X uses td.t_f, td.pls, td.num, div#category_N, div#messagetext).
 LEGACY_MARKERS = (
-    f"/descendant::td[{_has_class('t_msgfont')}] | /descendant::td[{_has_class('postauthor')}]"
-    f" | /descendant::div[@id='postlist' and {_has_class('viewthread')}]"
+    f"/descendant::td[{has_class('t_msgfont')}] | /descendant::td[{has_class('postauthor')}]"
+    f" | /descendant::div[@id='postlist' and {has_class('viewthread')}]"
     f" | /descendant::table[starts-with(@id, 'category_')]//h2/a"
-    f" | {THREAD_ROWS}/descendant::td[{_has_class('nums')}]"
+    f" | {THREAD_ROWS}/descendant::td[{has_class('nums')}]"
     f" | /descendant::table[starts-with(@summary, 'forum_')]"
-    f" | /descendant::div[{_has_class('showmessage')}]"
+    f" | /descendant::div[{has_class('showmessage')}]"
 )
-_PAGERS = f"/descendant::div[{_has_class('pages')} and not(ancestor::tbody)]"
+_PAGERS = f"/descendant::div[{has_class('pages')} and not(ancestor::tbody)]"
 _NAV_LINKS = "/descendant::div[@id='nav']//a"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
 _MAXPAGE = re.compile(r"\bvar\s+maxpage\s*=\s*(\d+)")
@@ -76,9 +72,15 @@ _CATEGORY_ID = re.compile(r"^category_(\d+)$")
 _SUMMARY_FID = re.compile(r"^forum_(\d+)$")
 _FORUM_HREF = "contains(@href, 'forumdisplay.php') or contains(@href, 'forum-')"
 # Lines under a forum on the index that are not its description.
-_INDEX_LINE_LABELS = re.compile(r"^(?:子版块|子版塊|版主|主题|主題|最后发表|最後發表|链接到外部地址)")
+# (Labels in both scripts, 子版块 / 子版塊: see .labels.)
+_INDEX_LINE_LABELS = label_pattern(r"^(?:子版块|版主|主题|最后发表|链接到外部地址)")
 # div.locked notes about attachments ("附件: 您所在的用户组无法下载或查看附件") say nothing of the post.
-_ATTACHMENT_NOTE = re.compile(r"^\s*附件")
+_ATTACHMENT_NOTE = label_pattern(r"^\s*附件")
+_TRADE_COUNT = label_pattern(r"商品数\s*[:：]\s*(\d+)")
+# The last moderation line (lang thread_mod_by "本主题由 X 于 T ACTION") and what its action (modactions.lang.php)
+# says of the thread being closed: 关闭 / 限时关闭 close it, 打开 / 限时打开 / 解除限时关闭 open it.
+_THREAD_MOD_BY = label_pattern(r"^本主题由")
+_CLOSING_ACTIONS = LabelTable({"关闭": True, "限时关闭": True, "打开": False, "限时打开": False, "解除限时关闭": False})
 
 
 def detect_family(sel: Selector, version: str | None = None) -> str:
@@ -120,7 +122,7 @@ def legacy_page_count(sel: Selector) -> int:
         return max(1, int(m.group(1)))
     best = 1
     for pager in sel.xpath(_PAGERS):
-        last = pager.xpath(f"./a[{_has_class('last')}]/text()").get()
+        last = pager.xpath(f"./a[{has_class('last')}]/text()").get()
         if last and _DIGITS.search(last):
             best = max(best, int(_DIGITS.findall(last)[-1]))
         for text in pager.xpath("./a/text() | ./strong/text()").getall():
@@ -184,12 +186,38 @@ def parse_legacy_thread_page(sel: Selector, url: str, *, now: datetime | None = 
     filtered = "authorid" in url  # 只看该作者: the pager then counts that author's posts only
     if items is not None and not filtered:
         thread.replies = max(0, items - 1)
-    elif page.pages == 1 and page.page == 1 and page.posts and not filtered:
-        # No pager: every post of the thread is on this page (multi() omits the pager then).
-        thread.replies = len(page.posts) - 1
+    elif page.page == page.pages and page.posts and not filtered:
+        # 7.0's pager shows no count (multi() with shownum off) and the page no 回复 figure; the last page's
+        # last floor is the number of posts shown (floors count the posts before this page too). Goods posts
+        # of a trade thread count in replies but are no floors: viewthread.php takes 商品数 off before paging.
+        last = page.posts[-1].floor
+        if last is None and page.pages == 1:
+            last = len(page.posts)  # no pager: every post of the thread is on this page
+        if last is not None:
+            thread.replies = max(0, last - 1) + _trade_count(sel)
+    thread.is_closed = _closed_by_last_moderation(sel)
     page.users = list(users.values())
     page.threads = [thread]
     return page
+
+
+def _trade_count(sel: Selector) -> int:
+    """商品数 of a 7.x trade thread's goods box (``div.tradectrl em``: ``商品数: 2``), else 0."""
+    for text in sel.xpath(f"/descendant::div[{has_class('tradectrl')}]/em/text()").getall():
+        m = _TRADE_COUNT.search(text)
+        if m:
+            return int(m.group(1))
+    return 0
+
+
+def _closed_by_last_moderation(sel: Selector) -> bool | None:
+    """Whether the thread is closed, as far as a 7.x page tells: its last moderation line
+    (``div.modact``: 本主题由 X 于 T 关闭) says 关闭 / 打开; ``None`` when the page shows no such line."""
+    for text in sel.xpath(f"/descendant::div[{has_class('modact')}]/a/text()").getall():
+        words = tidy_text(text).split(" ")
+        if _THREAD_MOD_BY.match(words[0]) and len(words) > 1:
+            return _CLOSING_ACTIONS.find(words[-1])
+    return None
 
 
 def _thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
@@ -235,16 +263,16 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
     post = Post(pid=pid, tid=tid, url=url)
     attachments: list[Attachment] = []
     author_link = node.xpath(
-        f"./descendant::td[{_has_class('postauthor')}]/div[{_has_class('postinfo')}]/descendant::a[contains(@href, 'uid')]"
-        f" | ./descendant::div[{_has_class('authorinfo')}]/a[contains(@href, 'uid')]"
-        f" | ./descendant::div[@id='userinfo{pid}']/descendant::div[{_has_class('popuserinfo')}]/p/a[contains(@href, 'uid')]"
+        f"./descendant::td[{has_class('postauthor')}]/div[{has_class('postinfo')}]/descendant::a[contains(@href, 'uid')]"
+        f" | ./descendant::div[{has_class('authorinfo')}]/a[contains(@href, 'uid')]"
+        f" | ./descendant::div[@id='userinfo{pid}']/descendant::div[{has_class('popuserinfo')}]/p/a[contains(@href, 'uid')]"
     )
     if author_link:
         post.author = tidy_text(author_link[0].xpath("string()").get()) or None
         post.author_uid = uid_from_href(author_link[0].attrib.get("href"))
     else:
         # Guests ("游客 <em>ip</em>"), anonymous posts ("匿名"), deleted users ("name <em>该用户已被删除</em>").
-        avatar = node.xpath(f"./descendant::td[{_has_class('postauthor')}]/div[{_has_class('avatar')}]")
+        avatar = node.xpath(f"./descendant::td[{has_class('postauthor')}]/div[{has_class('avatar')}]")
         if avatar:
             post.author = tidy_text(" ".join(avatar[0].xpath("./descendant::text()[not(ancestor::em)]").getall())) or None
 
@@ -254,7 +282,7 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
     message_el = node.xpath(f"./descendant::td[@id='postmessage_{pid}']")
     if message_el:
         read_message(message_el[0], post, attachments, url, now=now, tz=tz)
-    for listing in node.xpath(f"./descendant::div[{_has_class('postattachlist')}]"):
+    for listing in node.xpath(f"./descendant::div[{has_class('postattachlist')}]"):
         _attachment_list(listing, pid, url, attachments)
     post.status = _post_status(node, has_message=bool(message_el))
     return post, attachments
@@ -263,7 +291,7 @@ def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: dat
 def _attachment_list(listing: Selector, pid: int, base_url: str, out: list[Attachment]) -> None:
     """``div.postattachlist``: one ``dl.t_attachlist`` per attachment; ``dl.attachimg`` ones are images."""
     seen = {a.url for a in out}
-    for dl in listing.xpath(f"./descendant::dl[{_has_class('t_attachlist')}]"):
+    for dl in listing.xpath(f"./descendant::dl[{has_class('t_attachlist')}]"):
         link = dl.xpath("./descendant::a[starts-with(@id, 'aid')] | ./descendant::a[contains(@href, 'attachment.php?aid=')]")
         name = tidy_text(link[0].xpath("string()").get()) if link else None
         aid = None
@@ -294,7 +322,7 @@ def _absolute(href: str, base_url: str) -> str:
 
 def _post_status(node: Selector, *, has_message: bool) -> str:
     """The post state from its ``div.locked`` notes (attachment notes excepted)."""
-    for locked in node.xpath(f"./descendant::td[{_has_class('postcontent')}]/descendant::div[{_has_class('locked')}]"):
+    for locked in node.xpath(f"./descendant::td[{has_class('postcontent')}]/descendant::div[{has_class('locked')}]"):
         text = tidy_text(locked.xpath("string()").get())
         if _ATTACHMENT_NOTE.match(text):
             continue
@@ -308,7 +336,7 @@ def _post_status(node: Selector, *, has_message: bool) -> str:
 
 def _read_author_column(node: Selector, pid: int, user: User, page: ParsedPage, now: datetime | None) -> None:
     """Stats (``dl.profile`` and the hover card's ``dl``), group title and custom title from ``td.postauthor``."""
-    column = node.xpath(f".//td[{_has_class('postauthor')}][1]")
+    column = node.xpath(f".//td[{has_class('postauthor')}][1]")
     if not column:
         return
     stats, fields = parse_stats_block(column[0].root, user.uid, seen_at=now)
@@ -318,7 +346,7 @@ def _read_author_column(node: Selector, pid: int, user: User, page: ParsedPage, 
     title = column[0].xpath(f"./div[@id='userinfo{pid}_a']/p/em | ./p/em")
     if title:
         fields["group_title"] = tidy_text(title[0].xpath("string()").get()) or None
-    custom = column[0].xpath(f"./descendant::p[{_has_class('customstatus')}]")
+    custom = column[0].xpath(f"./descendant::p[{has_class('customstatus')}]")
     if custom:
         fields["custom_title"] = tidy_text(custom[0].xpath("string()").get()) or None
     apply_user_fields(user, fields)
@@ -373,7 +401,7 @@ def parse_legacy_forum_page(sel: Selector, url: str, *, now: datetime | None = N
 
 def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> Thread:
     thread = Thread(tid=tid, is_sticky=row.attrib.get("id", "").startswith("stickthread_"))
-    title = row.xpath(f"./descendant::span[@id='thread_{tid}']/a | ./descendant::th[{_has_class('subject')}]"
+    title = row.xpath(f"./descendant::span[@id='thread_{tid}']/a | ./descendant::th[{has_class('subject')}]"
                       "//a[contains(@href, 'viewthread.php') or contains(@href, 'thread-')][1]")
     if title:
         thread.title = tidy_text(title[0].xpath("string()").get()) or None
@@ -382,7 +410,7 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
     thread.is_digest = bool(row.xpath("./descendant::img[contains(@src, 'digest_')]"))
     # A lock folder icon is the only sign of a closed thread; without it the row does not say.
     thread.is_closed = True if row.xpath("./descendant::img[contains(@src, 'folder_lock')]") else None
-    author_cell = row.xpath(f"./descendant::td[{_has_class('author')}]")
+    author_cell = row.xpath(f"./descendant::td[{has_class('author')}]")
     if author_cell:
         link = author_cell[0].xpath("./cite/a")
         if link:
@@ -393,21 +421,23 @@ def _parse_row(row: Selector, tid: int, *, now: datetime | None, tz: tzinfo) -> 
         created = tidy_text(author_cell[0].xpath("string(./em)").get() or "")
         if created:
             thread.created_at_text = created
-            thread.created_at = parse_discuz_time(created, now=now, tz=tz)
+            # dgmdate() wraps recent times (昨天 / N 天前 H:i) in a span whose title is the exact time.
+            thread.created_at = parse_discuz_time(created, author_cell[0].xpath("./em//span/@title").get(),
+                                                  now=now, tz=tz)
             if thread.created_at is not None and ":" not in created:
                 # 7.x lists show the date only (dateformat): keep a date, not a made-up midnight.
                 thread.created_at = thread.created_at.date()
-    nums = row.xpath(f"./descendant::td[{_has_class('nums')}]")
+    nums = row.xpath(f"./descendant::td[{has_class('nums')}]")
     if nums:
         thread.replies = parse_int(nums[0].xpath("string(./strong)").get())
         thread.views = parse_int(nums[0].xpath("string(./em)").get())
-    last = row.xpath(f"./descendant::td[{_has_class('lastpost')}]")
+    last = row.xpath(f"./descendant::td[{has_class('lastpost')}]")
     if last:
         thread.last_poster = tidy_text(last[0].xpath("string(./cite)").get() or "") or None
         shown = tidy_text(last[0].xpath("string(./em)").get() or "")
         if shown:
             thread.last_post_at_text = shown
-            thread.last_post_at = parse_discuz_time(shown, now=now, tz=tz)
+            thread.last_post_at = parse_discuz_time(shown, last[0].xpath("./em//span/@title").get(), now=now, tz=tz)
     return thread
 
 
@@ -462,7 +492,7 @@ def legacy_special_status(sel: Selector) -> tuple[str, str] | None:
     The forum password form and the guest login form of ``nopermission.htm`` decide the state
     by themselves; otherwise the message text is classified like an X showmessage().
     """
-    box = sel.xpath(f"/descendant::div[{_has_class('showmessage')}]")
+    box = sel.xpath(f"/descendant::div[{has_class('showmessage')}]")
     if not box:
         return None
     box = box[0]

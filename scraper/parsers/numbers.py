@@ -11,11 +11,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-_NUMBER_WITH_UNIT = re.compile(r"(?P<num>[-+]?\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[万亿wWkK])?\s*(?P<unit>\S.*)?$")
-_MULTIPLIERS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000}
+from .labels import LabelTable, label_pattern
+
+# 万 / 萬, 小时 / 小時, 分钟 / 分鐘 in both scripts: see .labels.
+_NUMBER_WITH_UNIT = label_pattern(r"(?P<num>[-+]?\d[\d,]*(?:\.\d+)?)\s*(?P<mult>[万亿wWkK])?\s*(?P<unit>\S.*)?$")
+_MULTIPLIERS = LabelTable({"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000})
 _SPACES = re.compile(r"[\s\u00a0\u3000]+")
-_HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:小时|小時|hours?|h)")
-_MINUTES = re.compile(r"(\d+)\s*(?:分钟|分鐘|分|min)")
+_HOURS = label_pattern(r"(\d+(?:\.\d+)?)\s*(?:小时|hours?|h)")
+_MINUTES = label_pattern(r"(\d+)\s*(?:分钟|分|min)")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def parse_figure(shown: str | None, exact: str | None = None) -> Figure:
         num = float(m.group("num").replace(",", ""))
         mult = m.group("mult")
         if mult:
-            num *= _MULTIPLIERS[mult]
+            num *= _MULTIPLIERS.find(mult)
             approx = True
         value = int(num) if num == int(num) else num
         unit = (m.group("unit") or "").strip() or None

@@ -23,13 +23,15 @@ from ..urls import classify
 from .content import tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .numbers import parse_figure, parse_hours
+from .labels import LabelTable, label_pattern, xpath_contains
 from .stats import KNOWN_LABELS, stats_from_pairs
 
 _UID = re.compile(r"UID\s*[:：]\s*(\d+)")
-_COUNTS = re.compile(r"(回帖数|主题数|好友数|帖子数|记录数|日志数|相册数|分享数)\s*(\d+)")
-_COUNT_FIELDS = {"回帖数": "replies", "主题数": "threads", "好友数": "friends", "帖子数": "posts"}
+# Labels in both scripts (回帖数 / 回帖數, 用户组 / 用戶組): see .labels.
+_COUNTS = label_pattern(r"(回帖数|主题数|好友数|帖子数|记录数|日志数|相册数|分享数)\s*(\d+)")
+_COUNT_FIELDS = LabelTable({"回帖数": "replies", "主题数": "threads", "好友数": "friends", "帖子数": "posts"})
 _GID = re.compile(r"gid=(\d+)")
-_SKIP_LABELS = frozenset({"已用空间", "邮箱状态", "视频认证", "所在时区", "统计信息"})
+_SKIP_LABELS = LabelTable({label: True for label in ("已用空间", "邮箱状态", "视频认证", "所在时区", "统计信息")})
 # 7.x: every "label: value" on a line; several per line in the extcredits paragraph ("威望: 5 , 金钱: 300").
 _LINE_PAIRS = re.compile(r"(?P<label>[^\d\s:：,，()（）|][^\d:：,，()（）|]{0,11}?)\s*[:：]\s*(?P<value>[^,，|]*)")
 _LEGACY_LINES = ("/descendant::*[@id='profilecontent' or contains(@class, 'itemtitle') or @id='baseprofile']"
@@ -39,7 +41,8 @@ _LEGACY_LINES = ("/descendant::*[@id='profilecontent' or contains(@class, 'itemt
 _LEGACY_PROFILE = ("/descendant::div[@id='profilecontent'] | /descendant::div[contains(@class, 'itemtitle')][./descendant::li[contains(., 'UID')]]"
                    " | /descendant::ul[contains(@class, 'commonlist')]")
 _DATE = re.compile(r"\d{4}\s*[-/年]\s*\d{1,2}")
-_GROUP_LABELS = frozenset({"用户组", "用戶組"})
+_GROUP_LABELS = LabelTable({"用户组": True})
+_X_GROUP_LINK = f"/descendant::div[contains(@class, 'u_profile')]/descendant::li[em[{xpath_contains('用户组')}]]//a"
 _NOT_FIGURES = frozenset({"readperm", "uid"})
 
 
@@ -68,9 +71,9 @@ def parse_profile_page(sel: Selector, url: str, *, now: datetime | None = None, 
     summary = tidy_text(sel.xpath("string(/descendant::div[contains(@class, 'u_profile')])").get() or "")
     for label, value in _COUNTS.findall(summary):
         stats.raw[label] = value
-        if label in _COUNT_FIELDS:
-            setattr(stats, _COUNT_FIELDS[label], int(value))
-    group = sel.xpath("/descendant::div[contains(@class, 'u_profile')]/descendant::li[em[contains(., '用户组')]]//a")
+        if _COUNT_FIELDS.has(label):
+            setattr(stats, _COUNT_FIELDS.find(label), int(value))
+    group = sel.xpath(_X_GROUP_LINK)
     if group:
         user.group_title = tidy_text(group[0].xpath("string()").get()) or None
         m = _GID.search(group[0].attrib.get("href", ""))
@@ -78,10 +81,10 @@ def parse_profile_page(sel: Selector, url: str, *, now: datetime | None = None, 
     for li in sel.xpath("/descendant::div[contains(@class, 'u_profile')]/descendant::li[em]"):
         label = tidy_text(li.xpath("string(./em)").get()).rstrip(":：")
         value = tidy_text("".join(li.xpath("./text() | ./*[not(self::em)]//text()").getall()))
-        if not label or not value or label in _SKIP_LABELS or label == "用户组":
+        if not label or not value or _SKIP_LABELS.has(label) or _GROUP_LABELS.has(label):
             continue
         stats.raw[label] = value
-        field = KNOWN_LABELS.get(label)
+        field = KNOWN_LABELS.find(label)
         if field == "registered":
             user.registered_at_text = value
             user.registered_at = parse_discuz_time(value, now=now, tz=tz)
@@ -127,16 +130,16 @@ def parse_legacy_profile_page(sel: Selector, url: str, *, now: datetime | None =
         seen_lines.add(text)
         for pm in _LINE_PAIRS.finditer(text):
             label, value = pm.group("label").strip(), pm.group("value").strip()
-            if not value or label in _SKIP_LABELS:
+            if not value or _SKIP_LABELS.has(label):
                 continue
-            if label in _GROUP_LABELS:
+            if _GROUP_LABELS.has(label):
                 user.group_title = user.group_title or value
                 continue
             figure = parse_figure(value)
             # Extcredits are the figures of the credits paragraph (``p``); list lines hold dates,
             # ranks and per-day rates as well.
             credit = (line.root.tag == "p" and figure.value is not None and not _DATE.search(value)
-                      and KNOWN_LABELS.get(label) not in _NOT_FIGURES)
+                      and KNOWN_LABELS.find(label) not in _NOT_FIGURES)
             origin = "profile" if credit else "line"
             pairs.append((label, figure, origin))
     stats, fields = stats_from_pairs(pairs, uid, seen_at=now, source="profile")

@@ -22,29 +22,27 @@ from lxml import etree
 
 from ..items import User, UserStats
 from .content import text_of, tidy_text
+from .labels import LabelTable
 from .numbers import Figure, parse_figure, parse_hours
 
-# label -> field; Traditional-Chinese spellings included.
-KNOWN_LABELS: dict[str, str] = {
+# label -> field, looked up in either script (积分 / 積分, 在线时间 / 在線時間 / 線上時間): see .labels.
+KNOWN_LABELS = LabelTable({
     "UID": "uid",
-    "主题": "threads", "主題": "threads",
-    "帖子": "posts", "发帖": "posts", "發帖": "posts", "帖子数": "posts",
+    "主题": "threads", "主题数": "threads",
+    "帖子": "posts", "发帖": "posts", "帖子数": "posts",
     "回帖": "replies", "回帖数": "replies",
-    "主题数": "threads",
-    "积分": "credits", "積分": "credits",
-    "精华": "digests", "精華": "digests",
-    "在线时间": "online_hours", "在線時間": "online_hours",
+    "积分": "credits",
+    "精华": "digests",
+    "在线时间": "online_hours",
     # 7.x hover cards say 注册 (lang regtime), 7.x profiles 注册日期 / 上次访问.
-    "注册时间": "registered", "註冊時間": "registered", "注冊時間": "registered", "注册": "registered",
-    "注册日期": "registered", "註冊日期": "registered",
-    "最后登录": "last_login", "最後登錄": "last_login", "最后访问": "last_login", "最後登入": "last_login",
-    "上次访问": "last_login", "上次訪問": "last_login",
-    "阅读权限": "readperm", "閱讀權限": "readperm",
-    "听众": "followers", "聽眾": "followers", "粉丝": "followers",
-    "收听": "following", "收聽": "following",
+    "注册时间": "registered", "注册": "registered", "注册日期": "registered",
+    "最后登录": "last_login", "最后访问": "last_login", "上次访问": "last_login",
+    "阅读权限": "readperm",
+    "听众": "followers", "粉丝": "followers",
+    "收听": "following",
     "好友": "friends", "好友数": "friends",
     "记录": "doings", "日志": "blogs", "相册": "albums", "分享": "shares", "广播": "broadcasts",
-}
+})
 _COUNT_FIELDS = ("threads", "posts", "replies", "credits", "digests", "followers", "following", "friends")
 _LABEL_VALUE_LINE = re.compile(r"^(?P<label>[^\d:：]{1,12})\s*[:：]\s*(?P<value>\S.*)$")
 _LABEL_TRIM = re.compile(r"[\s:：\u00a0]+$|^[\s\u00a0]+")
@@ -112,7 +110,7 @@ def stats_from_pairs(pairs: list[tuple[str, Figure, str]], uid: int, *, seen_at:
     user_fields: dict = {}
     for label, figure, origin in pairs:
         stats.raw.setdefault(label, figure.shown)
-        field = KNOWN_LABELS.get(label)
+        field = KNOWN_LABELS.find(label)
         if field in _COUNT_FIELDS:
             current = getattr(stats, field)
             # A later exact figure beats an earlier rounded one (the hover card vs the numbercard).

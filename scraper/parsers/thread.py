@@ -20,7 +20,8 @@ from ..items import (
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
 from .common import by_id, by_id_within, current_page, page_count, script_ids, type_prefix
 from .content import clean_message, set_aside, tidy_text
-from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time, posted_time_text
+from .dates import DEFAULT_TZ, POSTED_LABELS, clean_time_text, parse_discuz_time, posted_time_text
+from .labels import LabelTable, any_label_re, label_pattern, spellings, xpath_contains_any
 from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 
@@ -29,28 +30,32 @@ from .stats import apply_user_fields, parse_stats_block
 POST_NODES_ANYWHERE = "/descendant::div[starts-with(@id, 'post_')][table[starts-with(@id, 'pid')]]"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
 # The default ``custominfo.postno`` names of the first floors; sites may rename them.
-FLOOR_NAMES = {"楼主": 1, "樓主": 1, "沙发": 2, "沙發": 2, "板凳": 3, "地板": 4, "地下室": 5}
+FLOOR_NAMES = LabelTable({"楼主": 1, "沙发": 2, "板凳": 3, "地板": 4, "地下室": 5})
 _FLOOR_DIGITS = re.compile(r"(\d+)")
 # Bare "发表于 T" text outside the message, its quotes and the 点评 comments / rate log under it
 # (5.5/6.x, themes without em#authorpostonPID).
-POSTED_TEXTS = ("./descendant::text()[contains(., '发表于') or contains(., '發表於') or contains(., '发表时间')"
-                " or contains(., '发表於') or contains(., '發表時間')]"
+POSTED_TEXTS = (f"./descendant::text()[{xpath_contains_any(*POSTED_LABELS)}]"
                 "[not(ancestor::*[starts-with(@id, 'postmessage_') or starts-with(@id, 'comment_')"
                 " or starts-with(@id, 'ratelog_')])][not(ancestor::blockquote)]"
                 "[not(ancestor::script)][not(ancestor::textarea)]")
-_VIEWS_REPLIES = re.compile(r"(?:查看|查看数|閱讀|阅读)\s*[:：]?\s*([\d,]+).*?(?:回复|回復|回帖)\s*[:：]?\s*([\d,]+)")
-_DEVICE = re.compile(r"来自\s*[:：]?\s*(\S*?(?:客户端|手机|移动端|App|APP|版|网页)\S*)")
-_LOCATION = re.compile(r"(?:IP\s*属地|IP属地|发布于|來自)\s*[:：]\s*(\S+)")
+# Labels in both scripts (查看 / 回复, 回覆; 来自手机 / 來自手機; IP属地 / IP屬地): see .labels.
+_VIEWS_REPLIES = re.compile(rf"(?:{any_label_re('查看数', '查看', '阅读').pattern})\s*[:：]?\s*([\d,]+).*?"
+                            rf"(?:{any_label_re('回复', '回帖').pattern})\s*[:：]?\s*([\d,]+)")
+_DEVICE = label_pattern(r"来自\s*[:：]?\s*(\S*?(?:客户端|手机|移动端|App|APP|版|网页)\S*)")
+_LOCATION = label_pattern(r"(?:IP\s*属地|发布于)\s*[:：]\s*(\S+)")
 
+# div.locked notes -> post state, in both scripts (该帖被管理员或版主屏蔽 / 該帖被管理員或版主屏蔽): see .labels.
 LOCKED_STATES: tuple[tuple[re.Pattern, str], ...] = (
-    (re.compile(r"作者被禁止或删除"), POST_BANNED_AUTHOR),
-    (re.compile(r"被管理员或版主屏蔽"), POST_BANNED_SINGLE),
-    (re.compile(r"仅作者可见|僅作者可見"), POST_HIDDEN_REPLY),
+    (any_label_re("作者被禁止或删除"), POST_BANNED_AUTHOR),
+    (any_label_re("被管理员或版主屏蔽"), POST_BANNED_SINGLE),
+    (any_label_re("仅作者可见"), POST_HIDDEN_REPLY),
     # X: "购买主题"; 7.x pay_comment: "本主题需向作者支付 5 金钱 才能浏览".
-    (re.compile(r"购买|售价|付费|購買|需向作者支付"), POST_PAID),
-    (re.compile(r"密码|密碼"), POST_PASSWORD),
-    (re.compile(r"隐藏|回复|積分高於|积分高于|隱藏"), POST_HIDE_PARTIAL),
+    (any_label_re("购买", "售价", "付费", "需向作者支付"), POST_PAID),
+    (any_label_re("密码"), POST_PASSWORD),
+    (any_label_re("隐藏", "回复", "积分高于"), POST_HIDE_PARTIAL),
 )
+# A deleted floor's placeholder (无效楼层, 该帖已被删除).
+_DELETED_FLOOR = any_label_re("无效楼层")
 
 
 def is_thread_page(sel: Selector) -> bool:
@@ -86,8 +91,13 @@ _AUTHOR_LINK = etree.XPath(
     " | ./descendant::td[contains(@class,'plc')]/descendant::div[contains(@class,'authi')]/a[contains(@href,'uid')]")
 _AUTHOR_SPACE_LINK = etree.XPath(
     "./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]/descendant::a[contains(@href,'space')]")
-_ANONYMOUS = etree.XPath("./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]")
-_ANONYMOUS_NAME = etree.XPath("string(./a | ./text())")
+# A post without a member link: the name shown in its place (viewthread_node.htm): 匿名 (anonymoustext), 游客 with
+# the IP in an em, or a deleted member's name with 该用户已被删除 in an em. X3.4 themes put it in div.authi, stock
+# X3.5 in div.pi itself.
+_ANONYMOUS = etree.XPath(
+    "./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]"
+    " | ./descendant::div[@id=concat('favatar', $pid)]/div[contains(concat(' ', @class, ' '), ' pi ')][not(div)]")
+_ANONYMOUS_NAME = etree.XPath("./text() | ./a/text()")
 _ATTACHMENT_LISTS = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pattl ')]")
 _AUTHOR_COLUMN = etree.XPath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')]")
 _TIME_TITLE = etree.XPath(".//span/@title")
@@ -103,7 +113,8 @@ _PREFIX_LINK = etree.XPath("./a[contains(@href, 'typeid=') or contains(@href, 's
 _COUNTS = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' hm ')]"
                       "/descendant::span[contains(concat(' ', @class, ' '), ' xi1 ')]/text()")
 _HEADER_TEXTS = etree.XPath("./table[1]//text()")
-_CLOSED = etree.XPath("./descendant::img[contains(@src, 'locked.gif') or @alt='关闭' or contains(@src, 'locked.png')]"
+_CLOSED = etree.XPath("./descendant::img[contains(@src, 'locked.gif') or "
+                      + " or ".join(f"@alt='{s}'" for s in spellings("关闭")) + " or contains(@src, 'locked.png')]"
                       " | ./table[1]/descendant::i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]")
 _PAGERS = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
 _FOLLOWING_PAGERS = etree.XPath("./following-sibling::div/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
@@ -242,7 +253,7 @@ def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetim
     else:
         anonymous = _ANONYMOUS(node, pid=key)
         if anonymous:
-            post.author = tidy_text(_ANONYMOUS_NAME(anonymous[0])) or None
+            post.author = tidy_text(" ".join(_ANONYMOUS_NAME(anonymous[0]))) or None
 
     time_el = read_post_time(node, pid, post, now=now, tz=tz)
     if time_el:
@@ -330,8 +341,8 @@ def post_floor(node, pid: int) -> int | None:
     if number and number[0].strip().isdigit():
         return int(number[0].strip())
     label = tidy_text(_string(link[0]))
-    if label in FLOOR_NAMES:
-        return FLOOR_NAMES[label]
+    if FLOOR_NAMES.has(label):
+        return FLOOR_NAMES.find(label)
     m = _FLOOR_DIGITS.search(label)
     return int(m.group(1)) if m else None
 
@@ -349,7 +360,7 @@ def post_status(node, *, has_message: bool) -> str:
     node = _root(node)
     pct = _PCT(node)
     pct_text = _string(pct[0]) if pct else ""
-    if "无效楼层" in pct_text or "無效樓層" in pct_text:
+    if _DELETED_FLOOR.search(pct_text):
         return POST_DELETED_FLOOR
     for locked in _LOCKED(node):
         text = _string(locked)
