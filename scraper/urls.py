@@ -21,9 +21,10 @@ from .items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_VIEWTHREAD
 # Query parameters Discuz ignores when rendering a page (navigation breadcrumbs, highlighting).
 IGNORED_PARAMS = frozenset({"extra", "fromuid", "highlight", "from", "frommage"})
 # Parameters that make a thread or list URL show something else than the page itself: one author's
-# posts (只看该作者), another order, one post, a printable copy, a filtered or re-sorted list.
+# posts (只看该作者), another order, one post, a printable copy, a filtered or re-sorted list, a trade's goods
+# page (do=tradeinfo: no floor of the thread, read as its own kind by the parsers).
 VIEW_FILTER_PARAMS = frozenset({"authorid", "ordertype", "viewpid", "action", "filter", "orderby", "specialtype",
-                                "typeid", "sortid", "dateline", "digest", "mobile", "archiver", "inajax"})
+                                "typeid", "sortid", "dateline", "digest", "mobile", "archiver", "inajax", "do"})
 
 _THREAD_STATIC = re.compile(r"(?:^|/)thread-(?P<tid>\d+)-(?P<page>\d+)-(?P<prev>\d+)\.html$")
 _FORUM_STATIC = re.compile(r"(?:^|/)forum-(?P<fid>\w+)-(?P<page>\d+)\.html$")

@@ -81,8 +81,15 @@ def test_blocks_after_the_message_do_not_leak_into_the_post(block):
     decorated = parse(plain_page(block))
     assert decorated.posts[0].content_text == "正文第一行\n正文第二行"
     assert "点评" not in decorated.posts[0].content_html and "楼中楼" not in decorated.posts[0].content_html
-    # Nobody from the comment or the floor-in-floor widget becomes a poster or an attachment.
-    assert essentials(decorated) == essentials(plain)
+    # Nobody from the comment or the floor-in-floor widget becomes a poster or an attachment. A 点评 is kept as
+    # what it is, a comment on the post (the floor-in-floor plugin's replies are not read).
+    comments = [(c.pid, c.author_uid, c.author, c.comment) for c in decorated.post_comments]
+    assert comments == ([(11, 99, "点评人", "辛苦了")] if block is COMMENT_BLOCK else [])
+    plain_data, decorated_data = essentials(plain), essentials(decorated)
+    decorated_data["post_comments"] = []
+    for post in decorated_data["posts"]:
+        post["comments_shown"] = post["comments_more"] = None
+    assert decorated_data == plain_data
 
 
 def test_sign_in_mood_medals_and_level_lines_are_not_stats():

@@ -20,6 +20,7 @@ from ..items import (KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, 
 from ..urls import Target, classify
 from .common import MAX_DEPTH, decode_body, detect_version, read_document, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
+from .extras import FAMILY_7X, FAMILY_X, read_extras
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
 from .index import add_linked_forums, is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
@@ -28,6 +29,7 @@ from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
 from .signals import FAMILY_6X, is_6x_thread, note_missing, parse_signal_thread_page
 from .thread import is_thread_page, parse_thread_page
+from .trades import is_tradeinfo_url, parse_tradeinfo_page
 
 __all__ = ["parse_page", "parse_thread_page", "parse_forum_page", "parse_index_page", "parse_profile_page",
            "decode_body", "DEFAULT_TZ", "parse_tz"]
@@ -79,7 +81,11 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
     if family == FAMILY_LEGACY and is_6x_thread(sel):
         family = FAMILY_6X
     try:
-        page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at) if family == FAMILY_LEGACY else None
+        # A trade's goods page (do=tradeinfo) is no thread page: its own kind, one goods item and no floor.
+        page = parse_tradeinfo_page(sel.root, url, now=now, tz=zone, fetched_at=fetched_at) \
+            if is_tradeinfo_url(url) else None
+        if page is None and family == FAMILY_LEGACY:
+            page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
         if page is None:
             page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at,
                                    resolve=_resolver(base_href, url, identify))
@@ -113,6 +119,11 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
     except Exception as exc:  # a parser bug must not lose the page: report it as unreadable
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {exc}")
+    if page.kind == KIND_VIEWTHREAD:
+        # Polls, special threads, ratings, comments, attachment facts, tags, 支持/反对, post states: each box
+        # that cannot be read costs the page that box only (read_extras says which in page.missing).
+        read_extras(page, sel.root, url=url, now=now, tz=zone,
+                    family=FAMILY_7X if family in (FAMILY_LEGACY, FAMILY_6X) else FAMILY_X)
     if flattened and page.kind != KIND_SPECIAL:
         # Tags nested past what libxml2 reads were dropped: the text is all there, not that markup.
         page.status = STATUS_PARTIAL

@@ -10,7 +10,9 @@ around it, which states ids whatever the URLs look like:
 - a thread row (``tbody#normalthread_TID``) gives the tid of its title link and of the page links
   after it (``span.tps``);
 - a forum row of the index (``div#category_GID`` ``h2 a``) or of a list page's sub-forums is a forum link
-  even when its URL is in a spelling no default rule reads (its list page states its fid when fetched).
+  even when its URL is in a spelling no default rule reads (its list page states its fid when fetched);
+- a trade thread's goods boxes (read into ``page.trades`` by :mod:`.trades`) lead to their goods pages
+  (``do=tradeinfo``, kind ``tradeinfo``, id the goods post's pid), in the spelling the box shows.
 
 Every other link is read by its URL, with the default Discuz rules (:func:`scraper.urls.classify`).
 """
@@ -23,7 +25,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from parsel import Selector
 
-from ..items import KIND_FORUMDISPLAY, KIND_PROFILE, KIND_VIEWTHREAD, Link, ParsedPage
+from ..items import KIND_FORUMDISPLAY, KIND_PROFILE, KIND_TRADEINFO, KIND_VIEWTHREAD, Link, ParsedPage
 from ..urls import classify as default_classify
 
 _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
@@ -113,6 +115,10 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
             target = resolve(href)[1]
             if target.kind == "other" or (target.kind == page.kind and (target.tid or target.fid) == own_id):
                 add(page.kind, href, own_id, number)
+    if page.kind == KIND_VIEWTHREAD:
+        for trade in page.trades:
+            if trade.url and trade.pid:
+                add(KIND_TRADEINFO, trade.url, trade.pid)
     if page.kind == KIND_FORUMDISPLAY:
         for row in _X_THREAD_ROWS(root):
             m = _ROW_TID.match(row.get("id", ""))

@@ -5,7 +5,7 @@ the parsed page becomes the item, and the links it shows (``ParsedPage.links``) 
 requests, spelled as the site spells them:
 
     index -> its forum links -> each list page's thread links and pager links -> each thread page's
-    pager links -> each poster's profile link
+    pager links (and a trade thread's goods pages) -> each poster's profile link
 
 Nothing is requested that no page linked, with one exception, said where it happens: an
 incremental re-crawl resumes a thread at its last archived page, which the list does not link. That
@@ -40,8 +40,8 @@ from scraper.confirm import SoftErrorConfirmation
 from scraper.login import DiscuzLogin, LoginFailed
 from scraper.media import MediaFetcher
 from scraper.items import (
-    KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_ANTITHEFT, STATUS_CLOSED_SITE,
-    STATUS_FLOOD, STATUS_LOGIN_REQUIRED, Link,
+    KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_TRADEINFO, KIND_VIEWTHREAD, STATUS_ANTITHEFT,
+    STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, Link,
     ParsedPage,
 )
 from scraper.parsers import parse_page, parse_tz
@@ -445,6 +445,9 @@ class SiteSpider(scrapy.Spider):
         for link in pages:
             if not onward or link.page > (page.page or 1):
                 yield from self._emit(link, PRIORITY_THREAD_PAGE, onward=onward, listed=page.listed)
+        # A trade thread's goods pages (do=tradeinfo: each goods post's details and text), with its pages.
+        for link in links.get(KIND_TRADEINFO, ()):
+            yield from self._emit(link, PRIORITY_THREAD_PAGE)
         if not self.fetch_profiles:
             return
         best: dict[int, Link] = {}

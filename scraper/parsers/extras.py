@@ -1,0 +1,176 @@
+"""What a thread page carries besides its posts (reference section 4.11), read by one reader per kind of box.
+
+:func:`read_extras` runs after a thread page's posts are read (any family: X2.5–X3.5, 7.x, 5.5/6.x and unknown
+themes), on the whole page, and adds to the :class:`~scraper.items.ParsedPage`:
+
+=================  =====================================  ==============================================
+reader             module                                 fills
+=================  =====================================  ==============================================
+poll               :mod:`.polls`                          ``page.polls`` (options in order, votes, voters…)
+reward             :mod:`.rewards`                        ``page.rewards``
+debate             :mod:`.debates`                        ``page.debates``, ``page.debate_posts``
+activity           :mod:`.activities`                     ``page.activities`` (applicants where listed)
+trade              :mod:`.trades`                         ``page.trades`` (every goods box)
+rating             :mod:`.ratings`                        ``page.ratings``, ``Post.rate_count/rate_totals``
+comment            :mod:`.comments`                       ``page.post_comments``, ``Post.comments_shown/more``
+attachment         :mod:`.attachments`                    facts of ``page.attachments`` (size, downloads…)
+tag                :mod:`.tags`                           ``page.thread_tags``
+recommend          :mod:`.recommend`                      ``Thread.recommend_add/sub``
+post state         :mod:`.post_states`                    ``Post.is_warned/is_anonymous``
+=================  =====================================  ==============================================
+
+Every reader is a pure function ``read(page, root, ctx) -> None`` over the page's lxml tree (``root``) and a
+:class:`ThreadContext`; it finds its box by the ids and classes its templates give it, in every family that
+has the markup, and reads labels through :mod:`.labels` (simplified and traditional). A box it finds but cannot
+read whole is kept with ``status = "partial"`` and ``missing`` naming what was not read; a reader that raises
+costs the page nothing but that box: the page is then marked with the box's name in ``page.missing`` and the
+reason in ``page.message`` (and so kept for re-parsing), its posts unaffected.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from lxml import etree
+
+from ..items import KIND_VIEWTHREAD, ParsedPage, Post, Thread
+
+# Post containers of every family: X and 7.x div#post_PID > table#pidPID, 5.5/6.x and themes table#pidPID.
+_POST_TABLES = etree.XPath("/descendant::table[starts-with(@id, 'pid')]")
+_BY_ID = etree.XPath("id($id)")
+_ID_WITHIN = etree.XPath("descendant-or-self::*[@id=$id]")
+_PID = re.compile(r"^pid(\d+)$")
+_POST_DIV = re.compile(r"^post_(\d+)$")
+
+FAMILY_X = "x"
+FAMILY_7X = "7.x"
+
+
+@dataclass
+class ThreadContext:
+    """What every reader of a thread page gets besides the tree.
+
+    ``family`` is ``"x"`` (X2.5–X3.5 templates) or ``"7.x"`` (7.x, 5.5/6.x); readers may try both markups
+    anyway (themes mix them). ``posts`` maps each pid on the page to its container element (``div#post_PID``
+    where there is one, else ``table#pidPID``). ``now`` anchors relative times (the response's Date).
+    """
+
+    url: str
+    tid: int | None
+    family: str = FAMILY_X
+    now: datetime | None = None
+    tz: tzinfo | None = None
+    posts: dict[int, etree._Element] = field(default_factory=dict)
+    _indexed: bool | None = field(default=None, repr=False)
+    _post_items: dict[int, Post] | None = field(default=None, repr=False)
+
+    def element(self, root: etree._Element, container: etree._Element, element_id: str,
+                tag: str | None = None) -> etree._Element | None:
+        """The element with ``element_id`` (of ``tag``, if given) in a post: from the tree's id index, which an
+        HTML parse builds (a miss there is then final: no post is walked for a box it does not have); in a tree
+        without one, by walking the post ``container``."""
+        for el in _BY_ID(root, id=element_id):
+            if el.get("id") == element_id and (tag is None or el.tag == tag):
+                return el
+        if self._indexed is None:
+            self._indexed = any(bool(_BY_ID(root, id=c.get("id"))) for c in list(self.posts.values())[:1]
+                                if c.get("id"))
+        if self._indexed:
+            return None
+        found = [el for el in _ID_WITHIN(container, id=element_id) if tag is None or el.tag == tag]
+        return found[0] if found else None
+
+    def opening_posts(self, page: ParsedPage) -> list[tuple[int, etree._Element]]:
+        """(pid, container) of the opening post when the page says which it is (none on a later page), else of
+        every post on the page (a theme that hides the floors): where a special thread's box can be."""
+        first = self.first_pid(page)
+        if first is not None:
+            return [(first, self.posts[first])] if first in self.posts else []
+        return list(self.posts.items())
+
+    def post(self, page: ParsedPage, pid: int) -> Post | None:
+        """The :class:`Post` item of ``pid`` on ``page``, if the page has it."""
+        if self._post_items is None:
+            self._post_items = {post.pid: post for post in page.posts}
+        return self._post_items.get(pid)
+
+    def first_pid(self, page: ParsedPage) -> int | None:
+        """The opening post's pid, when this page shows it (page 1)."""
+        for post in page.posts:
+            if post.is_first:
+                return post.pid
+        return None
+
+    def thread(self, page: ParsedPage) -> Thread | None:
+        """The page's own thread item."""
+        for thread in page.threads:
+            if thread.tid == page.tid:
+                return thread
+        return page.threads[0] if page.threads else None
+
+
+def post_containers(root: etree._Element, pids: list[int] | None = None) -> dict[int, etree._Element]:
+    """pid -> the post's container: ``div#post_PID`` around ``table#pidPID``, else the table itself.
+
+    ``pids`` (the posts the page's parser read) are looked up in the tree's id index, one step each; without
+    them, or where the index does not hold them, the page is walked for every ``table#pidN``."""
+    out: dict[int, etree._Element] = {}
+    for pid in pids or ():
+        for table in _BY_ID(root, id=f"pid{pid}"):
+            if table.tag == "table":
+                parent = table.getparent()
+                out[pid] = parent if parent is not None and parent.get("id") == f"post_{pid}" else table
+    if pids and len(out) == len(pids):
+        return out
+    for table in _POST_TABLES(root):
+        m = _PID.match(table.get("id", ""))
+        if not m:
+            continue
+        pid = int(m.group(1))
+        parent = table.getparent()
+        container = parent if parent is not None and _POST_DIV.match(parent.get("id", "")) else table
+        out.setdefault(pid, container)
+    return out
+
+
+def _readers() -> tuple[tuple[str, Callable[[ParsedPage, etree._Element, ThreadContext], None]], ...]:
+    # Imported here: the readers import items and helpers that import this package.
+    from . import activities, attachments, comments, debates, polls, post_states, ratings, recommend, rewards, tags
+    from . import trades
+    return (
+        ("poll", polls.read_polls),
+        ("reward", rewards.read_rewards),
+        ("debate", debates.read_debates),
+        ("activity", activities.read_activities),
+        ("trade", trades.read_trades),
+        ("rating", ratings.read_ratings),
+        ("comment", comments.read_comments),
+        ("attachment", attachments.read_attachment_facts),
+        ("tag", tags.read_tags),
+        ("recommend", recommend.read_recommend),
+        ("post_state", post_states.read_post_states),
+    )
+
+
+def read_extras(page: ParsedPage, root: etree._Element, *, url: str, family: str, now: datetime | None,
+                tz: tzinfo | None) -> None:
+    """Run every reader on a thread page (``page.kind == "viewthread"``); other pages are left alone."""
+    if page.kind != KIND_VIEWTHREAD:
+        return
+    ctx = ThreadContext(url=url, tid=page.tid, family=family, now=now, tz=tz,
+                        posts=post_containers(root, [post.pid for post in page.posts]))
+    for name, reader in _readers():
+        try:
+            reader(page, root, ctx)
+        except (RecursionError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+                etree.LxmlError) as exc:
+            # A box this reader could not read must not cost the page its posts: say which, keep the page.
+            if name not in page.missing:
+                page.missing.append(name)
+            note = f"{name} box unreadable: {type(exc).__name__}: {str(exc)[:120]}"
+            page.message = f"{page.message}; {note}" if page.message else note
+
+
+__all__ = ["ThreadContext", "read_extras", "post_containers", "FAMILY_X", "FAMILY_7X"]

@@ -1,0 +1,62 @@
+"""支持/反对 counts (#recommend_add / #recommend_subtract) -> Thread.recommend_add / recommend_sub.
+
+Reader contract: see :mod:`scraper.parsers.extras` (pure, both families, labels through :mod:`.labels`).
+
+X2–X3.5 print the thread's 帖子推荐 counts under the opening post when ``recommendthread`` is on
+(``forum/viewthread_node.htm``, ``viewthread_album.htm``)::
+
+    <a id="recommend_add" href="forum.php?mod=misc&action=recommend&do=add&tid=T…"><i>…支持
+        <span id="recommendv_add"[ style="display:none"]>22</span></i></a>
+    <a id="recommend_subtract" …>…反对<span id="recommendv_subtract"[ style="display:none"]>3</span></a>
+
+The span is hidden exactly when the count is 0 (``{if !$_G['forum_thread']['recommend_add']} style="display:none"``),
+so a hidden span is a count of 0, not an absent one. The labels (支持/反对) are the site's ``addtext`` /
+``subtracttext`` settings: only the ids are read. A side whose text is switched off has no link: its count stays
+``None``, as on pages that do not show the box (later pages, recommendthread off, a viewer not allowed to
+recommend).
+
+7.x has no 帖子推荐 (its ``modrecommend`` is the moderators' list of recommended threads, which shows no count):
+nothing is read there.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from ..items import ParsedPage
+from .content import text_of
+from .extras import ThreadContext
+
+# Through the page's index of ids: one lookup each, no walk (7.x pages have none of these ids).
+_BY_ID = etree.XPath("id($id)")
+_DIGITS = re.compile(r"[-+]?\d[\d,]*")
+_HIDDEN = re.compile(r"display\s*:\s*none", re.I)
+
+
+def read_recommend(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> None:
+    """Set the page's thread item's ``recommend_add`` / ``recommend_sub`` from the counts the page shows."""
+    thread = ctx.thread(page)
+    if thread is None:
+        return
+    add = _count(root, "recommendv_add", "recommend_add")
+    sub = _count(root, "recommendv_subtract", "recommend_subtract")
+    if add is not None:
+        thread.recommend_add = add
+    if sub is not None:
+        thread.recommend_sub = sub
+
+
+def _count(root: etree._Element, span_id: str, link_id: str) -> int | None:
+    """The count in ``span#span_id`` (0 when hidden), else the figure in the text of ``a#link_id`` (themes that
+    drop the span), else ``None``."""
+    for span in _BY_ID(root, id=span_id):
+        if _HIDDEN.search(span.get("style") or ""):
+            return 0
+        m = _DIGITS.search(text_of(span))
+        return int(m.group(0).replace(",", "")) if m else None
+    for link in _BY_ID(root, id=link_id):
+        m = _DIGITS.search(text_of(link))
+        if m:
+            return int(m.group(0).replace(",", ""))
+    return None
