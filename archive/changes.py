@@ -36,13 +36,14 @@ def page_shows_posts_in_full(record: PageRecord) -> bool:
     """Whether ``record`` is a thread page read in full: absence of a post from it is evidence.
 
     In: a page's record. Out: True only for a ``viewthread`` page with status ``ok``, HTTP 200 (or unknown,
-    for a re-parsed page), no unreadable-page error, and at least one post with its floor.
+    for a re-parsed page), no unreadable-page error (a box beside the posts read in part, kind ``box``, is
+    not one: the posts were read in full), and at least one post with its floor.
     """
     view = record.thread_view
     return bool(
         view and view.get("floors") and record.kind == "viewthread" and record.status == "ok"
         and record.http_status in (None, 200)
-        and not any(kind != "special" for kind, _ in record.errors)
+        and not any(kind not in ("special", "box") for kind, _ in record.errors)
     )
 
 
@@ -147,9 +148,12 @@ def state_changes(before: dict | None, row: dict) -> list[tuple[str, object, obj
 # =================================================================================================
 # Reading the changes back (the views are archive/fulltext.py's; researchers' listing is research.changes)
 # =================================================================================================
-CHANGE_KINDS = ("new", "edited", "gone", "state", "figures")
-# kind -> (view, what each row is about)
-_KIND_VIEWS = (("post", "post_changes"), ("thread", "thread_state_changes"), ("user", "user_figure_changes"))
+CHANGE_KINDS = ("new", "edited", "gone", "state", "figures", "rating", "comment", "votes", "counts")
+# (what each row is about, view, the kinds it holds). A rating or comment is about its post; a figure's movement
+# (a poll's votes, a reply's debate votes, an attachment's downloads) about its thread.
+_KIND_VIEWS = (("post", "post_changes", ("new", "edited", "gone")),
+               ("thread", "thread_state_changes", ("new", "state")), ("user", "user_figure_changes", ("figures",)), ("post", "rating_changes", ("rating",)),
+               ("post", "comment_changes", ("comment",)), ("thread", "figure_changes", ("votes", "counts")))
 
 
 def change_rows(conn: sqlite3.Connection, *, crawl: int | None = None, since: str | None = None,
@@ -158,17 +162,22 @@ def change_rows(conn: sqlite3.Connection, *, crawl: int | None = None, since: st
 
     In: an archive connection; ``crawl`` (a crawl id), ``since`` (an ISO UTC time prefix, compared with ``at``),
     ``kinds`` (of :data:`CHANGE_KINDS`) and ``forums`` (fids; user figures belong to no forum) narrow it.
-    Out: rows of ``post_changes`` (new / edited / gone), ``thread_state_changes`` (new / state) and
-    ``user_figure_changes`` (figures), sorted by crawl, time, kind.
+    Out: rows of ``post_changes`` (new / edited / gone), ``thread_state_changes`` (new / state),
+    ``user_figure_changes`` (figures), ``rating_changes`` (rating), ``comment_changes`` (comment) and
+    ``figure_changes`` (votes / counts), sorted by crawl, kind, ids. A view the archive does not have yet (an
+    archive last opened by an older dzarchive, read without upgrading it) has no rows.
     """
     unknown = set(kinds) - set(CHANGE_KINDS)
     if unknown:
         raise ValueError(f"unknown kind {sorted(unknown)[0]!r} (one of {', '.join(CHANGE_KINDS)})")
+    views = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
     out = []
-    for item, view in _KIND_VIEWS:
+    for item, view, holds in _KIND_VIEWS:
+        if view not in views or (kinds and not set(kinds) & set(holds)):
+            continue
         where, args = [], []
         if item == "user":
-            if (kinds and "figures" not in kinds) or forums:
+            if forums:
                 continue
         elif kinds:
             where.append(f"kind IN ({', '.join('?' for _ in kinds)})")
@@ -194,7 +203,7 @@ def change_rows(conn: sqlite3.Connection, *, crawl: int | None = None, since: st
             out.append(row)
     order = {kind: n for n, kind in enumerate(CHANGE_KINDS)}
     out.sort(key=lambda r: (r["crawl_id"] or 0, order[r["kind"]], r.get("tid") or 0, r.get("pid") or 0,
-                            r.get("uid") or 0, r.get("at") or ""))
+                            r.get("uid") or 0, r.get("at") or "", r.get("field") or ""))
     return out
 
 
@@ -206,7 +215,9 @@ def baseline_crawl(conn: sqlite3.Connection) -> int:
 # What a crawl summary counts, in its order: (heading, kind, item).
 SUMMARY_GROUPS = (("new threads", "new", "thread"), ("new posts", "new", "post"), ("edited posts", "edited", "post"),
                   ("posts gone", "gone", "post"), ("thread states", "state", "thread"),
-                  ("users' figures", "figures", "user"))
+                  ("users' figures", "figures", "user"), ("new ratings", "rating", "post"),
+                  ("new comments", "comment", "post"), ("votes moved", "votes", "thread"),
+                  ("counts moved", "counts", "thread"))
 
 
 def crawl_changes(conn: sqlite3.Connection, crawl_id: int) -> dict[str, list[dict]]:

@@ -33,7 +33,18 @@ from .state import ArchiveState, site_host
 from .writes import write_batch
 
 # Bump when ensure_schema() itself changes what it makes of the same archive.json (a new upgrade step, say).
-SCHEMA_CODE_REVISION = 1
+SCHEMA_CODE_REVISION = 2
+
+# A table whose key changed: statements that fill the new key's columns in an older archive and merge the rows it
+# makes one (the latest kept), run before the table is rebuilt on that key. Attachments were keyed by URL, but
+# download links carry per-view tokens (X3 ``mod=attachment&aid=ENC``, 7.x ``attachment.php?...&k=&t=&sid=``), so
+# each crawl added the same attachment again: they are keyed by aid where one is known.
+KEY_UPGRADES = {
+    "attachments": (
+        "UPDATE attachments SET ref = CASE WHEN aid IS NOT NULL THEN 'aid:' || aid ELSE url END WHERE ref IS NULL",
+        "DELETE FROM attachments WHERE rowid NOT IN (SELECT max(rowid) FROM attachments GROUP BY pid, ref)",
+    ),
+}
 
 
 @lru_cache(maxsize=None)
@@ -162,6 +173,12 @@ class Archive:
                 self.db.execute(
                     f"CREATE INDEX IF NOT EXISTS [{index_name}] ON [{name}] ({', '.join(f'[{c}]' for c in index)})"
                 )
+            if spec.get("unique"):
+                # A row's identity where the table's key is a row id (post_comments): what re-crawls merge on.
+                unique = spec["unique"]
+                wanted[f"idx_{name}_{'_'.join(unique)}"] = unique
+                self.db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS [idx_{name}_{'_'.join(unique)}] ON [{name}]"
+                                f" ({', '.join(f'[{c}]' for c in unique)})")
             # An index of ours that the schema replaced (by one over other columns) only slows the writes down.
             # Ours are named idx_<table>_<columns>; any other index on the table is somebody's and stays.
             for (index_name,) in self.db.execute(
@@ -174,24 +191,31 @@ class Archive:
         self.db.execute(f"PRAGMA user_version = {schema_fingerprint()}")
 
     def _upgrade_table(self, name: str) -> None:
-        """Bring a table made by an earlier dzarchive to ``archive.json``'s foreign keys and column order.
+        """Bring a table made by an earlier dzarchive to ``archive.json``'s key, foreign keys and column order.
 
-        SQLite cannot add a constraint to a table or move a column: sqlite-utils' ``transform``
-        rebuilds the table (same rows, rowids, columns and indexes), once. Dropping the old table
-        drops its search triggers, and a view over a table being rebuilt cannot stay, so both are
-        removed first; ``ensure_search`` then makes them again and re-fills the index.
+        SQLite cannot add a constraint to a table, change its key or move a column: sqlite-utils'
+        ``transform`` rebuilds the table (same rows, rowids, columns and indexes), once. Dropping the old
+        table drops its search triggers, and a view over a table being rebuilt cannot stay, so both are
+        removed first; ``ensure_search`` then makes them again and re-fills the index. A new key is filled
+        first (:data:`KEY_UPGRADES`), and rows the new key makes one are merged into the latest of them.
         """
+        spec = schemas.tables()[name]
         wanted = schemas.foreign_keys(name)
         have = {fk.column: (fk.other_table, fk.other_column) for fk in self.db[name].foreign_keys}
         missing = [(column, *target) for column, target in wanted.items() if have.get(column) != target]
-        order = list(schemas.tables()[name]["columns"])
-        if not missing and [c.name for c in self.db[name].columns] == order:
+        order = list(spec["columns"])
+        pk = None if spec["pk"] == ["id"] or self.db[name].pks == spec["pk"] else spec["pk"]
+        if not missing and pk is None and [c.name for c in self.db[name].columns] == order:
             return
         for kind, item in self.db.execute(
                 "SELECT type, name FROM sqlite_master WHERE type = 'view' OR (type = 'trigger' AND tbl_name = ?)",
                 [name]).fetchall():
             self.db.execute(f"DROP {kind.upper()} IF EXISTS [{item}]")
-        self.db[name].transform(add_foreign_keys=missing or None, column_order=order)
+        if pk is not None:
+            with self.db.conn:
+                for statement in KEY_UPGRADES.get(name, ()):
+                    self.db.execute(statement)
+        self.db[name].transform(add_foreign_keys=missing or None, column_order=order, pk=pk)
 
     @staticmethod
     def _create_sql(name: str, cols: dict[str, str], pk: list[str],
@@ -220,8 +244,8 @@ class Archive:
         with self.db.conn:
             self.db.conn.execute("UPDATE crawls SET status = 'interrupted' WHERE status = 'running'")
             cursor = self.db.conn.execute(
-                "INSERT INTO crawls (started_at, start_url, status, pages, items, errors, timezone)"
-                " VALUES (?, ?, 'running', 0, 0, 0, ?)", (utc_now(), start_url, timezone_name))
+                "INSERT INTO crawls (started_at, start_url, status, pages, items, errors, timezone, reads_extras)"
+                " VALUES (?, ?, 'running', 0, 0, 0, ?, 1)", (utc_now(), start_url, timezone_name))
         return cursor.lastrowid
 
     def claim_site(self, url: str) -> str:

@@ -19,23 +19,37 @@ TRIGRAM_SQLITE = (3, 34, 0)
 FTS_INDEXES = (
     ("posts_fts", "posts", "pid", "content_text"),
     ("threads_fts", "threads", "tid", "title"),
+    ("post_comments_fts", "post_comments", "id", "comment"),
 )
+# The indexes a batch of pages feeds itself (archive/writes.py), its triggers standing aside meanwhile; the others
+# (点评 comments: few, their text never changes under their key, their row ids made by the insert) are kept by
+# their triggers alone.
+BATCH_INDEXED = ("posts_fts", "threads_fts")
 # While it holds a row, the insert and update triggers leave the indexes to the writer (see above).
 PAUSE_TABLE = "search_pause"
 
 # -- views ----------------------------------------------------------------------------------------
 # The crawl whose rows are the archive's starting point: the first finished one (else the latest, while
 # the first is still running or was stopped). Rows first archived after it are new.
+# What stands beside the posts (ratings, comments) has its own starting point: the first finished crawl that read
+# it. An archive made by an earlier dzarchive holds none of it, and its next crawl's ratings are not new ones.
+EXTRAS_BASELINE_SQL = ("SELECT coalesce((SELECT min(id) FROM crawls WHERE status = 'finished' AND reads_extras = 1),"
+                       " (SELECT max(id) FROM crawls), 0) AS crawl")
 BASELINE_SQL = ("SELECT coalesce((SELECT min(id) FROM crawls WHERE status = 'finished'),"
                 " (SELECT max(id) FROM crawls), 0) AS crawl")
 # A stored time with its offset -> the same moment in UTC, written as the crawl times are.
 _UTC = "strftime('%Y-%m-%dT%H:%M:%S+00:00', {})"
+# figure_history figures that are votes (a poll's, a debate's, 支持/反对): their movements are the change kind
+# ``votes``; the others (applicants, places left, downloads, goods in stock) are ``counts``.
+VOTE_FIGURES = ("votes", "voters", "affirm_votes", "nega_votes", "affirm_debaters", "nega_debaters", "recommend_add",
+                "recommend_sub")
 VIEWS = {
     "user_latest_stats": """SELECT s.* FROM user_stats s
 WHERE s.id = (SELECT s2.id FROM user_stats s2 WHERE s2.uid = s.uid ORDER BY s2.seen_at DESC, s2.id DESC LIMIT 1)""",
     "thread_summary": """SELECT t.tid, t.fid, f.name AS forum, t.type_prefix, t.title, t.author_uid, t.author,
        t.created_at, t.views, t.replies, t.status,
-       count(p.pid) AS posts, count(DISTINCT p.author_uid) AS posters,
+       count(p.pid) AS posts, (SELECT count(*) FROM post_comments c WHERE c.tid = t.tid) AS comments,
+       count(DISTINCT p.author_uid) AS posters,
        min(p.posted_at) AS first_post_at, max(p.posted_at) AS last_post_at, t.url
 FROM threads t
 LEFT JOIN forums f ON f.fid = t.fid
@@ -91,6 +105,41 @@ UNION ALL
 SELECT 'state', c.crawl_id, c.at, t.fid, f.name, c.tid, t.title, t.author_uid, t.author, c.field, c.before, c.after,
        c.url
 FROM thread_changes c LEFT JOIN threads t ON t.tid = c.tid LEFT JOIN forums f ON f.fid = t.fid""",
+    # New ratings and 点评 comments: first archived after the baseline crawl, as new posts are. uid and username
+    # are who rated or commented; author_uid and author the rated or commented post's author.
+    "rating_changes": f"""WITH baseline AS ({EXTRAS_BASELINE_SQL})
+SELECT 'rating' AS kind, r.first_crawl AS crawl_id, r.first_seen AS at, t.fid, f.name AS forum,
+       coalesce(r.tid, p.tid) AS tid, t.title, r.pid, p.floor, p.author_uid, p.author, r.uid, r.username,
+       r.credit, r.score, r.reason, r.rated_at, p.url
+FROM ratings r JOIN baseline b ON r.first_crawl > b.crawl
+LEFT JOIN posts p ON p.pid = r.pid LEFT JOIN threads t ON t.tid = coalesce(r.tid, p.tid)
+LEFT JOIN forums f ON f.fid = t.fid""",
+    "comment_changes": f"""WITH baseline AS ({EXTRAS_BASELINE_SQL})
+SELECT 'comment' AS kind, c.first_crawl AS crawl_id, c.first_seen AS at, t.fid, f.name AS forum,
+       coalesce(c.tid, p.tid) AS tid, t.title, c.pid, p.floor, p.author_uid, p.author, c.author_uid AS uid,
+       c.author AS username, c.comment, c.posted_at, p.url, c.id AS comment_id
+FROM post_comments c JOIN baseline b ON c.first_crawl > b.crawl
+LEFT JOIN posts p ON p.pid = c.pid LEFT JOIN threads t ON t.tid = coalesce(c.tid, p.tid)
+LEFT JOIN forums f ON f.fid = t.fid""",
+    # A figure's movement: a figure_history row after an earlier one of the same series (the first sighting is
+    # where the series starts, not a change).
+    "figure_changes": f"""SELECT CASE WHEN h.figure IN ({', '.join(f"'{f}'" for f in VOTE_FIGURES)}) THEN 'votes'
+            ELSE 'counts' END AS kind,
+       h.crawl_id, {_UTC.format("h.seen_at")} AS at, t.fid, f.name AS forum, h.tid, t.title, h.pid,
+       h.subject, h.ref, h.figure,
+       CASE WHEN h.subject = 'thread' THEN h.figure
+            ELSE h.subject || coalesce(' ' || h.ref, '') || ' ' || h.figure END AS field,
+       CASE h.subject
+            WHEN 'poll_option' THEN (SELECT o.text FROM poll_options o WHERE o.tid = h.tid AND o.position = h.ref)
+            WHEN 'attachment' THEN (SELECT a.name FROM attachments a WHERE a.pid = h.pid AND a.ref = h.ref)
+            WHEN 'trade' THEN (SELECT d.item FROM trades d WHERE d.tid = h.tid AND d.pid = h.pid)
+       END AS label,
+       h.previous AS before, h.value AS after, {_UTC.format("h.previous_seen_at")} AS before_seen_at,
+       h.seen_at, h.id AS history_id
+FROM (SELECT *, lag(value) OVER w AS previous, lag(seen_at) OVER w AS previous_seen_at FROM figure_history
+      WINDOW w AS (PARTITION BY subject, tid, pid, ref, figure ORDER BY seen_at, id)) h
+LEFT JOIN threads t ON t.tid = h.tid LEFT JOIN forums f ON f.fid = t.fid
+WHERE h.previous IS NOT NULL AND h.previous IS NOT h.value""",
     "user_figure_changes": f"""SELECT s.crawl_id, {_UTC.format("s.seen_at")} AS at, s.seen_at, s.uid, u.username, s.source,
        json_object('threads', p.threads, 'posts', p.posts, 'replies', p.replies, 'credits', p.credits,
                    'digests', p.digests, 'followers', p.followers, 'online_hours', p.online_hours,
@@ -107,6 +156,8 @@ VIEW_DESCRIPTIONS = {
     "user_latest_stats": ("Each user's latest user_stats row: their figures as last seen.", {}),
     "thread_summary": ("One row per thread with its forum name and what the archive holds of it.", {
         "forum": "Forum name", "posts": "Posts archived (replies is the count the forum showed)",
+        "comments": "点评 comments archived under its posts (X3.5 counts them into the replies it shows: replies "
+                    "minus comments is the replies proper)",
         "posters": "Distinct authors among the archived posts", "first_post_at": "Earliest archived post",
         "last_post_at": "Latest archived post"}),
     "user_activity": ("One row per user: archived posts, threads and forums, active period, latest figures.", {
@@ -136,6 +187,32 @@ VIEW_DESCRIPTIONS = {
         "forum": "Forum name (as now)", "field": "status | is_closed | fid",
         "before": "The value before (NULL for a new thread)", "after": "The value after",
         "url": "The page that showed it"}),
+    "rating_changes": ("One row per rating (评分) first archived after the first finished crawl that read ratings "
+                       "(crawls.reads_extras): a new rating of a post.", {
+        "kind": "rating", "crawl_id": "Crawl that first saw it", "at": "When (ISO 8601, UTC)", "forum": "Forum name",
+        "title": "Thread title", "pid": "The rated post", "floor": "Its floor",
+        "author_uid": "The rated post's author", "author": "The rated post's author",
+        "uid": "Who rated", "username": "Who rated", "credit": "The credit (威望)", "score": "Score given (+5, -1)",
+        "reason": "Reason given", "rated_at": "When rated, where the page shows it", "url": "The post's page"}),
+    "comment_changes": ("One row per 点评 comment first archived after the first finished crawl that read comments "
+                        "(crawls.reads_extras).", {
+        "kind": "comment", "crawl_id": "Crawl that first saw it", "at": "When (ISO 8601, UTC)",
+        "forum": "Forum name", "title": "Thread title", "pid": "The post commented on", "floor": "Its floor",
+        "author_uid": "That post's author", "author": "That post's author", "uid": "Who commented",
+        "username": "Who commented", "comment": "The comment", "posted_at": "When it was posted, as the page says",
+        "url": "The post's page", "comment_id": "The post_comments row"}),
+    "figure_changes": ("One row per movement of a figure the thread pages show (a figure_history row after an "
+                       "earlier one of the same series): votes (poll votes and voters, debate votes and debaters, "
+                       "支持/反对) and counts (activity applicants and places left, downloads, goods in stock).", {
+        "kind": "votes | counts", "crawl_id": "Crawl that saw the new value",
+        "at": "When it was seen (the page's Date, in UTC)", "forum": "Forum name", "title": "Thread title",
+        "pid": "The post, for a debate reply's votes, an attachment's downloads, a trade's stock",
+        "subject": "thread | poll | poll_option | debate | debate_post | activity | attachment | trade",
+        "ref": "A poll option's position, an attachment's ref", "figure": "Which figure (votes, recommend_add...)",
+        "field": "Subject, ref and figure in one: poll_option 2 votes", "label": "The poll option's text, the "
+        "attachment's name or the goods' name", "before": "The value before", "after": "The new value",
+        "before_seen_at": "When the value before was seen (UTC)", "seen_at": "When the new value was seen, as "
+        "figure_history holds it (the forum's time)", "history_id": "The figure_history row of the new value"}),
     "user_figure_changes": ("One row per change of a user's figures (a user_stats row after an earlier one of "
                             "the same source).", {
         "crawl_id": "Crawl that saw the new figures", "at": "When they were seen (the page's Date, in UTC)",
@@ -157,7 +234,7 @@ def _fts_sql(fts: str, table: str, key: str, column: str) -> dict[str, tuple[str
     """name -> (type, CREATE statement) for one external-content trigram index and its triggers."""
     insert = f"INSERT INTO [{fts}] (rowid, [{column}]) VALUES (new.[{key}], new.[{column}]);"
     delete = f"INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', old.[{key}], old.[{column}]);"
-    unpaused = f"NOT EXISTS (SELECT 1 FROM [{PAUSE_TABLE}])"
+    unpaused = f"NOT EXISTS (SELECT 1 FROM [{PAUSE_TABLE}])" if fts in BATCH_INDEXED else "1"
     return {
         fts: ("table", f"CREATE VIRTUAL TABLE [{fts}] USING FTS5 ([{column}], tokenize='trigram', "
                        f"content=[{table}], content_rowid=[{key}])"),
@@ -201,10 +278,11 @@ def search_paused(db: sqlite_utils.Database) -> bool:
 def ensure_search(db: sqlite_utils.Database) -> None:
     """Create (or repair) the trigram search indexes, their sync triggers and the views, idempotently.
 
-    In: an archive whose tables exist. Out: nothing; the database has ``posts_fts`` and ``threads_fts``
-    (filled from ``posts``/``threads`` when empty), triggers keeping them in sync, and the views
+    In: an archive whose tables exist. Out: nothing; the database has ``posts_fts``, ``threads_fts`` and
+    ``post_comments_fts`` (filled from their tables when empty), triggers keeping them in sync, and the views
     ``thread_summary``, ``user_activity``, ``posts_per_month``, ``user_latest_stats`` and the changes between
-    crawls (``post_changes``, ``thread_state_changes``, ``user_figure_changes``). When everything is
+    crawls (``post_changes``, ``thread_state_changes``, ``rating_changes``, ``comment_changes``,
+    ``figure_changes``, ``user_figure_changes``). When everything is
     in place it costs one read of ``sqlite_master`` and three one-row reads. Without trigram support
     (SQLite < 3.34) only the views are made and search falls back to scanning.
     """
@@ -244,7 +322,7 @@ def ensure_search(db: sqlite_utils.Database) -> None:
 
 
 def rebuild_search(db: sqlite_utils.Database) -> None:
-    """Re-fill both search indexes from their tables (after a bulk load with triggers off, say)."""
+    """Re-fill every search index from its table (after a bulk load with triggers off, say)."""
     with db.conn:
         for fts, *_ in FTS_INDEXES:
             db.conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")

@@ -22,7 +22,7 @@ from functools import lru_cache
 import schemas
 
 from .changes import THREAD_STATE_FIELDS, gone_scope, mark_gone_many, state_changes
-from .fulltext import FTS_INDEXES, PAUSE_TABLE, reindex
+from .fulltext import BATCH_INDEXED, FTS_INDEXES, PAUSE_TABLE, reindex
 from .records import PageRecord
 
 STAT_FIGURES = ("threads", "posts", "replies", "credits", "digests", "followers", "online_hours", "extcredits",
@@ -38,6 +38,14 @@ FIRST_SEEN_COLUMNS = {("forums", "url"), ("threads", "url"), ("users", "url")}
 _SEEN = ("first_seen", "last_seen")
 _CRAWL = ("first_crawl", "last_crawl")
 _IN = "IN (SELECT value FROM json_each(?))"
+# What a thread page carries besides posts (scraper/parsers/extras.py): merged as they are, in this order.
+EXTRA_TABLES = ("polls", "poll_options", "rewards", "debates", "debate_posts", "activities", "activity_applicants",
+                "trades", "ratings", "post_comments", "thread_tags")
+# How a summary names the rows of what the archive holds beside the posts (the crawl summary, dzarchive stats).
+EXTRA_NAMES = {"polls": "polls", "poll_options": "poll options", "rewards": "rewards", "debates": "debates",
+               "debate_posts": "debate stands", "activities": "activities", "activity_applicants": "applicants",
+               "trades": "goods", "ratings": "ratings", "post_comments": "comments", "thread_tags": "tags",
+               "attachments": "attachments", "figure_history": "figure sightings"}
 
 
 def _assignment(table: str, column: str) -> str:
@@ -60,14 +68,16 @@ class _Merge:
     def __init__(self, table: str):
         spec = schemas.tables()[table]
         self.table = table
-        self.columns = tuple(spec["columns"])
+        # A table keyed by a row id (post_comments) merges on its declared ``unique`` columns; the id is SQLite's.
+        key = spec.get("unique") or spec["pk"]
+        self.columns = tuple(c for c in spec["columns"] if not (spec["pk"] == ["id"] and c == "id"))
         self.known = frozenset(self.columns)
         self.seen_at = [i for i, c in enumerate(self.columns) if c in _SEEN]
         self.crawl_at = [i for i, c in enumerate(self.columns) if c in _CRAWL]
-        updates = [c for c in self.columns if c not in spec["pk"] and c not in ("first_seen", "first_crawl")]
+        updates = [c for c in self.columns if c not in key and c not in ("first_seen", "first_crawl")]
         self.sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in self.columns)})"
                     f" VALUES ({', '.join('?' for _ in self.columns)})"
-                    f" ON CONFLICT ({', '.join(f'[{c}]' for c in spec['pk'])}) DO UPDATE SET "
+                    f" ON CONFLICT ({', '.join(f'[{c}]' for c in key)}) DO UPDATE SET "
                     + ", ".join(_assignment(table, c) for c in updates))
 
     def params(self, row: dict, seen: str | None, crawl_id: int | None) -> list:
@@ -117,7 +127,10 @@ def write_batch(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: i
     written += _merge_rows(conn, records, "users", crawl_id, seen=True)
     written += _write_posts(conn, records, crawl_id, texts.setdefault("posts_fts", ({}, {})))
     written += _merge_rows(conn, records, "quotes", None)
-    written += _merge_rows(conn, records, "attachments", None)
+    written += _merge_rows(conn, records, "attachments", crawl_id, seen=True)
+    for table in EXTRA_TABLES:
+        written += _merge_rows(conn, records, table, crawl_id, seen=True)
+    written += _write_figures(conn, records, crawl_id)
     written += _merge_rows(conn, records, "thread_pages", crawl_id, with_crawl=True)
     written += _merge_rows(conn, records, "forum_pages", crawl_id, with_crawl=True)
     written += _write_stats(conn, records, crawl_id)
@@ -129,10 +142,39 @@ def write_batch(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: i
         [(r.url, r.kind, r.status, r.http_status, r.content_type, r.date_header, r.fetched_at, crawl_id, r.body)
          for r in records if r.body is not None and (r.keep_body or keep_all_pages)])
     for fts, _, _, column in FTS_INDEXES:
-        if fts in indexed:
+        if fts in indexed and fts in BATCH_INDEXED:
             reindex(conn, fts, column, *texts[fts])
     conn.execute(f"DELETE FROM [{PAUSE_TABLE}]")
     return written
+
+
+def _write_figures(conn: sqlite3.Connection, records: list[PageRecord], crawl_id: int | None) -> int:
+    """figure_history rows, each only when it differs from the latest value of its series (subject, tid, pid, ref,
+    figure) by ``seen_at``, as a user's figures are kept (:func:`_write_stats`)."""
+    rows = [row for r in records for row in r.rows.get("figure_history", ())]
+    if not rows:
+        return 0
+    latest = {}
+    for subject, tid, pid, ref, figure, seen_at, value in _read(
+            conn, "SELECT h.subject, h.tid, h.pid, h.ref, h.figure, h.seen_at, h.value FROM figure_history h"
+                  " WHERE h.tid IN (SELECT value FROM json_each(?)) ORDER BY h.seen_at, h.id",
+            (row.get("tid") for row in rows)):
+        latest[(subject, tid, pid, ref, figure)] = (seen_at, value)
+    columns = tuple(c for c in schemas.columns("figure_history") if c != "id")
+    known = frozenset(columns)
+    params = []
+    for row in rows:
+        key = (row["subject"], row.get("tid"), row.get("pid"), row.get("ref"), row["figure"])
+        last = latest.get(key)
+        if last is not None and last[1] == row["value"]:
+            continue
+        params.append(_column_values("figure_history", columns, known, dict(row, crawl_id=crawl_id)))
+        # An older page read later (a re-parse) is history, not the latest value.
+        if last is None or _stats_order(row.get("seen_at")) >= _stats_order(last[0]):
+            latest[key] = (row.get("seen_at"), row["value"])
+    conn.executemany(f"INSERT INTO figure_history ({', '.join(f'[{c}]' for c in columns)})"
+                     f" VALUES ({', '.join('?' for _ in columns)})", params)
+    return len(params)
 
 
 def _merge_rows(conn: sqlite3.Connection, records: list[PageRecord], table: str, crawl_id: int | None, *,
@@ -140,7 +182,8 @@ def _merge_rows(conn: sqlite3.Connection, records: list[PageRecord], table: str,
     merge = _merge(table)
     params = [merge.params(dict(row, crawl_id=crawl_id) if with_crawl else row, r.fetched_at if seen else None,
                            crawl_id) for r in records for row in r.rows.get(table, ())]
-    conn.executemany(merge.sql, params)
+    if params:  # most pages carry none of most tables (polls, trades…): no statement for them
+        conn.executemany(merge.sql, params)
     return len(params)
 
 

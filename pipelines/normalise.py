@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone, tzinfo
 
-from scraper.items import KIND_FORUMDISPLAY, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_OK, STATUS_UNKNOWN, ParsedPage
-from scraper.parsers.dates import parse_tz
+from scraper.items import (BOX_PARTIAL, KIND_FORUMDISPLAY, KIND_SPECIAL, KIND_TRADEINFO, KIND_VIEWTHREAD, STATUS_OK,
+                           STATUS_UNKNOWN, ParsedPage)
+from scraper.parsers.dates import parse_http_date, parse_tz
 from scraper.urls import classify
 
 from archive.records import PageRecord
@@ -18,6 +19,25 @@ SOFT_ERROR_STATES = {"closed_site", "flood", "antitheft", "system_error"}
 # ParsedPage fields that are not archive columns of the table they map to.
 _THREAD_DROP = frozenset({"created_at_text", "last_post_at_text", "forum_name"})
 _USER_DROP = frozenset({"registered_at_text", "last_login_text"})
+_POLL_DROP = frozenset({"options"})
+_ACTIVITY_DROP = frozenset({"applicant_list"})
+# Item fields holding times (datetime or date) -> ISO 8601 in the forum's zone.
+_TIME_FIELDS = ("created_at", "last_post_at", "posted_at", "edited_at", "uploaded_at", "expires_at", "starts_at",
+                "ends_at", "rated_at", "applied_at")
+# Item fields holding lists or dicts -> JSON text.
+_JSON_FIELDS = ("missing", "rate_totals", "affirm_debater_list", "nega_debater_list")
+# What the thread pages show that changes over time, kept as a series in figure_history:
+# (table, subject, item fields naming which one, figures).
+FIGURES = (
+    ("threads", "thread", (), ("recommend_add", "recommend_sub")),
+    ("polls", "poll", (), ("voters",)),
+    ("poll_options", "poll_option", ("position",), ("votes",)),
+    ("debates", "debate", (), ("affirm_votes", "nega_votes", "affirm_debaters", "nega_debaters")),
+    ("debate_posts", "debate_post", ("pid",), ("voters",)),
+    ("activities", "activity", (), ("applicants", "remaining")),
+    ("attachments", "attachment", ("pid", "ref"), ("downloads",)),
+    ("trades", "trade", ("pid",), ("amount",)),
+)
 
 
 def iso(value, zone: tzinfo) -> str | None:
@@ -76,6 +96,72 @@ def _json(value) -> str | None:
     return "".join(_ENCODE(value, 0))
 
 
+def _box_row(item, zone: tzinfo, drop: frozenset = frozenset()) -> dict:
+    """A box or its part as a row: times in ISO 8601, lists and dicts as JSON text, strings stripped."""
+    row = _cleaned(item, drop)
+    for name in _TIME_FIELDS:
+        if name in row:
+            row[name] = iso(row[name], zone)
+    for name in _JSON_FIELDS:
+        if name in row:
+            row[name] = _json(row[name])
+    return row
+
+
+def attachment_ref(aid: int | None, url: str | None) -> str | None:
+    """What identifies an attachment within its post (attachments.ref): ``aid:N`` where the aid is known, else the URL."""
+    return f"aid:{aid}" if aid is not None else url
+
+
+def _extras(page: ParsedPage, zone: tzinfo) -> dict[str, list[dict]]:
+    """Rows of what a thread page carries besides posts: boxes, their parts, ratings, comments, tags."""
+    rows: dict[str, list[dict]] = {}
+    for poll in page.polls:
+        rows.setdefault("polls", []).append(_box_row(poll, zone, _POLL_DROP))
+        rows.setdefault("poll_options", []).extend(_box_row(option, zone) for option in poll.options)
+    for table, items in (("rewards", page.rewards), ("debates", page.debates), ("debate_posts", page.debate_posts),
+                         ("trades", page.trades), ("ratings", page.ratings), ("post_comments", page.post_comments),
+                         ("thread_tags", page.thread_tags)):
+        if items:
+            rows[table] = [_box_row(item, zone) for item in items]
+    for activity in page.activities:
+        rows.setdefault("activities", []).append(_box_row(activity, zone, _ACTIVITY_DROP))
+        rows.setdefault("activity_applicants", []).extend(
+            _box_row(applicant, zone) for applicant in activity.applicant_list if applicant.uid is not None)
+    return rows
+
+
+def _figures(rows: dict[str, list[dict]], seen_at: str | None, tid: int | None) -> list[dict]:
+    """The figure_history rows the page's rows make: one per figure it shows (the store keeps changes only).
+    ``tid`` is the page's thread, for rows that do not name theirs (attachments)."""
+    out = []
+    for table, subject, which, figures in FIGURES:
+        for row in rows.get(table, ()):
+            for figure in figures:
+                value = row.get(figure)
+                if value is None:
+                    continue
+                entry = {"subject": subject, "tid": row.get("tid", tid), "pid": row.get("pid") if "pid" in which else None,
+                         "ref": None, "figure": figure, "value": value, "seen_at": seen_at}
+                if "position" in which:
+                    entry["ref"] = str(row["position"])
+                elif "ref" in which:
+                    entry["ref"] = row.get("ref")
+                out.append(entry)
+    return out
+
+
+def _partial_boxes(page: ParsedPage) -> list[str]:
+    """What the page's boxes could not read, one note per box (``poll of thread 7: options``)."""
+    notes = []
+    for kind, boxes in (("poll", page.polls), ("reward", page.rewards), ("debate", page.debates),
+                        ("activity", page.activities), ("trade", page.trades)):
+        for box in boxes:
+            if box.status == BOX_PARTIAL:
+                notes.append(f"{kind} box of thread {box.tid} read in part: {', '.join(box.missing) or 'unknown'} not read")
+    return notes
+
+
 def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRecord:
     """Turn a :class:`ParsedPage` into a :class:`PageRecord` with one row dict per archive row."""
     zone = parse_tz(zone)
@@ -100,6 +186,7 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
         row["posted_at"] = iso(p.posted_at, zone)
         row["edited_at"] = iso(p.edited_at, zone)
         row["quotes"] = _json([vars(q) for q in p.quotes]) if p.quotes else None
+        row["rate_totals"] = _json(p.rate_totals) if p.rate_totals else None
         posts.append(row)
         for position, q in enumerate(p.quotes, 1):
             quotes.append({"pid": p.pid, "position": position, "quoted_pid": q.pid, "quoted_author": q.author,
@@ -117,7 +204,12 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
             "digests": s.digests, "followers": s.followers, "online_hours": s.online_hours,
             "extcredits": _json(s.extcredits), "approx": _json(sorted(s.approx)), "raw": _json(s.raw),
         })
-    attachments = [_cleaned(a) for a in page.attachments]
+    attachments = []
+    for a in page.attachments:
+        row = _box_row(a, zone)
+        row["ref"] = attachment_ref(a.aid, a.url)
+        attachments.append(row)
+    extras = _extras(page, zone)
 
     states = {}
     if page.kind == KIND_SPECIAL:
@@ -140,6 +232,15 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
         else:
             record.errors.append(("special", f"{page.status}: {page.message}"))
     elif page.status != STATUS_OK:
+        record.keep_body = True
+    # A box on the page that could not be read whole (or at all): said, and the page kept for re-parsing; the
+    # posts it shows are read in full all the same (kind "box" does not stop the gone-post rule).
+    partial = _partial_boxes(page)
+    if page.kind == KIND_VIEWTHREAD and page.status == STATUS_OK and page.missing:
+        # A reader that failed (its reason in the message), or parts of boxes beside the posts not read.
+        partial.append(page.message or f"read in part: {', '.join(page.missing)} not read")
+    for note in partial:
+        record.errors.append(("box", note))
         record.keep_body = True
 
     thread_pages, forum_pages = [], []
@@ -168,7 +269,12 @@ def normalise_page(page: ParsedPage, zone: tzinfo | str | None = None) -> PageRe
 
     record.rows = {"forums": forums, "threads": threads, "posts": posts, "quotes": quotes, "users": users,
                    "user_stats": stats, "attachments": attachments, "thread_pages": thread_pages,
-                   "forum_pages": forum_pages}
+                   "forum_pages": forum_pages, **extras}
+    if page.kind in (KIND_VIEWTHREAD, KIND_TRADEINFO):
+        now = parse_http_date(page.date_header) or page.fetched_at
+        history = _figures(record.rows, iso(now, zone) if now is not None else None, page.tid)
+        if history:
+            record.rows["figure_history"] = history
     record.states = states
     return record
 

@@ -110,7 +110,8 @@ def test_archive_json_describes_the_live_schema(tmp_path):
                         for (name,) in conn.execute(
                             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
                             [table])}
-        assert live_indexes == {tuple(index) for index in spec.get("indexes", [])}, table
+        unique = {tuple(spec["unique"])} if spec.get("unique") else set()
+        assert live_indexes == {tuple(index) for index in spec.get("indexes", [])} | unique, table
         live_fks = {row[3]: f"{row[2]}.{row[4]}" for row in conn.execute(f"PRAGMA foreign_key_list([{table}])")}
         assert live_fks == spec.get("foreign_keys", {}), table
     live_views = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
