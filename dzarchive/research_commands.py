@@ -27,7 +27,8 @@ DEFAULT_DB = "data/archive.db"
 FORMATS = ("table", "csv", "tsv", "json")
 TABLE_CELL_WIDTH = 60  # display columns a table cell is cut to (CJK characters count two)
 SEARCH_TABLE_SNIPPET = 36  # characters of snippet in table output; --json gets research.SNIPPET_CHARS
-SEARCH_TABLE_COLUMNS = ("posted_at", "tid", "floor", "author", "title", "snippet")
+# ``match`` (post, comment, title) tells a 点评 comment, shown under the floor it comments on, from the post itself.
+SEARCH_TABLE_COLUMNS = ("posted_at", "tid", "floor", "match", "author", "title", "snippet")
 
 
 # -- shared options and output -------------------------------------------------------------------
@@ -203,8 +204,9 @@ def _quiet_broken_pipe(function):
 def export(dbs, output, forums, tids, since, until, search_query, flat, compress, with_changes, media):
     """Export threads as JSON Lines: one thread per line with its forum and posts in floor order.
 
-    Each post carries its attachments, earlier revisions and its author with the author's latest
-    figures. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times. Several archives are
+    A thread carries its poll (with its options), reward, debate, activity (with its applicants), trades
+    (with their goods' pictures), tags and figures over time; each post its attachments, earlier revisions,
+    ratings, 点评 comments, debate stand and its author with the author's latest figures. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times. Several archives are
     exported one after the other, each line starting with the site it comes from ("site").
     """
     _bounds(since, until)
@@ -247,7 +249,8 @@ def export(dbs, output, forums, tids, since, until, search_query, flat, compress
 def import_jsonl(source, db):
     """Rebuild an archive from a `dzarchive export` file (SOURCE, - for stdin; gzip is detected).
 
-    Thread lines and --flat lines both work. Rows merge into an existing archive as a crawl's do.
+    Thread lines and --flat lines both work, with everything they nest (polls, ratings, comments...). Rows
+    merge into an existing archive as a crawl's do.
     """
     if source != "-" and not Path(source).is_file():
         raise click.BadParameter(f"no file {source}", param_hint="SOURCE")
@@ -271,12 +274,14 @@ def import_jsonl(source, db):
 @output_options
 @_quiet_broken_pipe
 def search(query, dbs, forums, since, until, limit, oldest, fmt, no_headers, width):
-    """Full-text search of posts and thread titles; Chinese words of any length.
+    """Full-text search of posts, 点评 comments and thread titles; Chinese words of any length.
 
     QUERY is words separated by spaces (the full-width space too): all must appear. A phrase in
     "…", “…” or 「…」 quotes is matched as a whole; `a OR b` needs either; -word must not appear
     (no `--` needed: `dzarchive search 盐帮 -广告`). Prints thread title, floor, author, time and a
-    snippet with the matches in «». Terms of 3+ characters use the trigram index; shorter ones scan.
+    snippet with the matches in «»; match says what matched (post, comment or title): a comment is shown
+    under the floor of the post it comments on, with its commenter as author. Terms of 3+ characters use the
+    trigram index; shorter ones scan.
     """
     _bounds(since, until)
     query = " ".join(query)
@@ -365,7 +370,8 @@ def query(sql, dbs, params, json_cols, fmt, no_headers, width):
 @output_options
 @_quiet_broken_pipe
 def stats(dbs, by, fmt, no_headers, width):
-    """What the archive holds: per forum threads, posts and users, date range, last crawl, posts per month.
+    """What the archive holds: per forum threads, posts and users, date range, last crawl, posts per month, and
+    what the thread pages showed besides posts (polls, ratings, comments, tags, goods, attachments...).
 
     --json without --by prints the whole report as one JSON object; --csv/--tsv without --by print the
     per-forum table. With several archives: a report per archive (--json: one line each, with its site), or
@@ -391,6 +397,8 @@ def stats(dbs, by, fmt, no_headers, width):
             if totals["first_post_at"] else "")
     click.echo(f"{db}: {totals['forums']:,} forums, {totals['threads']:,} threads, {totals['posts']:,} posts, "
                f"{totals['users']:,} users{span}")
+    beside = [f"{n:,} {research.EXTRA_STATS[table]}" for table, n in report.get("extras", {}).items() if n]
+    click.echo(f"beside the posts: {', '.join(beside) if beside else 'nothing'}")
     crawl = report["last_crawl"]
     if crawl:
         click.echo(f"last crawl: #{crawl['id']} {crawl['status']}, started {crawl['started_at']}"
@@ -431,7 +439,10 @@ def changes(dbs, since, crawl_id, kinds, forums, fmt, no_headers, width):
     Kinds: new (threads and posts first archived after the archive's first crawl), edited (text before and
     after), gone (posts a page read in full no longer shows: the crawl that last saw them and the page that
     showed their absence), state (a thread closed, moved, not found or login-only), figures (a user's
-    changed figures). The table shows a compact diff; --json and --csv carry every column.
+    changed figures), rating and comment (a 评分 or 点评 first archived after the first crawl: who, on which
+    post), votes (a poll's or debate's votes, 支持/反对: before -> after), counts (activity applicants,
+    downloads, goods in stock: before -> after). The table shows a compact diff; --json and --csv carry every
+    column.
     """
     _bounds(since, None)
     paths = _archives(dbs)

@@ -1,9 +1,12 @@
 """What changed between crawls, for researchers: :func:`changes` lists new threads and posts, edited posts (text
 before and after), posts gone (the last crawl that saw them, the first that did not, the page that showed it),
-thread state changes and users' changed figures, one row per change.
+thread state changes, users' changed figures, new ratings (评分) and 点评 comments, and the movements of the
+figures thread pages show (votes: poll and debate votes, 支持/反对; counts: applicants, downloads, goods in stock),
+one row per change.
 
-It reads the views ``post_changes``, ``thread_state_changes`` and ``user_figure_changes`` (:mod:`archive.fulltext`)
-through :func:`archive.changes.change_rows`; what counts as gone is :mod:`archive.changes`'s rule.
+It reads the views ``post_changes``, ``thread_state_changes``, ``user_figure_changes``, ``rating_changes``,
+``comment_changes`` and ``figure_changes`` (:mod:`archive.fulltext`) through :func:`archive.changes.change_rows`;
+what counts as gone is :mod:`archive.changes`'s rule.
 
 >>> import research
 >>> db = research.open_archive("data/archive.db", readonly=True)
@@ -40,11 +43,15 @@ def changes(db: sqlite_utils.Database | str | Path, *, since: str | None = None,
     """The changes between crawls, oldest first, one dict per change with :data:`CHANGE_COLUMNS`.
 
     In: an archive (path or open database); ``since`` (a date or time, UTC like the crawl times: ``2026-12``,
-    ``2026-12-01T22:00``), ``crawl`` (a crawl id), ``kinds`` (of ``new``, ``edited``, ``gone``, ``state``,
-    ``figures``), ``forum`` (fids; users' figures belong to no forum and are left out). Out: for a post, its
-    forum, thread, pid, floor and author; ``before``/``after`` are the text before and after an edit (gone: the
-    last text seen; new: the first text), the old and new value of a thread's ``field``, or the user's changed
-    figures; ``crawl_id`` is the crawl that saw the change (for gone, the first that did not see the post) and
+    ``2026-12-01T22:00``), ``crawl`` (a crawl id), ``kinds`` (of :data:`CHANGE_KINDS`: ``new``, ``edited``,
+    ``gone``, ``state``, ``figures``, ``rating``, ``comment``, ``votes``, ``counts``), ``forum`` (fids; users'
+    figures belong to no forum and are left out). Out: for a post, its forum, thread, pid, floor and author;
+    ``before``/``after`` are the text before and after an edit (gone: the last text seen; new: the first text),
+    the old and new value of a thread's ``field``, or the user's changed figures; for a rating, ``author``/``uid``
+    are the rater, ``field`` the credit, ``after`` the score and ``reason`` the reason given; for a comment,
+    ``author``/``uid`` the commenter and ``after`` the comment; for votes and counts, ``field`` names the figure
+    (``poll_option 2 votes``, ``recommend_add``, ``attachment aid:5 downloads``) and ``before``/``after`` are its
+    values; ``crawl_id`` is the crawl that saw the change (for gone, the first that did not see the post) and
     ``last_crawl`` the last that saw a gone post; ``url`` and ``reason`` say which page showed its absence;
     ``diff`` is a compact one-line description (for an edit: ``[-old-]{+new+}`` around the changed text).
     Raises ValueError on an unknown kind or a bad ``since``, :class:`NoChangeViews` on an archive that predates
@@ -63,7 +70,19 @@ def changes(db: sqlite_utils.Database | str | Path, *, since: str | None = None,
 def _change(row: dict) -> dict:
     item, kind = row["item"], row["kind"]
     change = {c: row.get(c) for c in CHANGE_COLUMNS}
-    if item == "post":
+    if kind == "rating":  # who rated is the author of the change; the rated post is pid
+        score = row["score"]
+        change.update(author=row["username"], field=row["credit"], before=None, after=score)
+        change["diff"] = (f"{row['credit'] or ''} {'' if score is None else f'{score:+d}'} by {row['username'] or '?'}"
+                          + (f": {row['reason']}" if row["reason"] else ""))
+    elif kind == "comment":
+        change.update(author=row["username"], field="comment", before=None, after=row["comment"])
+        change["diff"] = _shorten(f"{row['username'] or '?'}: {row['comment'] or ''}")
+    elif kind in ("votes", "counts"):
+        change.update(uid=None, author=None)
+        label = f" ({row['label']})" if row.get("label") else ""
+        change["diff"] = f"{row['field']}{label} {row['before']} -> {row['after']}"
+    elif item == "post":
         change.update(uid=row["author_uid"], before=row["text_before"], after=row["text_after"])
         if kind == "edited":
             change["diff"] = compact_diff(row["text_before"] or "", row["text_after"] or "")

@@ -16,14 +16,30 @@ from archive.access import open_archive
 from archive.state import ArchiveState
 
 # -- export ---------------------------------------------------------------------------------------
+# What a thread page shows besides posts, as a thread line nests it: (key on the line, table, one row or a list).
+# A poll carries its ``options``, an activity its ``applicant_list`` and each trade the ``attachments`` of its
+# goods post (which is not in ``posts``). They come after ``forum`` and before ``posts``, in this order.
+THREAD_EXTRAS = (("poll", "polls", False), ("reward", "rewards", False), ("debate", "debates", False),
+                 ("activity", "activities", False), ("trades", "trades", True), ("tags", "thread_tags", True),
+                 ("figure_history", "figure_history", True))
+# And under each post (a --flat line too), after ``revisions``: its ratings, its 点评 comments, its debate stand.
+POST_EXTRAS = (("ratings", "ratings", True), ("comments", "post_comments", True),
+               ("debate_post", "debate_posts", False))
 # Archive tables an export carries (and ``import_jsonl`` rebuilds). ``quotes`` rows are rebuilt from
-# ``posts.quotes``; ``user_stats`` only as each author's latest row; ``post_revisions`` and
-# ``user_stats`` row ids and crawl ids are not carried (they number rows of this archive only).
-EXPORTED_TABLES = ("forums", "threads", "posts", "quotes", "post_revisions", "attachments", "users", "user_stats")
+# ``posts.quotes``; ``user_stats`` only as each author's latest row; ``post_revisions``, ``user_stats``,
+# ``post_comments`` and ``figure_history`` row ids and crawl ids are not carried (they number rows of this
+# archive only); nested rows leave out the ids of what they are nested under (a poll's tid, a rating's pid).
+EXPORTED_TABLES = ("forums", "threads", "posts", "quotes", "post_revisions", "attachments", "users", "user_stats",
+                   "polls", "poll_options", "rewards", "debates", "debate_posts", "activities", "activity_applicants",
+                   "trades", "ratings", "post_comments", "thread_tags", "figure_history")
 # What an attachment's ``media`` object carries (``export --media``): the download, and the file under ARCHIVE.media/.
 MEDIA_EXPORT_COLUMNS = ("status", "sha256", "size", "content_type", "path", "fetched_at")
 _NOT_EXPORTED = {"post_revisions": {"id", "pid", "crawl_id"}, "attachments": {"pid"},
-                 "user_stats": {"id", "uid", "crawl_id"}}
+                 "user_stats": {"id", "uid", "crawl_id"},
+                 "polls": {"tid"}, "poll_options": {"tid"}, "rewards": {"tid"}, "debates": {"tid"},
+                 "debate_posts": {"pid", "tid"}, "activities": {"tid"}, "activity_applicants": {"tid"},
+                 "trades": {"tid"}, "ratings": {"pid", "tid"}, "post_comments": {"id", "pid", "tid"},
+                 "thread_tags": {"tid"}, "figure_history": {"id", "tid", "crawl_id"}}
 
 # -- --since / --until ---------------------------------------------------------------------------
 # Sorts after the characters that can follow a time prefix (T, +, -, Z, ., :, digits): ``posted_at <=

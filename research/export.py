@@ -1,6 +1,10 @@
 """JSONL export and import: :func:`export_jsonl` (and the dicts it writes, :func:`iter_threads` and
 :func:`iter_posts`, for a :class:`~research.common.Selection`) and :func:`import_jsonl`, which
-rebuilds or adds to an archive from such a file."""
+rebuilds or adds to an archive from such a file.
+
+A line is streamed: the posts and every table nested under them or under their thread (attachments,
+revisions, ratings, comments; polls, trades, tags, figures...) are each one cursor in the lines' order, read
+alongside, so memory holds one post's (or thread's) rows whatever the archive's size."""
 from __future__ import annotations
 
 import gzip
@@ -15,15 +19,15 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 import sqlite_utils
 
 import schemas
 from archive.fulltext import ensure_search
 
-from .common import (EXPORTED_TABLES, MEDIA_EXPORT_COLUMNS, Selection, _database, _thread_where, archive_zone,
-                     exported_columns, parse_search, time_bound)
+from .common import (EXPORTED_TABLES, MEDIA_EXPORT_COLUMNS, POST_EXTRAS, THREAD_EXTRAS, Selection, _database,
+                     _thread_where, archive_zone, exported_columns, parse_search, time_bound)
 from .schema import EXPORT_CHANGE_COLUMNS
 from .text_search import _text_match
 
@@ -150,7 +154,7 @@ def _json_object_sql(conn: sqlite3.Connection, table: str, alias: str, columns: 
 
 
 class _Side:
-    """Rows of a side table (attachments, revisions) in the same post order as the posts stream.
+    """Rows of a side table (attachments, revisions, ratings...) in the same post order as the posts stream.
 
     Both streams are sorted by the same total order, so the rows of the current post, if any, are
     at the head: no sorting or comparing of keys in Python, and nothing kept but the head.
@@ -162,6 +166,10 @@ class _Side:
         self._json = json_idx
         self._head = next(self._rows, None)
 
+    def has(self, key: int) -> bool:
+        """Whether the next rows are ``key``'s (the caller may then skip :meth:`take`)."""
+        return self._head is not None and self._head[0] == key
+
     def take(self, pid: int) -> list[dict]:
         out = []
         while self._head is not None and self._head[0] == pid:
@@ -172,6 +180,33 @@ class _Side:
             out.append(dict(zip(self._columns, values)))
             self._head = next(self._rows, None)
         return out
+
+
+class _ThreadSide(_Side):
+    """Rows of a table nested under threads (polls, trades, tags...), in ascending tid order.
+
+    The threads stream skips threads without a selected post (``--since``, ``--search``): their rows, at the
+    head when a later thread asks, are passed over.
+    """
+
+    def take(self, tid: int) -> list[dict]:
+        while self._head is not None and self._head[0] < tid:
+            self._head = next(self._rows, None)
+        return super().take(tid)
+
+
+class _NoSide:
+    """The stream of a table an older archive does not have: no rows."""
+
+    _head = None
+
+    @staticmethod
+    def has(key: int) -> bool:
+        return False
+
+    @staticmethod
+    def take(key: int) -> list[dict]:
+        return []
 
 
 class _Exporter:
@@ -205,6 +240,7 @@ class _Exporter:
                            f" FROM user_stats s WHERE s.uid = ? ORDER BY s.seen_at DESC, s.id DESC LIMIT 1")
         self._forum_sql = (f"SELECT {_select_list(self.conn, 'forums', 'f', self.forum_columns)}"
                            f" FROM forums f WHERE f.fid = ?")
+        self.tables = {name for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     # -- lookups ------------------------------------------------------------------------------
     def _author(self, uid: int | None) -> tuple[dict | None, str]:
@@ -240,7 +276,9 @@ class _Exporter:
         return self._forums[fid]
 
     # -- streams ------------------------------------------------------------------------------
-    def _side(self, table: str, alias: str, order: str) -> _Side:
+    def _side(self, table: str, alias: str, order: str) -> _Side | _NoSide:
+        if table not in self.tables:
+            return _NoSide()
         columns = exported_columns(table)
         sql = (f"SELECT p.pid, {_select_list(self.conn, table, alias, columns)}"
                f" FROM [{table}] {alias} JOIN posts p ON p.pid = {alias}.pid LEFT JOIN threads t ON t.tid = p.tid"
@@ -257,25 +295,35 @@ class _Exporter:
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid, c.at, c.kind")
         return _Side(self.conn.execute(sql, self.params), columns, [])
 
-    def _attachments(self) -> _Side:
-        """The attachments stream; with ``media``, each row also carries its ``media`` row (or null)."""
-        if not self.media:
-            return self._side("attachments", "a", "a.rowid")
+    def _attachment_sql(self, key: str, source: str, where: str, order: str) -> tuple[str, list[str], list[int]]:
+        """SELECT of attachments rows (``a``) after the key columns ``key``, from ``source``: the SQL, the exported
+        columns (with ``media`` under --media) and the indexes of the JSON ones."""
         columns = exported_columns("attachments")
         media = "NULL"
-        if self.db["media"].exists():
+        if self.media and "media" in self.tables:
             fields = ", ".join(f"'{c}', m.[{c}]" for c in MEDIA_EXPORT_COLUMNS)
             media = f"CASE WHEN m.url IS NULL THEN NULL ELSE json_object({fields}) END"
-        sql = (f"SELECT p.pid, {_select_list(self.conn, 'attachments', 'a', columns)}, {media}"
-               f" FROM attachments a JOIN posts p ON p.pid = a.pid LEFT JOIN threads t ON t.tid = p.tid"
+        sql = (f"SELECT {key}, {_select_list(self.conn, 'attachments', 'a', columns)}"
+               + (f", {media}" if self.media else "") + f" FROM {source}"
                + (" LEFT JOIN media m ON m.url = a.url" if media != "NULL" else "")
-               + f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid, a.rowid")
-        return _Side(self.conn.execute(sql, self.params), columns + ["media"],
-                     _json_columns("attachments", columns) + [len(columns)])
+               + f" WHERE {where} ORDER BY {order}")
+        json_idx = _json_columns("attachments", columns)
+        if self.media:
+            return sql, columns + ["media"], json_idx + [len(columns)]
+        return sql, columns, json_idx
 
-    def _streams(self) -> tuple[_Side, _Side, _Side | None]:
-        """The side streams the posts take their attachments, revisions and (--changes) changes from."""
-        return self._attachments(), self._side("post_revisions", "r", "r.id"), self._changes()
+    def _attachments(self) -> _Side:
+        """The attachments stream; with ``media``, each row also carries its ``media`` row (or null)."""
+        sql, columns, json_idx = self._attachment_sql(
+            "p.pid", "attachments a JOIN posts p ON p.pid = a.pid LEFT JOIN threads t ON t.tid = p.tid",
+            self.where, "p.tid, p.floor, p.pid, a.rowid")
+        return _Side(self.conn.execute(sql, self.params), columns, json_idx)
+
+    def _streams(self) -> tuple:
+        """The side streams the posts take their attachments, revisions, ratings, comments, debate stands and
+        (--changes) changes from."""
+        return (self._attachments(), self._side("post_revisions", "r", "r.id"), self._side("ratings", "r", "r.rowid"),
+                self._side("post_comments", "c", "c.id"), self._side("debate_posts", "d", "d.rowid"), self._changes())
 
     def _posts(self, flat: bool) -> Iterator[tuple[dict, tuple[dict | None, str]]]:
         """(post dict without ``user``, author entry) in (tid, floor, pid) order."""
@@ -284,7 +332,7 @@ class _Exporter:
         extra = ", t.fid, t.title" if flat else ""
         sql = (f"SELECT {select}{extra} FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
-        attachments, revisions, changes = self._streams()
+        attachments, revisions, ratings, comments, stands, changes = self._streams()
         author = self.author
         json_idx = self.post_json
         n = len(columns)
@@ -302,6 +350,9 @@ class _Exporter:
             pid = values[0]
             post["attachments"] = attachments.take(pid)
             post["revisions"] = revisions.take(pid)
+            post["ratings"] = ratings.take(pid)
+            post["comments"] = comments.take(pid)
+            post["debate_post"] = next(iter(stands.take(pid)), None)
             if changes is not None:
                 post["changes"] = changes.take(pid)
             yield post, author(values[uid_index])
@@ -316,7 +367,8 @@ class _Exporter:
         """(tid, the post's JSON) in the same order; the text equals ``_ENCODE`` of the post dict.
 
         SQLite writes each post's own columns as JSON (``json_object``), Python only splices in its
-        attachments, revisions and the cached author: four times faster than encoding dicts.
+        attachments, revisions, ratings, comments, debate stand and the cached author: four times faster than
+        encoding dicts.
         """
         first = (("pid", "p.pid"), ("tid", "p.tid")) + ((("fid", "t.fid"), ("thread_title", "t.title")) if flat else ())
         body = _json_object_sql(self.conn, "posts", "p", self.post_columns[2:], first)
@@ -326,23 +378,111 @@ class _Exporter:
             return
         sql = (f"SELECT p.pid, p.tid, p.author_uid, {body} FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
                f" WHERE {self.where} ORDER BY p.tid, p.floor, p.pid")
-        attachments, revisions, changes = self._streams()
+        attachments, revisions, ratings, comments, stands, changes = self._streams()
         author_json = self.author_json
+        none = _POST_EXTRAS_NONE
+        # Most posts have no rating, comment or stand: a test of the streams' heads (none once they are all
+        # done, as in an archive without any), and a constant.
+        left = not (ratings._head is None and comments._head is None and stands._head is None)
         for pid, tid, uid, text in self.conn.execute(sql, self.params):
             extra = attachments.take(pid)
             old = revisions.take(pid)
+            if left and (ratings.has(pid) or comments.has(pid) or stands.has(pid)):
+                rates, notes, stand = ratings.take(pid), comments.take(pid), stands.take(pid)
+                extras = (',"ratings":' + (_ENCODE(rates) if rates else "[]")
+                          + ',"comments":' + (_ENCODE(notes) if notes else "[]")
+                          + ',"debate_post":' + (_ENCODE(stand[0]) if stand else "null"))
+                left = not (ratings._head is None and comments._head is None and stands._head is None)
+            else:
+                extras = none
             history = "" if changes is None else ',"changes":' + _ENCODE(changes.take(pid))
             yield tid, (text[:-1] + ',"attachments":' + (_ENCODE(extra) if extra else "[]")
-                        + ',"revisions":' + (_ENCODE(old) if old else "[]") + history
+                        + ',"revisions":' + (_ENCODE(old) if old else "[]") + extras + history
                         + ',"user":' + author_json(uid) + "}")
 
-    def threads(self, encoded: bool = False) -> Iterator[tuple[dict | str, tuple[dict | None, str], Iterator]]:
-        """(thread without ``forum`` and ``posts``, its forum entry, iterator of its posts), tid order.
+    # -- what a thread carries besides posts ------------------------------------------------------
+    def _thread_filter(self, key: str) -> tuple[str, str, list]:
+        """(join, WHERE, params) picking the rows whose thread (tid ``key``) is selected (--forum, --tid)."""
+        where, params = [], []
+        if self.sel.forum:
+            where.append(f"t.fid IN ({', '.join('?' for _ in self.sel.forum)})")
+            params += [int(f) for f in self.sel.forum]
+        if self.sel.tid:
+            where.append(f"{key} IN ({', '.join('?' for _ in self.sel.tid)})")
+            params += [int(x) for x in self.sel.tid]
+        join = f" LEFT JOIN threads t ON t.tid = {key}" if self.sel.forum else ""
+        return join, " AND ".join(where) or "1", params
 
-        The thread is a dict and the posts are dicts; when ``encoded``, the thread may be its JSON text
-        and the posts are (tid, JSON text) pairs. Without a post filter every
-        selected thread comes, posts or not; with one, only threads with a selected post. Posts whose
-        thread has no row come under a thread of nulls but their tid.
+    def _thread_side(self, table: str, order: str) -> _ThreadSide | _NoSide:
+        """Rows of ``table`` (nested under threads) by tid, then ``order`` (of alias ``x``)."""
+        if table not in self.tables:
+            return _NoSide()
+        columns = exported_columns(table)
+        join, where, params = self._thread_filter("x.tid")
+        # (figure_history.tid is not required: a figure without its thread belongs on no line.)
+        sql = (f"SELECT x.tid, {_select_list(self.conn, table, 'x', columns)} FROM [{table}] x{join}"
+               f" WHERE x.tid IS NOT NULL AND {where} ORDER BY x.tid, {order}")
+        return _ThreadSide(self.conn.execute(sql, params), columns, _json_columns(table, columns))
+
+    def _trade_attachments(self) -> _ThreadSide | _NoSide:
+        """The attachments of trades' goods posts (not in ``posts``) by tid, in the trades' order, each with ``pid``."""
+        if "trades" not in self.tables:
+            return _NoSide()
+        join, where, params = self._thread_filter("x.tid")
+        sql, columns, json_idx = self._attachment_sql(
+            "x.tid, x.pid", f"trades x JOIN attachments a ON a.pid = x.pid{join}", where, "x.tid, x.rowid, a.rowid")
+        return _ThreadSide(self.conn.execute(sql, params), ["pid"] + columns, [i + 1 for i in json_idx])
+
+    def _thread_extras(self) -> Callable[[int], dict | None]:
+        """A function tid -> the thread's :data:`THREAD_EXTRAS` (key -> row, or list of rows), or None when it has
+        none of them; tids come in ascending order."""
+        polls, options = self._thread_side("polls", "x.rowid"), self._thread_side("poll_options", "x.position")
+        rewards, debates = self._thread_side("rewards", "x.rowid"), self._thread_side("debates", "x.rowid")
+        activities = self._thread_side("activities", "x.rowid")
+        applicants = self._thread_side("activity_applicants", "x.rowid")
+        trades, goods = self._thread_side("trades", "x.rowid"), self._trade_attachments()
+        tags, figures = self._thread_side("thread_tags", "x.rowid"), self._thread_side("figure_history", "x.id")
+        sides = (polls, options, rewards, debates, activities, applicants, trades, goods, tags, figures)
+
+        def soonest() -> float:
+            """The lowest tid any stream has rows of next: a thread below it has none (most threads)."""
+            return min((side._head[0] for side in sides if side._head is not None), default=float("inf"))
+
+        upcoming = soonest()
+
+        def extras(tid: int) -> dict | None:
+            nonlocal upcoming
+            if tid < upcoming:
+                return None
+            poll, choices = next(iter(polls.take(tid)), None), options.take(tid)
+            if poll is not None:
+                poll["options"] = choices
+            activity, applied = next(iter(activities.take(tid)), None), applicants.take(tid)
+            if activity is not None:
+                activity["applicant_list"] = applied
+            goods_of = trades.take(tid)
+            pictures: dict[int, list[dict]] = {}
+            for picture in goods.take(tid):
+                pictures.setdefault(picture.pop("pid"), []).append(picture)
+            for trade in goods_of:
+                trade["attachments"] = pictures.get(trade["pid"], [])
+            upcoming = soonest()
+            return {"poll": poll, "reward": next(iter(rewards.take(tid)), None),
+                    "debate": next(iter(debates.take(tid)), None), "activity": activity, "trades": goods_of,
+                    "tags": tags.take(tid), "figure_history": figures.take(tid)}
+
+        return extras
+
+    def threads(self, encoded: bool = False) -> Iterator[tuple[dict | str, tuple[dict | None, str], dict | str,
+                                                              Iterator]]:
+        """(thread without ``forum``, extras and ``posts``; its forum entry; its :data:`THREAD_EXTRAS`; iterator of
+        its posts), tid order.
+
+        The thread is a dict, the extras a dict of key -> value and the posts are dicts; when ``encoded``, the
+        thread may be its JSON text, the extras are the JSON of their keys (``,"poll":…,"figure_history":[…]``)
+        and the posts are (tid, JSON text) pairs. Without a post filter every selected thread comes, posts or not;
+        with one, only threads with a selected post. Posts whose thread has no row come under a thread of nulls
+        but their tid.
         """
         thread_where, thread_params = _thread_where(self.sel)
         body = _json_object_sql(self.conn, "threads", "t", self.thread_columns) if encoded else None
@@ -355,6 +495,11 @@ class _Exporter:
             groups = groupby(self.encoded_posts(), key=itemgetter(0))
         else:
             groups = groupby(self.posts(), key=itemgetter("tid"))
+        extras_of = self._thread_extras()
+        if encoded:
+            extras = lambda tid: _encode_extras(extras_of(tid))  # noqa: E731
+        else:
+            extras = lambda tid: extras_of(tid) or _no_extras()  # noqa: E731
         pending = next(groups, None)
         keep_empty = not self.sel.selects_posts
         columns = self.thread_columns
@@ -365,21 +510,41 @@ class _Exporter:
                 thread = dict(zip(columns, row))
                 tid, fid = thread["tid"], thread.get("fid")
             while pending is not None and pending[0] < tid:
-                yield self._stub(pending[0], body), (None, "null"), pending[1]
+                yield self._stub(pending[0], body), (None, "null"), extras(pending[0]), pending[1]
                 pending = next(groups, None)
             if pending is not None and pending[0] == tid:
-                yield thread, self.forum(fid), pending[1]
+                yield thread, self.forum(fid), extras(tid), pending[1]
                 pending = next(groups, None)
             elif keep_empty:
-                yield thread, self.forum(fid), iter(())
+                yield thread, self.forum(fid), extras(tid), iter(())
         while pending is not None:
-            yield self._stub(pending[0], body), (None, "null"), pending[1]
+            yield self._stub(pending[0], body), (None, "null"), extras(pending[0]), pending[1]
             pending = next(groups, None)
 
     def _stub(self, tid: int, encoded: bool | str | None = False) -> dict | str:
         thread = dict.fromkeys(self.thread_columns)
         thread["tid"] = tid
         return _ENCODE(thread) if encoded else thread
+
+
+# What a post without ratings, comments or a debate stand carries of them (the keys of POST_EXTRAS).
+_POST_EXTRAS_NONE = ',"ratings":[],"comments":[],"debate_post":null'
+assert [key for key, _, _ in POST_EXTRAS] == ["ratings", "comments", "debate_post"], POST_EXTRAS
+# A thread's extras when it has none: the common case, written as one constant.
+_THREAD_EXTRAS_NONE = "".join(f',"{key}":' + ("[]" if many else "null") for key, _, many in THREAD_EXTRAS)
+
+
+def _no_extras() -> dict:
+    """A thread's extras when it has none (new lists each time: the caller may change them)."""
+    return {key: [] if many else None for key, _, many in THREAD_EXTRAS}
+
+
+def _encode_extras(extras: dict | None) -> str:
+    """The JSON of a thread's extras as the keys of its line (``,"poll":null,…``), in THREAD_EXTRAS order."""
+    if extras is None or not any(extras.values()):
+        return _THREAD_EXTRAS_NONE
+    return "".join(f',"{key}":' + (_ENCODE(extras[key]) if extras[key] else ("[]" if many else "null"))
+                   for key, _, many in THREAD_EXTRAS)
 
 
 @dataclass
@@ -392,15 +557,17 @@ class ExportResult:
 
 def iter_threads(db: sqlite_utils.Database | str | Path, selection: Selection | None = None, *,
                  changes: bool = False, media: bool = False) -> Iterator[dict]:
-    """Export dicts, one per thread: its columns, ``forum``, then ``posts`` in floor order.
+    """Export dicts, one per thread: its columns, ``forum``, its :data:`~research.common.THREAD_EXTRAS`
+    (``poll`` … ``figure_history``), then ``posts`` in floor order (each with its ratings, comments and stand).
 
     In: an archive (or its path) and a :class:`Selection`; ``changes`` adds each post's ``changes`` (its
     ``post_changes`` rows); ``media`` adds each attachment's ``media`` row (``--media`` downloads). Holds one
     thread in memory at a time.
     """
     db = _database(db)
-    for thread, (forum, _), posts in _Exporter(db, selection or Selection(), changes, media=media).threads():
+    for thread, (forum, _), extras, posts in _Exporter(db, selection or Selection(), changes, media=media).threads():
         thread["forum"] = forum
+        thread.update(extras)
         thread["posts"] = list(posts)
         yield thread
 
@@ -454,11 +621,11 @@ def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selecti
                 emit(lead + text[1:] + "\n")
                 result.posts += 1
         else:
-            for thread, (_, forum_json), posts in exporter.threads(encoded=True):
-                # The thread's own fields, its forum, then its posts one at a time: the line is exactly
-                # the JSON of the whole dict (forum and posts are its last keys) without holding it.
+            for thread, (_, forum_json), extras, posts in exporter.threads(encoded=True):
+                # The thread's own fields, its forum, what it carries besides posts, then its posts one at a
+                # time: the line is exactly the JSON of the whole dict (posts are its last key) without holding it.
                 head = thread if isinstance(thread, str) else _ENCODE(thread)
-                emit(lead + head[1:-1] + ',"forum":' + forum_json + ',"posts":[')
+                emit(lead + head[1:-1] + ',"forum":' + forum_json + extras + ',"posts":[')
                 first = True
                 for _, text in posts:
                     emit(text if first else "," + text)
@@ -515,6 +682,12 @@ def _dump_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, **_JSON_DUMPS)
 
 
+# Nested rows get the ids they are nested under from their thread (tid) or post (pid, and its tid).
+_THREAD_KEYED = ("polls", "poll_options", "rewards", "debates", "activities", "activity_applicants", "trades",
+                 "thread_tags")
+_POST_KEYED = ("ratings", "post_comments", "debate_posts")
+
+
 class _Importer:
     def __init__(self, db: sqlite_utils.Database):
         self.conn = db.conn
@@ -523,9 +696,15 @@ class _Importer:
         self.json_cols = {t: {c for c in self.columns[t] if schemas.columns(t)[c] == "json"} for t in EXPORTED_TABLES}
         self.sql = {t: _upsert_sql(t, self.columns[t], schemas.tables()[t]["pk"])
                     for t in ("forums", "threads", "posts", "users")}
-        self.sql["attachments"] = _upsert_sql("attachments", ["pid"] + self.columns["attachments"], ["pid", "url"])
+        self.sql["attachments"] = _upsert_sql("attachments", ["pid"] + self.columns["attachments"],
+                                              schemas.tables()["attachments"]["pk"])
         self.sql["quotes"] = _upsert_sql("quotes", ["pid", "position", "quoted_pid", "quoted_author",
                                                     "quoted_time_text"], ["pid", "position"])
+        for table in _THREAD_KEYED + _POST_KEYED:
+            parents = ["tid"] if table in _THREAD_KEYED else ["pid", "tid"]
+            spec = schemas.tables()[table]
+            # post_comments is keyed by a row id of its own: rows merge on what identifies a comment.
+            self.sql[table] = _upsert_sql(table, parents + self.columns[table], spec.get("unique") or spec["pk"])
         self._done_forums: set[int] = set()
         self._done_users: dict[int, int] = {}  # uid -> hash of the user object written
 
@@ -533,8 +712,20 @@ class _Importer:
         json_cols = self.json_cols[table]
         return [_dump_json(obj.get(c)) if c in json_cols else obj.get(c) for c in self.columns[table]]
 
-    def _write(self, table: str, obj: dict) -> None:
-        self.conn.execute(self.sql[table], self._values(table, obj))
+    def _write(self, table: str, obj: dict, keys: tuple = ()) -> None:
+        """Merge one row: ``keys`` are the values of the ids it is nested under (its tid, or its pid and tid)."""
+        self.conn.execute(self.sql[table], [*keys, *self._values(table, obj)])
+        self.counts[table] += 1
+
+    def _insert_new(self, table: str, keys: dict, obj: dict) -> None:
+        """Insert a row of a table keyed by row ids of its own (revisions, figures) unless the same row is there."""
+        columns = list(keys) + self.columns[table]
+        values = list(keys.values()) + self._values(table, obj)
+        if self.conn.execute(f"SELECT 1 FROM [{table}] WHERE " + " AND ".join(f"[{c}] IS ?" for c in columns),
+                             values).fetchone():
+            return
+        self.conn.execute(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)})"
+                          f" VALUES ({', '.join('?' for _ in columns)})", values)
         self.counts[table] += 1
 
     def forum(self, forum: dict | None) -> None:
@@ -566,28 +757,48 @@ class _Importer:
                     f" VALUES ({', '.join('?' for _ in columns)})", [uid] + self._values("user_stats", stats))
                 self.counts["user_stats"] += 1
 
+    def attachments(self, pid: int, attachments: list[dict] | None) -> None:
+        for attachment in attachments or []:
+            if attachment.get("ref") is None:  # an export made before attachments had a ref: the crawl's rule
+                aid = attachment.get("aid")  # (pipelines.normalise.attachment_ref), aid:N where known, else the URL
+                attachment = dict(attachment, ref=f"aid:{aid}" if aid is not None else attachment.get("url"))
+            self._write("attachments", attachment, (pid,))
+
     def post(self, post: dict) -> None:
         self.user(post.get("user"))
         self._write("posts", post)
-        pid = post["pid"]
+        pid, tid = post["pid"], post.get("tid")
         for position, quote in enumerate(post.get("quotes") or [], 1):
             self.conn.execute(self.sql["quotes"], [pid, position, quote.get("pid"), quote.get("author"),
                                                    quote.get("time_text")])
             self.counts["quotes"] += 1
-        for attachment in post.get("attachments") or []:
-            self.conn.execute(self.sql["attachments"], [pid] + self._values("attachments", attachment))
-            self.counts["attachments"] += 1
+        self.attachments(pid, post.get("attachments"))
         for revision in post.get("revisions") or []:
-            columns = self.columns["post_revisions"]
-            exists = self.conn.execute(
-                "SELECT 1 FROM post_revisions WHERE pid = ? AND "
-                + " AND ".join(f"[{c}] IS ?" for c in columns), [pid] + self._values("post_revisions", revision)
-            ).fetchone()
-            if not exists:
-                self.conn.execute(
-                    f"INSERT INTO post_revisions (pid, {', '.join(f'[{c}]' for c in columns)})"
-                    f" VALUES (?, {', '.join('?' for _ in columns)})", [pid] + self._values("post_revisions", revision))
-                self.counts["post_revisions"] += 1
+            self._insert_new("post_revisions", {"pid": pid}, revision)
+        for rating in post.get("ratings") or []:
+            self._write("ratings", rating, (pid, tid))
+        for comment in post.get("comments") or []:
+            self._write("post_comments", comment, (pid, tid))
+        if post.get("debate_post"):
+            self._write("debate_posts", post["debate_post"], (pid, tid))
+
+    def thread_extras(self, thread: dict) -> None:
+        """What a thread line carries besides posts: boxes, trades (with their goods' attachments), tags, figures."""
+        tid = thread["tid"]
+        for key, table in (("poll", "polls"), ("reward", "rewards"), ("debate", "debates"), ("activity", "activities")):
+            if thread.get(key):
+                self._write(table, thread[key], (tid,))
+        for option in (thread.get("poll") or {}).get("options") or []:
+            self._write("poll_options", option, (tid,))
+        for applicant in (thread.get("activity") or {}).get("applicant_list") or []:
+            self._write("activity_applicants", applicant, (tid,))
+        for trade in thread.get("trades") or []:
+            self._write("trades", trade, (tid,))
+            self.attachments(trade["pid"], trade.get("attachments"))
+        for tag in thread.get("tags") or []:
+            self._write("thread_tags", tag, (tid,))
+        for figure in thread.get("figure_history") or []:
+            self._insert_new("figure_history", {"tid": tid}, figure)
 
     def line(self, obj: dict) -> None:
         if "posts" in obj:  # a thread line
@@ -596,6 +807,7 @@ class _Importer:
                 obj.get(c) is not None for c in self.columns["threads"] if c != "tid")
             if has_row:  # not the stub of a thread the archive had no row for
                 self._write("threads", obj)
+            self.thread_extras(obj)
             for post in obj["posts"]:
                 self.post(post)
         elif "pid" in obj:  # a --flat line
@@ -612,7 +824,10 @@ def import_jsonl(archive_path: str | Path, source: str | Path | IO[bytes]) -> di
     """Rebuild (or add to) an archive from an export: thread lines or ``--flat`` post lines, gzip or not.
 
     In: the archive to create or update, and a path, ``-`` or binary stream of JSONL. Out: rows written
-    per table. Rows merge as in a crawl (a null never erases a value); search indexes follow by trigger.
+    per table of :data:`~research.common.EXPORTED_TABLES` (the nested ones included: polls and their options,
+    ratings, comments, figures...). Rows merge as in a crawl (a null never erases a value; comments on what
+    identifies them, revisions and figures only when the same row is not there yet); search indexes follow by
+    trigger.
     """
     from archive import Archive
 

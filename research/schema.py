@@ -12,11 +12,14 @@ from urllib.parse import quote
 import schemas
 from archive.fulltext import FTS_INDEXES, VIEW_DESCRIPTIONS
 
-from .common import MEDIA_EXPORT_COLUMNS, exported_columns
+from .common import MEDIA_EXPORT_COLUMNS, POST_EXTRAS, THREAD_EXTRAS, exported_columns
 
 ISO_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
 _TIME_COLUMNS = {"first_seen", "last_seen", "seen_from", "seen_until"}
-_FLAG_COLUMNS = {"is_first", "is_sticky", "is_digest", "is_closed"}
+# 0/1 columns (NULL where the page does not say).
+_FLAG_COLUMNS = {"is_first", "is_sticky", "is_digest", "is_closed", "is_warned", "is_anonymous", "comments_more",
+                 "multiple", "is_expired", "results_visible", "voters_public", "is_image", "is_resolved", "is_ended",
+                 "can_view", "can_download", "verified"}
 EXPORT_SCHEMA_PATH = Path(schemas.__file__).with_name("export.schema.json")
 
 
@@ -39,8 +42,15 @@ def _nullable(kind: str | list[str]) -> list[str]:
 _CREDIT = {"type": "object", "properties": {"value": {"type": ["number", "null"]}, "unit": {"type": ["string", "null"]},
                                            "approx": {"type": "boolean"}}, "required": ["value"]}
 # Shapes of the JSON columns, as the normaliser writes them. Their insides are left open to new keys.
+_STRINGS = {"type": ["array", "null"], "items": {"type": "string"}}
+_DEBATERS = {"type": ["array", "null"], "items": {
+    "type": "object", "properties": {"uid": {"type": ["integer", "null"]}, "username": {"type": ["string", "null"]}}}}
 _JSON_SHAPES = {
     ("posts", "quotes"): {"type": ["array", "null"], "items": {"$ref": "#/$defs/quote"}},
+    ("posts", "rate_totals"): {"type": ["object", "null"], "additionalProperties": {"type": "number"}},
+    **{(table, "missing"): _STRINGS for table in ("polls", "rewards", "debates", "activities", "trades")},
+    ("debates", "affirm_debater_list"): _DEBATERS,
+    ("debates", "nega_debater_list"): _DEBATERS,
     ("user_stats", "extcredits"): {"type": ["object", "null"], "additionalProperties": _CREDIT},
     ("user_stats", "approx"): {"type": ["array", "null"], "items": {"type": "string"}},
     ("user_stats", "raw"): {"type": ["object", "null"], "additionalProperties": {"type": ["string", "null"]}},
@@ -73,6 +83,35 @@ def _object(table: str, extra: dict | None = None, *, first: dict | None = None)
             "required": list(props), "additionalProperties": False}
 
 
+def _nested(table: str, key: str, many: bool) -> dict:
+    """The schema of a key holding rows of ``table`` nested in a line: a list of them, or one (or null)."""
+    ref = {"$ref": f"#/$defs/{_DEF_NAMES[table]}"}
+    described = {"description": _NESTED_DESCRIPTIONS[key]}
+    if many:
+        return {"type": "array", "items": ref, **described}
+    return {"anyOf": [ref, {"type": "null"}], **described}
+
+
+# Names of the $defs of nested rows, and what each key of a line holding them says.
+_DEF_NAMES = {"polls": "poll", "poll_options": "poll_option", "rewards": "reward", "debates": "debate",
+              "debate_posts": "debate_post", "activities": "activity", "activity_applicants": "activity_applicant",
+              "trades": "trade", "thread_tags": "tag", "figure_history": "figure", "ratings": "rating",
+              "post_comments": "comment"}
+_NESTED_DESCRIPTIONS = {
+    "poll": "The thread's poll (polls row) with its options in order; null for a thread without one",
+    "reward": "The thread's reward (rewards row); null for a thread without one",
+    "debate": "The thread's debate (debates row); each reply's stand is its post's debate_post",
+    "activity": "The thread's activity (activities row) with the applicants it lists; null without one",
+    "trades": "The thread's goods (trades rows), each with the attachments of its goods post",
+    "tags": "The thread's tags (thread_tags rows)",
+    "figure_history": "The thread's changing figures, one row per value seen (figure_history rows, oldest first): "
+                      "poll and debate votes, 支持/反对, applicants, downloads, goods in stock",
+    "ratings": "The post's ratings (评分, ratings rows)",
+    "comments": "The post's 点评 comments (post_comments rows)",
+    "debate_post": "The post's stand in a debate (debate_posts row); null outside debates",
+}
+
+
 def _attachment_object() -> dict:
     """An attachment; ``export --media`` adds ``media`` (its ``media`` row's download fields, or null)."""
     media = {"anyOf": [{"type": "object", "description": schemas.tables()["media"]["description"],
@@ -95,6 +134,7 @@ def export_schema() -> dict:
                         "description": "The post's images and files (attachments rows, without pid)"},
         "revisions": {"type": "array", "items": {"$ref": "#/$defs/revision"},
                       "description": "Earlier versions of the post, oldest first (post_revisions rows)"},
+        **{key: _nested(table, key, many) for key, table, many in POST_EXTRAS},
         "user": dict(nullable_ref("user"), description="The author's users row with their latest figures; "
                                                        "null for guests and authors without a users row"),
     }
@@ -112,9 +152,11 @@ def export_schema() -> dict:
     post_line["description"] = "A --flat export line: one post, with its thread's forum id and title."
     thread = _object("threads", {
         "forum": dict(nullable_ref("forum"), description="The thread's forum, parents nested"),
+        **{key: _nested(table, key, many) for key, table, many in THREAD_EXTRAS},
         "posts": {"type": "array", "items": {"$ref": "#/$defs/post"},
                   "description": "The thread's (selected) posts in floor order"}})
-    thread["description"] = "A default export line: one thread, its forum and its posts."
+    thread["description"] = ("A default export line: one thread, its forum, what its pages show besides posts (poll, "
+                             "reward, debate, activity, trades, tags, changing figures) and its posts.")
     site = {"type": "string", "description": "With several archives exported at once only: the site the line "
                                              "comes from (its host, the archive's site table)"}
     for line in (thread, post_line):
@@ -122,8 +164,8 @@ def export_schema() -> dict:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "dzarchive JSONL export line",
-        "description": ("One line of `dzarchive export` output: a thread with its posts nested (default) or one post "
-                        "(--flat). Keys are archive columns (schemas/archive.json) under the same names; JSON "
+        "description": ("One line of `dzarchive export` output: a thread with its boxes and posts nested (default) or "
+                        "one post (--flat). Keys are archive columns (schemas/archive.json) under the same names; JSON "
                         "columns are JSON values; times are ISO 8601 as stored. Generated by "
                         "`python -m research export-schema`."),
         "oneOf": [{"$ref": "#/$defs/thread_line"}, {"$ref": "#/$defs/post_line"}],
@@ -137,6 +179,23 @@ def export_schema() -> dict:
             "user_stats": _object("user_stats"),
             "attachment": _attachment_object(),
             "revision": _object("post_revisions"),
+            "poll": _object("polls", {"options": {"type": "array", "items": {"$ref": "#/$defs/poll_option"},
+                                                  "description": "The poll's options in the order shown"}}),
+            "poll_option": _object("poll_options"),
+            "reward": _object("rewards"),
+            "debate": _object("debates"),
+            "debate_post": _object("debate_posts"),
+            "activity": _object("activities", {
+                "applicant_list": {"type": "array", "items": {"$ref": "#/$defs/activity_applicant"},
+                                   "description": "The applicants the activity box lists (activity_applicants rows)"}}),
+            "activity_applicant": _object("activity_applicants"),
+            "trade": _object("trades", {"attachments": {
+                "type": "array", "items": {"$ref": "#/$defs/attachment"},
+                "description": "The goods post's pictures and files (attachments rows whose pid is the trade's pid)"}}),
+            "tag": _object("thread_tags"),
+            "figure": _object("figure_history"),
+            "rating": _object("ratings"),
+            "comment": _object("post_comments"),
             "change": {"type": "object", "description": "One change of a post between crawls (a post_changes row)",
                        "properties": {c: {"type": ["integer", "string", "null"], "description": d}
                                       for c, d in EXPORT_CHANGE_COLUMNS.items()},
@@ -158,8 +217,10 @@ def datasette_metadata(database: str = "archive") -> dict:
     """Datasette metadata for an archive named ``database`` (see :func:`datasette_database_name`).
 
     Out: a dict for ``datasette DB.db -m metadata.json``: a description of every table, view and
-    column, full-text search on ``posts`` (and ``threads``) through the trigram indexes, and a canned
-    query for terms under three characters, which a trigram index cannot look up.
+    column, full-text search on ``posts``, ``post_comments`` (点评) and ``threads`` through the trigram
+    indexes, canned queries for terms under three characters (which a trigram index cannot look up), a
+    poll's results, ratings given and received and a thread's figures over time. Ids link to their rows
+    through the foreign keys ``archive.json`` declares (Datasette reads them from the archive).
     """
     tables: dict[str, dict] = {}
     labels = {"forums": "name", "threads": "title", "users": "username"}
@@ -181,13 +242,21 @@ def datasette_metadata(database: str = "archive") -> dict:
         f"characters; a word of 1 or 2 characters (盐帮, 法院) finds nothing here: use "
         f'<a href="/{quote(database)}/posts_containing">posts_containing</a> instead. The post HTML '
         f"(<code>content_html</code>) is the last column.")
+    tables["post_comments"]["description_html"] = (
+        f"{html.escape(tables['post_comments']['description'])} <strong>Search</strong> here needs words of 3 or "
+        f'more characters; for a word of 1 or 2 characters use <a href="/{quote(database)}/comments_containing">'
+        f"comments_containing</a>.")
+    tables["ratings"]["sort_desc"] = "first_seen"
+    tables["figure_history"]["sort_desc"] = "seen_at"
     for name, (description, columns) in VIEW_DESCRIPTIONS.items():
         tables[name] = {"description": description, "columns": columns}
     return {
         "title": "dzarchive: Discuz! forum archive",
-        "description": ("Forums, threads, posts and posters crawled from a Discuz! forum. Search on posts uses a "
-                        "trigram index: terms of 3+ characters; for 1-2 character words use the "
-                        "posts_containing query."),
+        "description": ("Forums, threads, posts and posters crawled from a Discuz! forum, with what the thread pages "
+                        "show besides posts (polls, rewards, debates, activities, goods, ratings, 点评 comments, "
+                        "tags, attachments, figures over time). Search on posts and comments uses a trigram index: "
+                        "terms of 3+ characters; for 1-2 character words use the posts_containing and "
+                        "comments_containing queries."),
         "databases": {database: {
             "tables": tables,
             "queries": {
@@ -204,6 +273,49 @@ def datasette_metadata(database: str = "archive") -> dict:
                     "sql": ("SELECT p.pid, p.tid, t.title, p.floor, p.author, p.posted_at, p.content_text\n"
                             "FROM posts p LEFT JOIN threads t ON t.tid = p.tid\n"
                             "WHERE p.content_text LIKE '%' || :word || '%'\nORDER BY p.posted_at DESC LIMIT 200"),
+                },
+                "comments_containing": {
+                    "title": "点评 comments containing a word (any length)",
+                    "description": "Substring match on comment text, for words a trigram index cannot look up.",
+                    "sql": ("SELECT c.id, c.pid, p.tid, t.title, p.floor, c.author, c.posted_at, c.comment\n"
+                            "FROM post_comments c LEFT JOIN posts p ON p.pid = c.pid\n"
+                            "LEFT JOIN threads t ON t.tid = p.tid\n"
+                            "WHERE c.comment LIKE '%' || :word || '%'\nORDER BY c.posted_at DESC LIMIT 200"),
+                },
+                "poll_results": {
+                    "title": "A poll's results",
+                    "description": "Each option of a thread's poll, in the order shown, with its votes and share as "
+                                   "last seen (empty tid: every poll).",
+                    "sql": ("SELECT o.tid, t.title, o.position, o.text, o.votes, o.percent, p.voters, p.multiple,\n"
+                            "       p.max_choices, p.expires_at, p.is_expired, p.results_visible\n"
+                            "FROM poll_options o JOIN polls p ON p.tid = o.tid LEFT JOIN threads t ON t.tid = o.tid\n"
+                            "WHERE :tid = '' OR o.tid = :tid\nORDER BY o.tid, o.position"),
+                },
+                "ratings_given": {
+                    "title": "Ratings (评分) given, per rater and credit",
+                    "description": "How often each user rated, in which credit, how much in all, up and down.",
+                    "sql": ("SELECT r.uid, r.username, r.credit, count(*) AS ratings, sum(r.score) AS total,\n"
+                            "       sum(r.score > 0) AS up, sum(r.score < 0) AS down,\n"
+                            "       count(DISTINCT p.author_uid) AS authors_rated\n"
+                            "FROM ratings r LEFT JOIN posts p ON p.pid = r.pid\n"
+                            "GROUP BY r.uid, r.credit ORDER BY ratings DESC"),
+                },
+                "ratings_received": {
+                    "title": "Ratings (评分) received, per author and credit",
+                    "description": "How the community rated each author's posts: ratings, total score, up and down.",
+                    "sql": ("SELECT p.author_uid, p.author, r.credit, count(*) AS ratings, sum(r.score) AS total,\n"
+                            "       sum(r.score > 0) AS up, sum(r.score < 0) AS down,\n"
+                            "       count(DISTINCT r.pid) AS posts_rated\n"
+                            "FROM ratings r JOIN posts p ON p.pid = r.pid\n"
+                            "GROUP BY p.author_uid, r.credit ORDER BY ratings DESC"),
+                },
+                "thread_figures_over_time": {
+                    "title": "A thread's figures over time",
+                    "description": "Every value seen of a thread's changing figures (poll and debate votes, "
+                                   "支持/反对, applicants, downloads, goods in stock), oldest first.",
+                    "sql": ("SELECT h.subject, h.ref, h.pid, h.figure, h.value, h.seen_at, h.crawl_id\n"
+                            "FROM figure_history h WHERE h.tid = :tid\n"
+                            "ORDER BY h.subject, h.pid, h.ref, h.figure, h.seen_at, h.id"),
                 },
             },
         }},

@@ -11,6 +11,8 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
+from archive.writes import EXTRA_NAMES
+
 from .common import _database, open_archive
 
 # =================================================================================================
@@ -103,16 +105,19 @@ def jsonable(value: Any, *, json_cols: bool = False) -> Any:
 # =================================================================================================
 FORUM_STATS_COLUMNS = ("fid", "name", "type", "threads", "posts", "users", "first_post_at", "last_post_at")
 MONTH_STATS_COLUMNS = ("month", "posts", "threads", "users")
+# What the archive holds beside the posts (the report's ``extras``): table -> how a summary names its rows.
+EXTRA_STATS = EXTRA_NAMES
 
 
 def stats(db: sqlite_utils.Database | str | Path) -> dict:
     """What the archive holds.
 
-    Out: ``{"totals": {forums, threads, posts, users, first_post_at, last_post_at}, "forums": [rows of
-    FORUM_STATS_COLUMNS], "months": [rows of MONTH_STATS_COLUMNS], "last_crawl": crawls row or None}``.
-    Per forum, ``threads`` are its threads rows, ``posts`` the posts in them and ``users`` their distinct
-    authors; categories (type ``group``) are left out unless threads point at them. ``users`` in the
-    totals is the ``users`` table.
+    Out: ``{"totals": {forums, threads, posts, users, first_post_at, last_post_at}, "extras": {table: rows}
+    for each table of :data:`EXTRA_STATS` (what the thread pages show besides posts: polls, ratings, 点评
+    comments...; 0 for a table an older archive lacks), "forums": [rows of FORUM_STATS_COLUMNS], "months": [rows
+    of MONTH_STATS_COLUMNS], "last_crawl": crawls row or None}``. Per forum, ``threads`` are its threads rows,
+    ``posts`` the posts in them and ``users`` their distinct authors; categories (type ``group``) are left out
+    unless threads point at them. ``users`` in the totals is the ``users`` table.
     """
     db = _database(db)
     conn = db.conn
@@ -121,6 +126,9 @@ def stats(db: sqlite_utils.Database | str | Path) -> dict:
         conn.execute("""SELECT (SELECT count(*) FROM forums), (SELECT count(*) FROM threads),
             (SELECT count(*) FROM posts), (SELECT count(*) FROM users),
             (SELECT min(posted_at) FROM posts), (SELECT max(posted_at) FROM posts)""").fetchone()))
+    have = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    extras = {table: conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0] if table in have else 0
+              for table in EXTRA_STATS}
     forums = [dict(zip(FORUM_STATS_COLUMNS, row)) for row in conn.execute("""
         WITH fids AS (SELECT fid FROM forums WHERE type IS NOT 'group' UNION SELECT fid FROM threads)
         SELECT fids.fid, f.name, f.type,
@@ -137,4 +145,4 @@ def stats(db: sqlite_utils.Database | str | Path) -> dict:
     crawl = conn.execute("SELECT * FROM crawls ORDER BY id DESC LIMIT 1")
     row = crawl.fetchone()
     last_crawl = dict(zip([d[0] for d in crawl.description], row)) if row else None
-    return {"totals": totals, "forums": forums, "months": months, "last_crawl": last_crawl}
+    return {"totals": totals, "extras": extras, "forums": forums, "months": months, "last_crawl": last_crawl}

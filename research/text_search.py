@@ -1,6 +1,6 @@
 """Chinese full-text search over an archive: matching query terms against the archive's trigram indexes
-(:mod:`archive.fulltext`; the index for 3+ characters, ``LIKE`` for shorter ones), and :func:`search` with its
-:func:`snippet`."""
+(:mod:`archive.fulltext`; the index for 3+ characters, ``LIKE`` for shorter ones), and :func:`search` (posts,
+点评 comments and thread titles) with its :func:`snippet`."""
 from __future__ import annotations
 
 import re
@@ -99,15 +99,16 @@ def search(db: sqlite_utils.Database | str | Path, query: str, *, forum: Iterabl
            since: str | None = None, until: str | None = None, limit: int | None = DEFAULT_LIMIT,
            order: str = "newest", highlight: tuple[str, str] = HIGHLIGHT,
            snippet_chars: int = SNIPPET_CHARS) -> list[dict]:
-    """Posts whose text, and threads whose title, contain every term of ``query``.
+    """Posts whose text, 点评 comments whose text, and threads whose title contain every term of ``query``.
 
     In: an archive (or its path), the query (words, phrases in "…", “…” or 「…」 quotes, ``a OR b``,
     ``-word``; see :func:`~research.common.parse_search`; case-insensitive for Latin letters), forum ids, a
     posted_at range, how many hits at most, ``newest`` or ``oldest`` first.
-    Out: dicts with ``SEARCH_COLUMNS``: ``match`` is ``post`` or ``title``; a title hit names the thread's
-    opening post and start time, and is left out when that opening post matched itself (it would be the
-    same floor twice); ``snippet`` is the text around the match with matches in ``highlight``.
-    Raises ValueError for a query that only excludes.
+    Out: dicts with ``SEARCH_COLUMNS``: ``match`` is ``post``, ``comment`` or ``title``; a comment hit names the
+    post commented on (``pid``, ``floor``), the commenter (``author``, ``author_uid``) and the comment's time; a
+    title hit names the thread's opening post and start time, and is left out when that opening post matched
+    itself (it would be the same floor twice); ``snippet`` is the text around the match with matches in
+    ``highlight``. Raises ValueError for a query that only excludes.
     """
     db = _database(db)
     conn = db.conn
@@ -125,7 +126,8 @@ def search(db: sqlite_utils.Database | str | Path, query: str, *, forum: Iterabl
     thread_filter, thread_params = _thread_where(Selection(forum=forum))
     post_where = [post_match] + thread_filter
     title_where = [title_match] + thread_filter
-    range_params: dict[str, list] = {"p": [], "t": []}
+    comment_where = thread_filter[:]
+    range_params: dict[str, list] = {"p": [], "t": [], "c": []}
     for bound, op, is_until in ((since, ">=", False), (until, "<=", True)):
         if bound:
             value = time_bound(bound, zone, until=is_until)
@@ -133,7 +135,20 @@ def search(db: sqlite_utils.Database | str | Path, query: str, *, forum: Iterabl
             range_params["p"].append(value)
             title_where.append(f"t.created_at {op} ?")
             range_params["t"].append(value)
+            comment_where.append(f"c.posted_at {op} ?")
+            range_params["c"].append(value)
     direction = "DESC" if order == "newest" else "ASC"
+    comments, comment_params = "", []
+    if _has_table(conn, "post_comments"):
+        comment_match, match_params = _text_match(conn, parsed, "post_comments_fts", "c.id", "c.comment")
+        # A comment's thread: its own tid, else its post's (a reader that could not tell).
+        comments = f"""
+UNION ALL
+SELECT 'comment', coalesce(c.tid, p.tid), c.pid, p.floor, t.fid, t.title, c.author, c.author_uid, c.posted_at,
+       c.comment
+FROM post_comments c LEFT JOIN posts p ON p.pid = c.pid LEFT JOIN threads t ON t.tid = coalesce(c.tid, p.tid)
+WHERE {' AND '.join([comment_match] + comment_where)}"""
+        comment_params = match_params + thread_params + range_params["c"]
     sql = f"""
 WITH post_hits AS (
 SELECT 'post' AS match, p.tid AS tid, p.pid AS pid, p.floor AS floor, t.fid AS fid, t.title AS title,
@@ -144,9 +159,10 @@ SELECT * FROM post_hits
 UNION ALL
 SELECT 'title', t.tid, fp.pid, fp.floor, t.fid, t.title, t.author, t.author_uid, t.created_at, t.title
 FROM threads t LEFT JOIN posts fp ON fp.tid = t.tid AND fp.is_first = 1
-WHERE {' AND '.join(title_where)} AND (fp.pid IS NULL OR fp.pid NOT IN (SELECT pid FROM post_hits))
-ORDER BY posted_at {direction}, tid {direction}, pid {direction}"""
-    params = post_params + thread_params + range_params["p"] + title_params + thread_params + range_params["t"]
+WHERE {' AND '.join(title_where)} AND (fp.pid IS NULL OR fp.pid NOT IN (SELECT pid FROM post_hits)){comments}
+ORDER BY posted_at {direction}, tid {direction}, pid {direction}, match, text"""
+    params = (post_params + thread_params + range_params["p"] + title_params + thread_params + range_params["t"]
+              + comment_params)
     if limit is not None:
         sql += " LIMIT ?"
         params.append(int(limit))
@@ -156,3 +172,7 @@ ORDER BY posted_at {direction}, tid {direction}, pid {direction}"""
         hit["snippet"] = snippet(row[-1], terms, length=snippet_chars, highlight=highlight)
         hits.append(hit)
     return hits
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None

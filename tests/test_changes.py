@@ -61,7 +61,7 @@ def test_summary_of_a_first_and_an_unchanged_crawl(states):
 def test_summary_counts_and_lists_the_changes_of_the_state2_crawl(states):
     out = states["second"]
     assert ("changes: new threads 1, new posts 4, edited posts 0, posts gone 1 (deleted 1), thread states 0, "
-            "users' figures 3") in out
+            "users' figures 3, new ratings 0, new comments 0, votes moved 0, counts moved 0") in out
     assert "new threads: tid 28 (fid 2)" in out
     assert "new posts: pid 137 (tid 1 floor 13); pid 138 (tid 1 floor 14); pid 139 (tid 28 floor 1)" in out
     assert "posts gone: pid 80 (tid 4 floor 2, deleted; last seen by crawl 1;" in out
