@@ -48,6 +48,11 @@ EXTRA_NAMES = {"polls": "polls", "poll_options": "poll options", "rewards": "rew
                "attachments": "attachments", "figure_history": "figure sightings"}
 
 
+def beside_posts(counts: dict[str, int]) -> str:
+    """What ``counts`` (table -> rows) hold beside the posts, as summaries print it: ``polls 2, ratings 13``."""
+    return ", ".join(f"{name} {counts[table]:,}" for table, name in EXTRA_NAMES.items() if counts.get(table))
+
+
 def _assignment(table: str, column: str) -> str:
     if (table, column) in FIRST_SEEN_COLUMNS:
         return f"[{column}] = coalesce([{column}], excluded.[{column}])"

@@ -20,6 +20,7 @@ import click
 
 import research
 from archive.access import NotAnArchive
+from archive.writes import beside_posts
 
 from .output import atomic_output, exits_130_on_interrupt
 
@@ -397,8 +398,7 @@ def stats(dbs, by, fmt, no_headers, width):
             if totals["first_post_at"] else "")
     click.echo(f"{db}: {totals['forums']:,} forums, {totals['threads']:,} threads, {totals['posts']:,} posts, "
                f"{totals['users']:,} users{span}")
-    beside = [f"{n:,} {research.EXTRA_STATS[table]}" for table, n in report.get("extras", {}).items() if n]
-    click.echo(f"beside the posts: {', '.join(beside) if beside else 'nothing'}")
+    click.echo(f"beside the posts: {beside_posts(report.get('extras', {})) or 'nothing'}")
     crawl = report["last_crawl"]
     if crawl:
         click.echo(f"last crawl: #{crawl['id']} {crawl['status']}, started {crawl['started_at']}"

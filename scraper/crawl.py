@@ -18,7 +18,7 @@ from archive import Archive, ArchiveLock, ArchiveState
 from archive.changes import baseline_crawl, crawl_changes
 from archive.db import OtherSite
 from archive.state import site_host
-from archive.writes import EXTRA_NAMES
+from archive.writes import beside_posts
 
 from . import downloader
 from .exit_codes import (  # noqa: F401 - re-exported: callers import them from here
@@ -67,9 +67,9 @@ class CrawlResult:
             f"  archive {self.db}: {n.get('forums', 0)} forums, {n.get('threads', 0)} threads, "
             f"{n.get('posts', 0)} posts, {n.get('users', 0)} users, {n.get('user_stats', 0)} user-stat rows",
         ]
-        beside = [f"{n[table]:,} {name}" for table, name in EXTRA_NAMES.items() if n.get(table)]
+        beside = beside_posts(n)
         if beside:
-            lines.append("  beside the posts: " + ", ".join(beside))
+            lines.append(f"  beside the posts: {beside}")
         if c.get("robots_forbidden"):
             lines.append(f"  robots.txt kept the crawl from {c['robots_forbidden']} page(s) (no spelling of them it allows);"
                          " see the site's /robots.txt")

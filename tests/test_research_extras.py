@@ -555,8 +555,8 @@ def test_stats_count_what_the_pages_show_besides_posts(built, db):
                                 for table in research.EXTRA_STATS}
     assert (report["extras"]["polls"], report["extras"]["ratings"], report["extras"]["post_comments"]) == (1, 3, 3)
     text = CliRunner().invoke(cli(), ["stats", "--db", str(built)]).output
-    assert "beside the posts: 1 polls, 3 poll options, 1 rewards, 1 debates, 2 debate stands" in text
-    assert "3 ratings, 3 comments, 2 tags" in text
+    assert "beside the posts: polls 1, poll options 3, rewards 1, debates 1, debate stands 2" in text
+    assert "ratings 3, comments 3, tags 2" in text
 
 
 def test_datasette_metadata_describes_links_and_searches_the_new_tables(built):
