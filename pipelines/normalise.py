@@ -14,7 +14,7 @@ from archive.records import PageRecord
 # Error-page states that are a fact about the thread or forum (archived as its status), and those that are about
 # the server at that moment (counted as the crawl's errors, never archived as a status).
 SUBJECT_STATES = {"not_found", "no_permission", "login_required", "password"}
-SOFT_ERROR_STATES = {"closed_site", "flood", "antitheft", "system_error"}
+SOFT_ERROR_STATES = {"closed_site", "flood", "antitheft", "system_error", "barrier"}
 
 # ParsedPage fields that are not archive columns of the table they map to.
 _THREAD_DROP = frozenset({"created_at_text", "last_post_at_text", "forum_name"})

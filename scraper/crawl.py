@@ -43,6 +43,8 @@ class CrawlResult:
     baseline: bool = False
     reason: str | None = None  # why Scrapy closed the spider ("finished", "shutdown", "closed_site", ...)
     login_error: str | None = None  # --login: why the site refused it
+    barrier: str | None = None  # the firewall challenge or CC-defence check the crawl stopped at, in one line
+    cc: dict = field(default_factory=dict)  # what the CC defence cost: hosts slowed, answers fetched again, reloads
 
     @property
     def status(self) -> str:
@@ -76,6 +78,9 @@ class CrawlResult:
         lines += self._change_lines(verbose)
         if self.login_error:
             lines.append(f"  {self.login_error}")
+        lines += self._cc_lines()
+        if self.barrier:
+            lines.append(f"  stopped: {self.barrier}; nothing was marked gone, and what was archived before is kept")
         if self.reason == "closed_site":
             lines.append("  the site says it is closed (站点已关闭), and said it again when asked again: the crawl stopped,"
                          " keeping everything archived; run it again once the site is open")
@@ -85,6 +90,18 @@ class CrawlResult:
             lines.append(f"  see: dzarchive query \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\""
                          f" --db {self.db}")
         return "\n".join(lines)
+
+    def _cc_lines(self) -> list[str]:
+        """What Discuz!'s CC defence cost the crawl (scraper/barriers.py), when it answered at all."""
+        cc, lines = self.cc, []
+        if cc.get("slowed"):
+            lines.append(f"  the forum's CC defence (Discuz! attackevasive 1) refuses requests less than a second"
+                         f" apart: {', '.join(cc['slowed'])} was crawled one request at a time, {cc.get('interval', 1.1):.1f} s"
+                         f" apart, from then on ({cc.get('refused', 0)} refused answer(s) fetched again)")
+        if cc.get("reloads"):
+            lines.append(f"  the forum's CC defence (Discuz! attackevasive 4) asked for {cc['reloads']} reload(s):"
+                         " each page fetched again with its cookie")
+        return lines
 
     def _change_lines(self, verbose: bool) -> list[str]:
         if self.baseline:
@@ -278,6 +295,7 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
     says what is missing (scraper/state.py), and the incremental walk fetches it. ``proxy``
     routes plain-HTTP requests through an HTTP proxy, as ``http_proxy`` would.
     """
+    from scraper.barriers import STAT_BARRIER, STAT_INTERVAL, STAT_REFUSED, STAT_RELOADS, STAT_SLOWED
     from scraper.spiders.site import SiteSpider
 
     url = check_crawl_input(url, db, timezone_name, settings or {})
@@ -325,6 +343,9 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
         row = crawler.stats.get_value("dzarchive/crawl") or {}
         reason = crawler.stats.get_value("finish_reason")
         login_error = crawler.stats.get_value("dzarchive/login_error")
+        barrier = crawler.stats.get_value(STAT_BARRIER)
+        cc = {"slowed": crawler.stats.get_value(STAT_SLOWED), "interval": crawler.stats.get_value(STAT_INTERVAL),
+              "refused": crawler.stats.get_value(STAT_REFUSED), "reloads": crawler.stats.get_value(STAT_RELOADS)}
         if row.get("status") == "finished":
             shutil.rmtree(jobdir, ignore_errors=True)  # the next run starts afresh (incremental)
         elif row.get("status") == "interrupted" and jobdir.exists():
@@ -340,4 +361,4 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
     finally:
         archive.close()
     return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline, reason=reason,
-                       login_error=login_error)
+                       login_error=login_error, barrier=barrier, cc={k: v for k, v in cc.items() if v})

@@ -34,6 +34,8 @@ STATUS_CLOSED_SITE = "closed_site"
 STATUS_FLOOD = "flood"  # 请求过快 / 刷新过于频繁
 STATUS_SYSTEM_ERROR = "system_error"  # discuz_error: "Discuz! System Error" / "Discuz! Database Error"
 STATUS_UNKNOWN = "unknown"
+# A firewall/CDN challenge or a CC-defence check meant for a person (scraper/parsers/barriers.py): the crawl stops.
+STATUS_BARRIER = "barrier"
 # A page read from its sturdy signals only: its items are kept, ``ParsedPage.missing`` names what
 # could not be read (``posted_at``, ``floor``…).
 STATUS_PARTIAL = "partial"

@@ -26,6 +26,13 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.cookies.ArchiveCookiesMiddleware": 700,
     # Soft error pages are fetched again to confirm them, after a back-off (scraper/confirm.py).
     "scraper.confirm.ConfirmBackoffMiddleware": 40,
+    # A page declaring charset=hex (or another non-text codec) is read in what its bytes are, not lost to a
+    # LookupError in response.text: after decompression (590), before meta-refresh reads the text (580).
+    "scraper.charset.ReadableCharsetMiddleware": 585,
+    # Discuz!'s CC defence passed as a browser passes it; firewall challenges handed to the spider, which stops
+    # (scraper/barriers.py). After cookies (700), redirects (600) and decompression (590); before meta refresh (580)
+    # and retries (550).
+    "scraper.barriers.BarrierMiddleware": 587,
 }
 ROBOTSTXT_OBEY = True
 
@@ -76,6 +83,8 @@ DZ_FULL = False  # walk every list page and fetch every thread, even when the ar
 DZ_COOKIES = None  # a cookies.txt (Netscape format) to crawl as a logged-in member
 DZ_CONFIRM_TIMES = 3  # a soft error page (not found, site closed, served with 200) is fetched again this often
 DZ_CONFIRM_BACKOFF = 1.0  # seconds before the first confirming fetch, doubled for each next one
+DZ_CC_INTERVAL = 1.1  # seconds between requests to a host whose CC defence refuses requests under a second apart
+DZ_CC_REFETCHES = 3  # answers of the CC defence (reload, 频繁刷新限制) one page may get before it counts as flood control
 DZ_LOGIN_USER = None  # --login USER: log in through the site's login form (scraper/login.py)
 DZ_LOGIN_PASSWORD = None  # its password, in memory only (the CLI reads DZARCHIVE_PASSWORD or asks)
 DZ_LOGIN_RETRIES = 3  # how often a session that expired mid-crawl is renewed

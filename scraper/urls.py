@@ -5,9 +5,11 @@ rewritten (``thread-7-2-1.html``, whose third number is only the forum list page
 7.x (``viewthread.php?tid=7&page=2``), and with ``extra=``/``fromuid=``/``highlight=`` noise.
 ``classify()`` reads them all; ``canonical()`` writes back one form so that a crawl fetches each
 page once. Rewrite rules are an admin setting, so a site may spell its pages in a way none of the
-default rules knows (``t-7-2.html``, ``/thread/7/2``): :class:`SiteUrls` learns such a site's own
-patterns from pages whose ids their markup states, and reads (or, where no link shows a page,
-writes) URLs in the site's spelling.
+default rules knows (``t-7-2.html``, ``/thread/7/2``, a member's space as ``u-5.html`` or ``/people/5/``):
+:class:`SiteUrls` learns such a site's own patterns from pages whose ids their markup states, and reads
+(or, where no link shows a page, writes) URLs in the site's spelling. Whatever the rules, a member's
+uid is also stated by URLs no rule rewrites: the avatar (:func:`uid_from_avatar`) and the dynamic
+links beside a post (:func:`member_uid_in_href`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from .digits import as_int
 from .items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_VIEWTHREAD
 
 # Query parameters Discuz ignores when rendering a page (navigation breadcrumbs, highlighting).
@@ -31,6 +34,17 @@ _FORUM_STATIC = re.compile(r"(?:^|/)forum-(?P<fid>\w+)-(?P<page>\d+)\.html$")
 _SPACE_STATIC = re.compile(r"(?:^|/)space-uid-(?P<uid>\d+)\.html$")
 # ``uid=5``, ``space-uid-5.html``, 7.x ``space.php?uid=5``, and rewrite rules that keep the word (``/uid/5``).
 _UID_IN_HREF = re.compile(r"(?:(?<![a-z])uid[=/_-]|space\.php\?uid=)(\d+)", re.IGNORECASE)
+# Links that name a member whatever the rewrite rules (none of them is rewritten): the space and its
+# sub-pages (``home.php?mod=space&uid=5&do=profile|thread``), 7.x ``space.php?uid=5``, 发消息 (``touid=5``),
+# 关注 (``fuid=5``), 只看该作者 (``authorid=5``), 7.x 加为好友 (``newbuddyid=5``) and ``pm.php?action=new&uid=5``.
+# (A uid is MySQL's unsigned int, at most 10 digits: a longer run is no uid.)
+_MEMBER_ID_IN_HREF = re.compile(r"(?:[?&;](?:uid|touid|fuid|authorid|newbuddyid)=|space-uid-)(\d{1,10})(?!\d)",
+                                re.IGNORECASE)
+# Avatars: UCenter's ``avatar.php?uid=5&size=middle`` (X and 7.x), or the file itself,
+# ``data/avatar/000/00/00/05_avatar_middle.jpg`` (``avatarmethod``: the uid as 9 digits, split 3/2/2/2).
+_AVATAR_PHP_UID = re.compile(r"avatar\.php\?(?:[^#]*?&)?uid=(\d{1,10})(?!\d)", re.IGNORECASE)
+_AVATAR_FILE_UID = re.compile(r"/(\d{3})/(\d{2})/(\d{2})/(\d{2})(?:_real)?_avatar_(?:big|middle|small)\.\w+",
+                              re.IGNORECASE)
 # Ids in links of either URL style (dynamic ``fid=2``, rewritten ``forum-2-1.html``, ``thread-7-1-1.html``).
 FID_IN_HREF = re.compile(r"(?:[?&;]fid=|forum-)(\d+)")
 TID_IN_HREF = re.compile(r"(?:[?&;]tid=|thread-)(\d+)")
@@ -53,7 +67,7 @@ def _query(url: str) -> dict[str, str]:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return as_int(value)  # a link in a post may say tid=² or a tid of 5000 digits: no id (scraper/digits.py)
 
 
 # Every page repeats the site's menus, pagers and profile links: each URL is read once (a few dozen MB at most).
@@ -69,14 +83,14 @@ def classify(url: str) -> Target:
     q = _query(url)
     page = _int(q.get("page")) or 1
     m = _THREAD_STATIC.search(path)
-    if m:
-        return Target(KIND_VIEWTHREAD, tid=int(m.group("tid")), page=int(m.group("page")) or 1)
+    if m and _int(m.group("tid")) is not None:
+        return Target(KIND_VIEWTHREAD, tid=_int(m.group("tid")), page=_int(m.group("page")) or 1)
     m = _FORUM_STATIC.search(path)
     if m:
-        return Target(KIND_FORUMDISPLAY, fid=_int(m.group("fid")), page=int(m.group("page")) or 1)
+        return Target(KIND_FORUMDISPLAY, fid=_int(m.group("fid")), page=_int(m.group("page")) or 1)
     m = _SPACE_STATIC.search(path)
-    if m:
-        return Target(KIND_PROFILE, uid=int(m.group("uid")))
+    if m and _int(m.group("uid")) is not None:
+        return Target(KIND_PROFILE, uid=_int(m.group("uid")))
     mod = q.get("mod", "")
     if VIEW_FILTER_PARAMS.intersection(q) and (mod in ("viewthread", "forumdisplay") or name in (
             "viewthread.php", "forumdisplay.php")):
@@ -121,6 +135,22 @@ def canonical(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path or "/", urlencode(pairs), ""))
 
 
+def join_url(base: str, href: str) -> str | None:
+    """``urljoin(base, href)``, or ``None`` for a URL urllib cannot read (``http://[x``: "Invalid IPv6 URL"),
+    as a member's link or a damaged page may hold: that link is no link, the rest of the page is read."""
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
+
+
+def is_folder_url(url: str) -> bool:
+    """Whether ``url`` names a folder without a query (``http://host/bbs/``): the index by default rules,
+    or a page in a site's own rule that ends in a folder (``/people/5/``)."""
+    parts = urlsplit(url)
+    return parts.path.endswith("/") and not parts.query
+
+
 def fid_in_href(href: str | None, resolve=None) -> int | None:
     """The fid a forum link leads to: from the default spellings, else from ``resolve(href)`` (a site's
     own rules, :meth:`SiteUrls.identify`, bound to the page's base URL), else ``None``."""
@@ -128,7 +158,7 @@ def fid_in_href(href: str | None, resolve=None) -> int | None:
         return None
     m = FID_IN_HREF.search(href)
     if m:
-        return int(m.group(1))
+        return _int(m.group(1))
     target = resolve(href) if resolve is not None else None
     return target.fid if target is not None and target.kind == KIND_FORUMDISPLAY else None
 
@@ -138,10 +168,36 @@ def uid_from_href(href: str | None) -> int | None:
     if not href:
         return None
     m = _UID_IN_HREF.search(href.replace("&amp;", "&"))
-    return int(m.group(1)) if m else None
+    return _int(m.group(1)) if m else None
+
+
+def member_uid_in_href(href: str | None) -> int | None:
+    """The member a link beside a post names, in spellings no rewrite rule changes: ``uid=5`` (space, its
+    sub-pages, 7.x ``space.php``), ``touid=5``, ``fuid=5``, ``authorid=5``, ``newbuddyid=5``, ``space-uid-5``.
+    ``None`` for other links and for uid 0 (a guest)."""
+    if not href:
+        return None
+    m = _MEMBER_ID_IN_HREF.search(href.replace("&amp;", "&"))
+    return (_int(m.group(1)) or None) if m else None
+
+
+def uid_from_avatar(src: str | None) -> int | None:
+    """The uid an avatar image's URL states (``uc_server/avatar.php?uid=5&size=middle``, 7.x alike, or
+    ``data/avatar/000/00/00/05_avatar_middle.jpg``); ``None`` for other images and for uid 0."""
+    if not src or "avatar" not in src.lower():
+        return None
+    m = _AVATAR_PHP_UID.search(src.replace("&amp;", "&"))
+    if m:
+        return _int(m.group(1)) or None
+    m = _AVATAR_FILE_UID.search(src)
+    return (int("".join(m.groups())) or None) if m else None
 
 
 _DIGIT_RUN = re.compile(r"\d+")
+# An id or page number in a learned pattern: an unsigned int of MySQL's, at most 10 digits (a longer run is no id).
+_LEARNED_NUMBER = r"(?P<{}>\d{{1,10}})"
+# A uid standing alone in a space URL (``u-5.html``, ``/people/5/``), not inside a name (``u-user5.html``, ``%E5``).
+_LONE_NUMBER = "(?<![0-9A-Za-z%]){}(?![0-9A-Za-z])"
 
 
 class SiteUrls:
@@ -159,6 +215,10 @@ class SiteUrls:
     Only unambiguous examples teach: the id and the page number must each appear exactly once
     among the URL's numbers (page 1 of thread 1 teaches nothing). Other numbers stay literal
     (``thread-{id}-{page}-1.html`` keeps the list page it came from).
+
+    A member's space is learned the same way from a post's author link, whose uid the post's avatar and
+    other links state (``/bbs/people/5/`` becomes ``people/{id}/``): it has no page number, and only
+    spellings no default rule reads teach.
     """
 
     def __init__(self):
@@ -170,13 +230,20 @@ class SiteUrls:
         self._pages[canonical(url)] = target
 
     def learn(self, kind: str, ident: int | None, page: int | None, url: str) -> None:
-        """Learn the pattern behind ``url``, the address of page ``page`` of ``kind`` ``ident``."""
-        if kind not in (KIND_VIEWTHREAD, KIND_FORUMDISPLAY) or not ident or not page or page < 2 or ident == page:
+        """Learn the pattern behind ``url``, the address of page ``page`` of ``kind`` ``ident`` (a member's
+        space: ``kind`` profile, ``ident`` the uid, ``page`` not read)."""
+        if kind == KIND_PROFILE:
+            if not ident or classify(url).kind == KIND_PROFILE:
+                return  # a default spelling: classify() reads it already
+            page = None
+        elif kind not in (KIND_VIEWTHREAD, KIND_FORUMDISPLAY) or not ident or not page or page < 2 or ident == page:
             return
         parts = urlsplit(url.replace("&amp;", "&"))
         local = parts.path + ("?" + parts.query if parts.query else "")
         runs = _DIGIT_RUN.findall(local)
-        if runs.count(str(ident)) != 1 or runs.count(str(page)) != 1:
+        if runs.count(str(ident)) != 1 or (page is not None and runs.count(str(page)) != 1):
+            return
+        if kind == KIND_PROFILE and not re.search(_LONE_NUMBER.format(ident), local):
             return
         template, pattern, pos = [], [], 0
         for m in _DIGIT_RUN.finditer(local):
@@ -185,10 +252,10 @@ class SiteUrls:
             pattern.append(re.escape(literal))
             if m.group() == str(ident):
                 template.append("{id}")
-                pattern.append(r"(?P<id>\d+)")
-            elif m.group() == str(page):
+                pattern.append(_LEARNED_NUMBER.format("id"))
+            elif page is not None and m.group() == str(page):
                 template.append("{page}")
-                pattern.append(r"(?P<page>\d+)")
+                pattern.append(_LEARNED_NUMBER.format("page"))
             else:
                 template.append(m.group())
                 pattern.append(r"\d+")
@@ -201,9 +268,12 @@ class SiteUrls:
             known.append((text, re.compile("^" + "".join(pattern) + "$")))
 
     def identify(self, url: str) -> Target:
-        """What ``url`` leads to: a default Discuz spelling, else one of the site's learned patterns."""
+        """What ``url`` leads to: a default Discuz spelling, else one of the site's learned patterns.
+
+        A folder URL (``/bbs/``) reads as the index by default, but a learned pattern may end in a folder
+        (``/bbs/people/5/``): there the pattern wins."""
         target = classify(url)
-        if target.kind != "other":
+        if target.kind != "other" and not (target.kind == KIND_INDEX and is_folder_url(url)):
             return target
         known = self._pages.get(canonical(url))
         if known is not None or not self._templates:
@@ -213,17 +283,20 @@ class SiteUrls:
         for kind, templates in self._templates.items():
             for _, pattern in templates:
                 m = pattern.match(local)
-                if m:
-                    ident, page = int(m.group("id")), int(m.group("page"))
+                ident = _int(m.group("id")) if m else None
+                if ident is not None:
+                    if kind == KIND_PROFILE:
+                        return Target(kind, uid=ident)
                     if kind == KIND_VIEWTHREAD:
-                        return Target(kind, tid=ident, page=page)
-                    return Target(kind, fid=ident, page=page)
+                        return Target(kind, tid=ident, page=_int(m.group("page")) or 1)
+                    return Target(kind, fid=ident, page=_int(m.group("page")) or 1)
         return target
 
     def urls_for(self, kind: str, ident: int, page: int, base: str) -> list[str]:
-        """The URL of page ``page`` of ``kind`` ``ident`` in each spelling learned, first learned first."""
+        """The URL of page ``page`` of ``kind`` ``ident`` in each spelling learned, first learned first (a
+        member's space: ``page`` not read)."""
         return [urljoin(base, template.format(id=ident, page=page)) for template, _ in self._templates.get(kind, [])]
 
     def known(self, kind: str) -> list[str]:
-        """The learned templates of ``kind`` (``t-{id}-{page}.html``), first learned first."""
+        """The learned templates of ``kind`` (``t-{id}-{page}.html``, ``people/{id}/``), first learned first."""
         return [t for t, _ in self._templates.get(kind, [])]

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
-__all__ = ["Capture", "Entry", "ReplayServer", "main"]
+__all__ = ["Capture", "Entry", "ReplayServer", "main", "serve_until_interrupted"]
 
 MANIFEST_NAME = "manifest.json"
 
@@ -466,6 +466,12 @@ def main(argv: list[str] | None = None) -> int:
     print(server.url, flush=True)
     print(f"replaying {server.capture.site} ({len(server.capture)} entries); "
           f"as a proxy: http_proxy={server.url.rstrip('/')}", file=sys.stderr, flush=True)
+    serve_until_interrupted(server)
+    return 0
+
+
+def serve_until_interrupted(server: "ReplayServer") -> None:
+    """Start ``server`` and serve until Ctrl-C; it is stopped however the wait ends."""
     server.start()
     try:
         threading.Event().wait()
@@ -473,7 +479,6 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         server.stop()
-    return 0
 
 
 if __name__ == "__main__":

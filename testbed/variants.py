@@ -35,11 +35,16 @@ def _write(dst: Path, entries: list[tuple[dict, bytes]]) -> Path:
     return dst
 
 
-def custom_rules(src: Path, dst: Path, *, folder: str = "bbs") -> Path:
-    """The site moved into ``/FOLDER/`` with changed rewrite rules: ``thread/T/P``, ``forum/F/P``, ``member-uid-U.html``.
+def custom_rules(src: Path, dst: Path, *, folder: str = "bbs", thread: str | None = "thread/{tid}/{page}",
+                 forum: str | None = "forum/{fid}/{page}", space: str | None = "member-uid-{uid}.html") -> Path:
+    """The site moved into ``/FOLDER/`` with changed rewrite rules, by default ``thread/T/P``, ``forum/F/P`` and
+    ``member-uid-U.html``; ``thread``, ``forum`` and ``space`` are the admin's rules (``{tid}``, ``{page}``,
+    ``{fid}``, ``{uid}``; ``None`` keeps Discuz's default rule), e.g. ``space="people/{uid}/"`` for a space
+    rule whose spelling says nothing of uid.
 
     Every link on every page, the ``<base href>``, the manifest's URLs and robots.txt's paths follow.
-    The in-thread pager and other dynamic links stay dynamic, as Discuz leaves them.
+    The in-thread pager and other dynamic links (``home.php?mod=space&uid=U&do=profile``) stay dynamic, as
+    Discuz's ``rewriteoutput()`` leaves them.
     """
     entries = []
     for entry in _load(src):
@@ -52,9 +57,11 @@ def custom_rules(src: Path, dst: Path, *, folder: str = "bbs") -> Path:
             continue
 
         def move(text: str) -> str:
-            text = _THREAD.sub(lambda m: f"thread/{m[1]}/{m[2]}", text)
-            text = _FORUM.sub(lambda m: f"forum/{m[1]}/{m[2]}", text)
-            return _SPACE.sub(lambda m: f"member-uid-{m[1]}.html", text)
+            if thread is not None:
+                text = _THREAD.sub(lambda m: thread.format(tid=m[1], page=m[2]), text)
+            if forum is not None:
+                text = _FORUM.sub(lambda m: forum.format(fid=m[1], page=m[2]), text)
+            return _SPACE.sub(lambda m: space.format(uid=m[1]), text) if space is not None else text
 
         charset = "utf-8"
         text = body.decode(charset, errors="surrogateescape")
@@ -65,6 +72,12 @@ def custom_rules(src: Path, dst: Path, *, folder: str = "bbs") -> Path:
         url = f"{site}{folder}/" + move(entry["url"][len(site):])
         entries.append((dict(entry, url=url, headers=headers), text.encode(charset, errors="surrogateescape")))
     return _write(dst, entries)
+
+
+def space_rule(src: Path, dst: Path, rule: str = "people/{uid}/", *, folder: str = "bbs") -> Path:
+    """The site moved into ``/FOLDER/`` with the admin's own rule for member spaces only (``rule``, e.g.
+    ``people/{uid}/``, ``m-{uid}.htm``, ``u-{uid}.html``); threads and forums keep Discuz's default rules."""
+    return custom_rules(src, dst, folder=folder, thread=None, forum=None, space=rule)
 
 
 def robots(src: Path, dst: Path, rules: str) -> Path:
@@ -111,5 +124,5 @@ def _static_spelling(url: str) -> str | None:
     return None
 
 
-VARIANTS: dict[str, Callable[..., Path]] = {"custom_rules": custom_rules, "robots": robots,
+VARIANTS: dict[str, Callable[..., Path]] = {"custom_rules": custom_rules, "space_rule": space_rule, "robots": robots,
                                             "redirect_dynamic": redirect_dynamic}

@@ -7,6 +7,7 @@ characters), K (Discuz 7.0: 13 ratings on 9 posts, no 点评). The unit tests bu
 """
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -439,3 +440,20 @@ def test_empty_comment_block_counts_none_shown_and_7x_posts_say_nothing():
     assert (x_page.post_comments, x_page.posts[0].comments_shown, x_page.posts[0].comments_more) == ([], 0, None)
     seven = run(read_comments, seven_x_post(806, [], 0), {806: 9}, family=FAMILY_7X)
     assert (seven.posts[0].comments_shown, seven.posts[0].comments_more) == (None, None)
+
+
+@pytest.mark.skipif(not SITE_G.exists(), reason="fixtures missing")
+def test_a_commenters_uid_is_read_from_the_avatar_under_a_sites_own_space_rule():
+    """An admin's rule for member spaces (m-53.htm) says nothing a default rule reads: the commenter's avatar
+    (avatar.php?uid=53) still states who commented."""
+    truth = expected(SITE_G)["comments"]
+    pages = [p for p in captured_pages(SITE_G) if b'class="pstl xs1 cl"' in p.body]
+    assert pages
+    found = {}
+    for p in pages:
+        body = re.sub(rb"space-uid-(\d+)\.html", rb"m-\1.htm", p.body)
+        page = parse_page(p.url, body, content_type=p.content_type, date_header=p.date)
+        found.update({(c.pid, c.comment): (c.author_uid, c.author) for c in page.post_comments})
+    assert found and len(found) == len({(c["pid"], c["comment"]) for c in truth})
+    for c in truth:
+        assert found[(c["pid"], c["comment"])] == (c["authorid"], c["author"])

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timezone, tzinfo
-from urllib.parse import urljoin
 
 from ..items import (KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_PARTIAL,
                      STATUS_UNKNOWN, ParsedPage, User)
-from ..urls import Target, classify
+from ..urls import Target, classify, join_url
+from .barriers import recognise as recognise_barrier
 from .common import MAX_DEPTH, decode_body, detect_version, read_document, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
 from .extras import FAMILY_7X, FAMILY_X, read_extras
@@ -37,13 +37,16 @@ __all__ = ["parse_page", "parse_thread_page", "parse_forum_page", "parse_index_p
 
 def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, http_status: int | None = 200,
                date_header: str | bytes | None = None, fetched_at: datetime | None = None,
-               tz: tzinfo | str | None = None, identify: Callable[[str], Target] | None = None) -> ParsedPage:
+               tz: tzinfo | str | None = None, identify: Callable[[str], Target] | None = None,
+               charset_hint: str | None = None) -> ParsedPage:
     """Parse any Discuz! page; never raises.
 
     ``date_header`` (the response's ``Date``) anchors relative times such as ``3 天前``; without it
     ``fetched_at`` (default: now) does. ``tz`` is the forum's time zone (default UTC+8). ``identify``
     reads an absolute URL in the site's own spelling (a crawler's :meth:`scraper.urls.SiteUrls.identify`,
     which knows the rewrite rules its pages showed); without it, only Discuz's default spellings are read.
+    ``charset_hint`` is the charset the site's other pages were read in: a page that declares none that is a
+    text encoding (``charset=hex``) is read in it if its bytes allow (see :func:`.common.decode_body`).
     A page that breaks a reader (truncated, hostile, a parser bug) comes back ``special``/``unknown`` with
     the reason in ``message``, so that the caller keeps its bytes for re-parsing.
     """
@@ -51,7 +54,7 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
     fetched_at = fetched_at or datetime.now(timezone.utc)
     try:
         return _parse_page(url, body, content_type=content_type, http_status=http_status, date_header=date_header,
-                           fetched_at=fetched_at, zone=zone, identify=identify)
+                           fetched_at=fetched_at, zone=zone, identify=identify, charset_hint=charset_hint)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the page (or the crawl)
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {str(exc)[:200]}")
@@ -62,7 +65,7 @@ def parse_page(url: str, body: bytes | str, *, content_type: str | None = None, 
 
 def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_status: int | None,
                 date_header: str | bytes | None, fetched_at: datetime, zone: tzinfo,
-                identify: Callable[[str], Target] | None) -> ParsedPage:
+                identify: Callable[[str], Target] | None, charset_hint: str | None = None) -> ParsedPage:
     now = parse_http_date(date_header) or fetched_at
     if looks_like_api(body):
         try:
@@ -71,31 +74,40 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
             page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                               message=f"parser error: {type(exc).__name__}: {exc}")
         if page is not None:
-            return _finish(page, http_status, content_type, date_header, decode_body(body, content_type)[1],
+            return _finish(page, http_status, content_type, date_header,
+                           decode_body(body, content_type, charset_hint)[1],
                            page.version, zone, now)
-    sel, charset, flattened = read_document(body, url, content_type)
+    barrier = recognise_barrier(http_status, body, content_type=content_type)
+    if barrier is not None:
+        # A CC-defence page or a firewall's challenge: a special page that says which (never an unreadable one).
+        target = classify(url)
+        page = ParsedPage(url=url, kind=KIND_SPECIAL, status=barrier.status, message=barrier.line(),
+                          fetched_at=fetched_at, tid=target.tid, fid=target.fid, uid=target.uid, page=target.page)
+        return _finish(page, http_status, content_type, date_header,
+                       decode_body(body, content_type, charset_hint)[1], None, zone, now)
+    sel, charset, flattened = read_document(body, url, content_type, charset_hint)
     raw_text = sel.get() if len(body) < 20000 else ""
     base_href = find_base_href(sel.root, body)
     version = detect_version(sel)
     family = detect_family(sel, version)
     if family == FAMILY_LEGACY and is_6x_thread(sel):
         family = FAMILY_6X
+    resolve = _resolver(base_href, url, identify)
     try:
         # A trade's goods page (do=tradeinfo) is no thread page: its own kind, one goods item and no floor.
         page = parse_tradeinfo_page(sel.root, url, now=now, tz=zone, fetched_at=fetched_at) \
             if is_tradeinfo_url(url) else None
         if page is None and family == FAMILY_LEGACY:
-            page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
+            page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at, resolve=resolve)
         if page is None:
-            page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at,
-                                   resolve=_resolver(base_href, url, identify))
+            page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at, resolve=resolve)
         if page is None and family != FAMILY_LEGACY:
             # A version-less or mislabelled page: the 7.x readers may still know it.
-            page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
+            page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at, resolve=resolve)
             family = FAMILY_LEGACY if page is not None else family
         if page is None:
             # An unknown skeleton (5.5/6.x, themes): whatever posts the sturdy ids still show.
-            page = parse_signal_thread_page(sel, url, now=now, tz=zone, fetched_at=fetched_at)
+            page = parse_signal_thread_page(sel, url, now=now, tz=zone, fetched_at=fetched_at, resolve=resolve)
         elif page.kind == KIND_VIEWTHREAD:
             note_missing(page)
         elif page.kind == KIND_INDEX:
@@ -159,15 +171,19 @@ def _resolver(base_href: str, url: str, identify: Callable[[str], Target] | None
     """``identify`` for the hrefs of this page (relative to its ``<base href>``), or ``None``."""
     if identify is None:
         return None
-    base = urljoin(url, base_href)
-    return lambda href: identify(urljoin(base, href.strip()))
+    base = join_url(url, base_href) or url
+
+    def resolve(href: str) -> Target:
+        absolute = join_url(base, href.strip())
+        return identify(absolute) if absolute is not None else Target("other")
+    return resolve
 
 
 def _parse_x_family(sel, url: str, raw_text: str, *, now: datetime, tz: tzinfo,
                     fetched_at: datetime, resolve: Callable[[str], Target] | None = None) -> ParsedPage | None:
     """A Discuz! X page of any kind, or ``None`` when no X markup is recognised."""
     if is_thread_page(sel):
-        return parse_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
+        return parse_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at, resolve=resolve)
     special = special_status(sel, raw_text)
     if special is not None:
         target = classify(url)

@@ -23,6 +23,7 @@ import re
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import BOX_PARTIAL, SPECIAL_ACTIVITY, Activity, ActivityApplicant, ParsedPage
 from ..urls import uid_from_href
 from .common import by_id, has_class
@@ -122,9 +123,9 @@ def _read_x(box: etree._Element, ctx: ThreadContext) -> Activity:
         count = _HEADING_COUNT.search(heading)
         if count:
             if verified:
-                approved = int(count.group(1))
+                approved = as_int(count.group(1))
             else:
-                pending = int(count.group(1))
+                pending = as_int(count.group(1))
         activity.applicant_list += _x_applicants(block, verified, activity.tid, ctx)
     # 已报名人数 counts approved and pending applicants alike (thread_activity.php: $allapplynum); each list's
     # heading counts its own, and a list is shown whenever it has anyone in it.

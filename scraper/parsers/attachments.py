@@ -50,16 +50,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urljoin
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import Attachment, ParsedPage
+from ..urls import join_url
 from .common import has_class
 from .content import image_url, text_of, tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .extras import ThreadContext
 from .labels import chars, label_re, xpath_contains
+from .numbers import figure_value
 
 
 # One walk of each post's container: the elements that carry an attachment id (the @id test first: it is what
@@ -152,8 +154,8 @@ def read_attachment_facts(page: ParsedPage, root: etree._Element, ctx: ThreadCon
         for part in _content_cells(container):
             for el in _MARKED(part):
                 m = _ATTACHMENT_ID.match(el.get("id") or "")
-                if m:
-                    _file_under(shown.setdefault(int(m.group("aid")), _Shown()), el, m)
+                if m and as_int(m.group("aid")) is not None:
+                    _file_under(shown.setdefault(as_int(m.group("aid")), _Shown()), el, m)
         if not shown:
             continue
         items = [a for a in page.attachments if a.pid == pid]
@@ -252,13 +254,14 @@ def _read(parts: _Shown, ctx: ThreadContext, max_width: _MaxWidth) -> _Facts:
     if size:
         facts.size_text = f"{size.group('num')} {size.group('unit')}"
         value = float(size.group("num").replace(",", ""))
-        facts.size = int(round(value * _UNITS[size.group("unit").lower()]))
+        size_value = figure_value(value * _UNITS[size.group("unit").lower()])  # None for 1e999 KB
+        facts.size = round(size_value) if size_value is not None else None
     downloads = _DOWNLOADS.search(scan)
     if downloads:
-        facts.downloads = int(downloads.group(1).replace(",", ""))
+        facts.downloads = as_int(downloads.group(1).replace(",", ""))
     price = _PRICE.search(scan)
     if price:
-        facts.price = int(price.group(1))
+        facts.price = as_int(price.group(1))
     facts.uploaded_at_text, exact = _uploaded(info, scan)
     if facts.uploaded_at_text:
         facts.uploaded_at = parse_discuz_time(facts.uploaded_at_text, exact, now=ctx.now, tz=ctx.tz or DEFAULT_TZ)
@@ -285,7 +288,7 @@ def _read(parts: _Shown, ctx: ThreadContext, max_width: _MaxWidth) -> _Facts:
         else:
             facts.can_view, facts.can_download = True, not unpaid
     elif downloads_links or pay_links:
-        facts.url = urljoin(ctx.url, (downloads_links or pay_links)[0].get("href").strip())
+        facts.url = join_url(ctx.url, (downloads_links or pay_links)[0].get("href").strip())
         # A listed file is seen; a picture shown only as its name and a buy link is not.
         facts.can_view = True if not is_image else (False if unpaid else None)
         facts.can_download = not unpaid
@@ -351,7 +354,7 @@ class _MaxWidth:
             for script in _IMAGEMAXWIDTH_SCRIPTS(self._root) or _ANY_IMAGEMAXWIDTH_SCRIPTS(self._root):
                 m = _IMAGEMAXWIDTH.search(script)
                 if m:
-                    self._value = int(m.group(1)) if not m.group(2) and int(m.group(1)) > 0 else None
+                    self._value = (as_int(m.group(1)) or None) if not m.group(2) else None
                     break
         return self._value
 
@@ -360,13 +363,13 @@ def _width(img: etree._Element, max_width: _MaxWidth) -> int | None:
     """The picture's real width: X image lists print it as ``w``; ``width`` is ``min(width, imagemaxwidth)``, so it
     is the real width only below the page's ``imagemaxwidth``."""
     value = (img.get("w") or "").strip()
-    if value.isdigit() and int(value) > 0:
-        return int(value)
+    if as_int(value):
+        return as_int(value)
     value = (img.get("width") or "").strip()
-    if value.isdigit() and int(value) > 0:
+    if as_int(value):
         cap = max_width.value()
-        if cap is not None and int(value) < cap:
-            return int(value)
+        if cap is not None and as_int(value) < cap:
+            return as_int(value)
     return None
 
 

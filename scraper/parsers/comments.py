@@ -23,6 +23,7 @@ from lxml import etree
 
 from ..items import ParsedPage, PostComment
 from ..urls import uid_from_href
+from .authors import is_member_link, stated_uid
 from .common import has_class
 from .content import tidy_text
 from .dates import DEFAULT_TZ, clean_time_text, parse_discuz_time, posted_time_text
@@ -78,10 +79,15 @@ def _read_one(pstl: etree._Element, pid: int, tid: int | None, ctx: ThreadContex
         if author_uid is not None:
             author_link = link
             break
+    box = _AUTHOR_BOX(pstl)
+    if author_link is None and box:
+        # A site's own rule for member spaces (u-5.html, /people/5/): the commenter's avatar still states the uid.
+        author_uid = stated_uid(box)
+        named = [link for link in _NAMED_LINKS(box[0]) if is_member_link(link)] if author_uid is not None else []
+        author_link = named[0] if named else None
     if author_link is not None:
         author = _clean("".join(author_link.itertext())) or None
     else:  # a guest's comment: 游客, as text in div.psta
-        box = _AUTHOR_BOX(pstl)
         author = _clean("".join(box[0].itertext())) or None if box else None
     time_box = _TIME_BOX(text_box)
     posted_at_text = posted_at = None

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import re
 from codecs import lookup as codec_lookup
+from functools import lru_cache
 
 from lxml import etree, html as lxml_html
 from parsel import Selector
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
+from w3lib.encoding import http_content_type_encoding, read_bom, resolve_encoding
 
+from ..digits import as_int
 from ..items import (
     STATUS_ANTITHEFT, STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, STATUS_NO_PERMISSION,
     STATUS_NOT_FOUND, STATUS_PASSWORD, STATUS_SYSTEM_ERROR, STATUS_UNKNOWN,
@@ -15,9 +17,6 @@ from ..items import (
 from .content import tidy_text
 from .labels import label_pattern, xpath_contains
 
-# GBK and GB2312 pages routinely hold characters only GB18030 defines; Big5 sites use HKSCS ones.
-_CHARSET_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
-                      "cp936": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
 _VERSION_IN_GENERATOR = re.compile(r"Discuz!?\s*(X?\s*[\d.]+[A-Za-z]*)", re.I)
 _PAGE_COUNT = label_pattern(r"共\s*(\d+)\s*页")  # 共 N 页 / 共 N 頁
 _DIGITS = re.compile(r"\d+")
@@ -95,62 +94,151 @@ _PANEL_REFUSAL_HEADING = f"./descendant::h1[{xpath_contains('无此权限')}]"
 _ANTITHEFT = re.compile(r"_dsign|window\[\s*['\"]?_\w+|location\.href\s*=\s*_\w+", re.I)
 
 
-def decode_body(body: bytes | str, content_type: str | None = None) -> tuple[str, str]:
-    """Decode a page: HTTP header charset, then ``<meta charset>``/``http-equiv``, then UTF-8, then GB18030.
+# GBK and GB2312 pages routinely hold characters only GB18030 defines; Big5 sites use HKSCS ones.
+_CHARSET_SUPERSETS = {"gbk": "gb18030", "gb2312": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030",
+                      "cp936": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
+# Python codecs that decode text but that no web page is written in (the WHATWG Encoding Standard has no label for
+# them; ``undefined`` refuses every byte): a page that declares one is read as if it declared nothing.
+_NOT_PAGE_ENCODINGS = frozenset({"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape",
+                                 "charmap", "utf-7"})
+# Where a page declares its charset: <meta charset>, <meta http-equiv="Content-Type" content="…; charset=…">,
+# <?xml … encoding=…?> (inajax answers); in the first 4 KB, as the WHATWG prescan (and w3lib) reads them, skipping
+# comments. Every one is tried in page order: a browser skips a label that names no encoding (charset="", "hex").
+_MARKUP_CHARSET = re.compile(rb"<!--.*?(?:-->|$)"
+                             rb"|<meta\s[^>]*?charset\s*=\s*[\"']?\s*([^\s\"'/>;]*)"
+                             rb"|<\?xml\s[^>]*?encoding\s*=\s*[\"']?\s*([^\s\"'?>]*)", re.I | re.S)
+_PRESCAN_BYTES = 4096
+# The hanzi that fill most of any Chinese page, in both scripts: the most frequent characters of running text and
+# of Discuz's own labels (帖子, 回复, 论坛, 发表于…). A page read in the wrong one of GB18030 and Big5 shows almost
+# none of them (each reading puts the other's bytes on rare characters, kana or private-use points).
+_COMMON_HANZI = re.compile("[" + "".join(sorted(set(
+    "的一是不了在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后作里用道行所"
+    "然家种事成方多经么去法学如都同现当没动面起看定天分还进好小部其些主样理心她本前开但因只从想实日"
+    "這個們來為國說時會對於著過發後裡種經麼學現當沒動還進樣實從開"
+    "帖回复论坛楼表版块页题查积注册登录搜索员精华顶热门最新用户资料贴层级消息"
+    "覆論壇樓塊頁題積註冊錄員華頂熱門戶資貼層級訊"))) + "]")
 
-    Returns ``(text, encoding)``. GBK/GB2312 are read as GB18030 and Big5 as Big5-HKSCS (supersets).
+
+def decode_body(body: bytes | str, content_type: str | None = None,
+                hint: str | None = None) -> tuple[str, str]:
+    """Decode a page as a browser would; returns ``(text, encoding)``.
+
+    A byte-order mark decides alone. Otherwise the first of these that reads the bytes whole: the HTTP
+    ``Content-Type`` charset, the page's first ``<meta charset>``/``http-equiv``/``<?xml encoding>`` that
+    names a text encoding, ``hint`` (what the site's other pages were written in), UTF-8. A declaration that
+    is no text encoding (``charset=hex``, ``base64``, ``foo``, empty) counts as none; UTF-16/32 is believed
+    only where the bytes look like it. When none reads the bytes whole (a page cut short, bytes spliced in,
+    an undeclared GBK or Big5 page), each of those, GB18030 and Big5 reads them with replacement characters
+    and the reading that shows the most common hanzi against its undecodable bytes wins (4 points a hanzi,
+    less 1 a replacement; earlier ones on a tie). GBK/GB2312 are read as GB18030 and Big5 as Big5-HKSCS
+    (supersets). Never raises.
     """
     if isinstance(body, str):
         return body, "unicode"
-    # Reading the declarations is w3lib's (Scrapy's own): a BOM, the Content-Type charset, then
-    # <meta charset> / http-equiv. Trying them strictly in turn, and the supersets, are ours.
-    bom = read_bom(body)[0]
-    declared = [bom, http_content_type_encoding(content_type) if content_type else None,
-                html_body_declared_encoding(body)]
-    candidates = [name for name in declared if name] + ["utf-8", "gb18030"]
-    for name in candidates:
+    bom_encoding, bom = read_bom(body)
+    if bom_encoding and (encoding := _normalise_charset(bom_encoding)):
+        return body[len(bom):].decode(encoding, errors="replace"), encoding
+    tried: list[str] = []
+    for name in _charsets_to_try(body, content_type, hint):
         encoding = _normalise_charset(name)
-        if not encoding:
+        if not encoding or encoding in tried or not _plausible(encoding, body):
             continue
+        tried.append(encoding)
         try:
             return body.decode(encoding), encoding
-        except (UnicodeError, LookupError, ValueError):
+        except UnicodeError:
             continue
-    return body.decode("gb18030", errors="replace"), "gb18030"
+    best: tuple[int, str, str] | None = None
+    for encoding in (*tried, *(e for e in ("gb18030", "big5hkscs") if e not in tried)):
+        text = body.decode(encoding, errors="replace")
+        score = 4 * len(_COMMON_HANZI.findall(text)) - text.count("\ufffd")
+        if best is None or score > best[0]:
+            best = (score, text, encoding)
+    return best[1], best[2]
 
 
-def _normalise_charset(name: str) -> str | None:
+def usable_charset(name: str | None) -> bool:
+    """Whether a page can be decoded in the charset ``name`` (a text encoding a web page can be written in)."""
+    return _normalise_charset(name) is not None
+
+
+def _charsets_to_try(body: bytes, content_type: str | None, hint: str | None):
+    """The labels :func:`decode_body` tries in turn; each looked for only when the ones before failed."""
+    # Reading the Content-Type is w3lib's (Scrapy's own); which declarations count, and the order, are ours.
+    yield http_content_type_encoding(content_type) if content_type else None
+    yield _markup_charset(body)
+    yield hint
+    yield "utf-8"
+
+
+def _markup_charset(body: bytes) -> str | None:
+    """The first charset the page's markup declares that names a text encoding, else ``None``."""
+    for m in _MARKUP_CHARSET.finditer(body, 0, _PRESCAN_BYTES):
+        label = m.group(1) or m.group(2)
+        if label and (encoding := _normalise_charset(label.decode("latin-1"))):
+            return encoding
+    return None
+
+
+def _plausible(encoding: str, body: bytes) -> bool:
+    """UTF-16/32 markup holds NUL bytes among its first ones; a page without them is not written in it."""
+    return not encoding.startswith(("utf-16", "utf-32")) or b"\x00" in body[:64]
+
+
+@lru_cache(maxsize=256)
+def _normalise_charset(name: str | None) -> str | None:
+    """The Python codec a charset label stands for (WHATWG aliases, supersets), or ``None`` when it names no
+    encoding a page can be written in."""
+    if not name:
+        return None
     name = name.strip().lower()
-    name = _CHARSET_SUPERSETS.get(name, name)
     try:
-        codec = codec_lookup(name)
+        resolved = resolve_encoding(_CHARSET_SUPERSETS.get(name, name))  # latin1 → cp1252; no UTF-7
+        codec = codec_lookup(_CHARSET_SUPERSETS.get(resolved, resolved)) if resolved else None
     except (LookupError, ValueError):
         return None
     # hex, base64, rot13, zlib… are codecs but not text encodings: a page never is one.
-    return codec.name if getattr(codec, "_is_text_encoding", True) else None
+    if codec is None or not getattr(codec, "_is_text_encoding", True) or codec.name in _NOT_PAGE_ENCODINGS:
+        return None
+    return _CHARSET_SUPERSETS.get(codec.name, codec.name)
 
 
-def make_selector(body: bytes | str, url: str, content_type: str | None = None) -> tuple[Selector, str]:
+def make_selector(body: bytes | str, url: str, content_type: str | None = None,
+                  charset_hint: str | None = None) -> tuple[Selector, str]:
     """A parsel Selector over the decoded page, and the encoding used."""
-    sel, encoding, _ = read_document(body, url, content_type)
+    sel, encoding, _ = read_document(body, url, content_type, charset_hint)
     return sel, encoding
 
 
-def read_document(body: bytes | str, url: str, content_type: str | None = None) -> tuple[Selector, str, bool]:
+def read_document(body: bytes | str, url: str, content_type: str | None = None,
+                  charset_hint: str | None = None) -> tuple[Selector, str, bool]:
     """``(selector, encoding, flattened)``: the decoded page parsed once.
 
+    ``charset_hint`` is the charset the site's other pages were read in (see :func:`decode_body`).
     ``flattened`` says the page nested tags deeper than libxml2 goes (it stops reading the whole
     document there): the tags past :data:`MAX_DEPTH` were dropped, their text kept, and the page
     parsed again, so that the rest of the page is read.
     """
-    text, encoding = decode_body(body, content_type)
+    text, encoding = decode_body(body, content_type, charset_hint)
     # A leading space or BOM before the doctype (saved pages) is harmless to lxml; NULs and other control
     # characters are not (lxml refuses them in any text or attribute set later): one pass drops them.
     text = _CONTROL_CHARS.sub("", text).strip()
     root, too_deep = _parse_html(text, url)
     if too_deep:
         root, _ = _parse_html(flatten_deep_tags(text), url)
-    return Selector(root=root, type="html", base_url=url), encoding, too_deep
+    return PageSelector(root=root, type="html", base_url=url), encoding, too_deep
+
+
+class PageSelector(Selector):
+    """parsel's ``Selector`` (the selectors its ``xpath()`` gives are of this class too), whose ``attrib`` also
+    reads an element of broken markup: libxml2 makes attribute names of whatever stands in a tag (``{x=``),
+    and ``dict(el.attrib)``, parsel's ``attrib``, raises on a name lxml reads as ``{namespace}``."""
+
+    __slots__ = ()
+
+    @property
+    def attrib(self) -> dict[str, str]:
+        return dict(self.root.items()) if self.type != "json" else {}
 
 
 MAX_DEPTH = 1000
@@ -221,7 +309,7 @@ def script_ids(sel: Selector) -> tuple[int | None, int | None]:
     found = []
     for name in ("fid", "tid"):
         m = _SCRIPT_ID[name].search(scripts + "\n")
-        found.append(int(m.group(1)) if m and int(m.group(1)) else None)
+        found.append((as_int(m.group(1)) or None) if m else None)
     return found[0], found[1]
 
 
@@ -241,16 +329,16 @@ def page_count(sel: Selector, scope: str | list = "/descendant::div[@class='pg' 
         titles = pager.xpath(".//span/@title").getall()
         for t in titles:
             m = _PAGE_COUNT.search(t)
-            if m:
-                return int(m.group(1))
+            if m and as_int(m.group(1)):
+                return as_int(m.group(1))
         last = pager.xpath("./descendant::a[contains(@class,'last')]/text()").get()
         if last and _DIGITS.search(last):
-            best = max(best, int(_DIGITS.findall(last)[-1]))
+            best = max(best, as_int(_DIGITS.findall(last)[-1]) or 1)
         # Not the ``em``: in a 7.x ``div.pages`` it is the number of items, not of pages.
         for text in pager.xpath(".//a/text() | .//strong/text()").getall():
             text = text.strip().lstrip(".").strip()
-            if text.isdigit():
-                best = max(best, int(text))
+            if as_int(text):
+                best = max(best, as_int(text))
     return best
 
 
@@ -264,7 +352,7 @@ def current_page(sel: Selector, default: int = 1, scope: str | list = "/") -> in
                          "/strong/text()").get()
     else:
         text = next((t for pager in scope for t in _STRONG_TEXT(pager)), None)
-    return int(text) if text and text.strip().isdigit() else default
+    return (as_int(text.strip()) if text else None) or default
 
 
 def special_status(sel: Selector, raw_text: str) -> tuple[str, str] | None:

@@ -27,11 +27,13 @@ import copy
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote
 
 from lxml import etree, html as lxml_html
 
+from ..digits import as_int
 from ..items import Quote
+from ..urls import join_url
 from .labels import chars, label_pattern
 
 # Labels in both scripts (本帖最后由 X 于 T 编辑 / 本帖最後由 X 於 T 編輯): see .labels.
@@ -178,10 +180,10 @@ def image_url(img: etree._Element, base_url: str) -> str | None:
             # 7.x thumbnails: src is the .thumb.jpg, the full image is the literal in zoom(this, 'URL').
             zoom = _ZOOM_URL.search(img.get("onclick") or "")
             if zoom and not zoom.group("url").startswith("javascript"):
-                return urljoin(base_url, zoom.group("url").replace("&amp;", "&"))
+                return join_url(base_url, zoom.group("url").replace("&amp;", "&"))
         value = (img.get(attr) or "").strip()
         if value and not value.startswith("data:") and not value.endswith(_PLACEHOLDER_IMAGES):
-            return urljoin(base_url, value)
+            return join_url(base_url, value)
     return None
 
 
@@ -203,14 +205,14 @@ def aid_from_href(href: str | None) -> int | None:
     if not m:
         return None
     value = unquote(m.group(1))
-    if value.isdigit():
-        return int(value)
+    if value.isdecimal():
+        return as_int(value)
     try:
         decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=False).decode("ascii", "replace")
     except (ValueError, binascii.Error):
         return None
     plain = _ENCODED_AID.match(decoded)
-    return int(plain.group(1)) if plain else None
+    return as_int(plain.group(1)) if plain else None
 
 
 def link_aid(link: etree._Element) -> int | None:
@@ -218,12 +220,12 @@ def link_aid(link: etree._Element) -> int | None:
     files), else its href (:func:`aid_from_href`)."""
     m = _ATTACH_ID.match(link.get("id") or "")
     if m:
-        return int(m.group(1))
+        return as_int(m.group(1))
     parent = link.getparent()
     if parent is not None:
         m = _ATTACH_ID.match(parent.get("id") or "")
         if m:
-            return int(m.group(1))
+            return as_int(m.group(1))
     return aid_from_href(link.get("href"))
 
 
@@ -308,7 +310,13 @@ def inner_html(el: etree._Element) -> str:
     text = el.text or ""
     if not len(el):
         return text.strip()
-    tag, attrib = el.tag, dict(el.attrib)
+    tag, attrib = el.tag, dict(el.items())
+    try:
+        el.tag = tag  # libxml2 names elements of broken markup ``tr<td``, and attributes ``{x``: names
+        for name, value in attrib.items():  # lxml refuses to set back (ValueError), so serialise child by child
+            el.set(name, value)
+    except ValueError:
+        return (text + "".join(etree.tostring(child, encoding="unicode", method="html") for child in el)).strip()
     try:
         el.text, el.tag = None, "div"
         el.attrib.clear()
@@ -348,7 +356,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
             url = None
         if url:
             aid_match = _AIMG_ID.match(img.get("id") or "")
-            aid = _int(img.get("aid")) or (int(aid_match.group(1)) if aid_match else None)
+            aid = _int(img.get("aid")) or (as_int(aid_match.group(1)) if aid_match else None)
             msg.images.append((url, img.get("alt") or img.get("title") or None, aid))
             if aid is not None:
                 image_aids.add(aid)
@@ -360,7 +368,9 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
     for link in _FILE_LINKS(body):
         if _LINKED_IMAGES(link):
             continue  # an image wrapped in its download link: recorded as the image
-        href = urljoin(base_url, link.get("href"))
+        href = join_url(base_url, link.get("href"))
+        if href is None:
+            continue  # "http://[x": no URL
         aid = link_aid(link)
         if aid is not None and aid in image_aids:
             continue  # an image list's name link (X dl.tattl.attm, 7.x dl.attachimg): the image is recorded
@@ -396,7 +406,7 @@ def parse_quote(quote_div: etree._Element) -> Quote:
     if header_link:
         link = header_link[0]
         m = _FINDPOST_PID.search(link.get("href", "").replace("&amp;", "&"))
-        quote.pid = int(m.group(1)) if m else None
+        quote.pid = as_int(m.group(1)) if m else None
         # X: <font size=2><a findpost><font color=#999>X 发表于 T</font></a></font><br/> before the text;
         # 7.x: <font size=2><font color=#999>X 发表于 T</font> <a findpost><img back.gif></a></font> after it.
         header = link
@@ -431,7 +441,7 @@ def _drop_with_following_breaks(el: etree._Element, limit: int = 2) -> None:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return as_int(value)
 
 
 def fragment(html_text: str) -> etree._Element:

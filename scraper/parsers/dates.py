@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from dateutil import tz as dateutil_tz
 from dateutil.parser import parse as dateutil_parse
 
+from ..digits import as_int
 from .labels import chars, label_pattern, label_regex, simplified, spellings
 
 DEFAULT_TZ = timezone(timedelta(hours=8), "UTC+08:00")
@@ -110,7 +111,7 @@ def parse_absolute(text: str, tz: tzinfo = DEFAULT_TZ, now: datetime | None = No
         return dt
     try:
         dt = dateutil_parse(text, fuzzy=False)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, ArithmeticError):  # dateutil: decimal.InvalidOperation on "1:1e999"
         return None
     return dt if dt.tzinfo else dt.replace(tzinfo=tz)
 
@@ -121,14 +122,14 @@ def parse_relative(text: str, now: datetime, tz: tzinfo = DEFAULT_TZ) -> datetim
     if _JUST_NOW.search(text):
         return local_now
     m = _DAYS_AGO_AT.search(text)
-    if m:
-        day = (local_now - timedelta(days=int(m.group(1)))).date()
+    if m and as_int(m.group(1)) is not None:
+        day = (local_now - timedelta(days=as_int(m.group(1)))).date()
         return datetime(day.year, day.month, day.day, int(m.group(2)), int(m.group(3)), tzinfo=tz)
     for pattern, unit in ((_SECONDS_AGO, "seconds"), (_MINUTES_AGO, "minutes"), (_HOURS_AGO, "hours"),
                           (_DAYS_AGO, "days")):
         m = pattern.search(text)
-        if m:
-            return local_now - timedelta(**{unit: int(m.group(1))})
+        if m and as_int(m.group(1)) is not None:
+            return local_now - timedelta(**{unit: as_int(m.group(1))})
     if _HALF_HOUR_AGO.search(text):
         return local_now - timedelta(minutes=30)
     m = _DAY_WORD.search(text)
@@ -166,7 +167,7 @@ def parse_discuz_time(text: str | None, title: str | None = None, *, now: dateti
             if dt is not None:
                 return dt
         return parse_absolute(text, tz, now)
-    except OverflowError:  # "99999 天前", or a time at the edge of the calendar: not a time we can hold
+    except (OverflowError, ValueError):  # "99999 天前", 25:61, a time at the calendar's edge: no time we can hold
         return None
 
 

@@ -35,6 +35,7 @@ from datetime import datetime
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import BOX_PARTIAL, SPECIAL_DEBATE, Debate, DebatePost, ParsedPage
 from ..urls import uid_from_href
 from .common import by_id_within, has_class
@@ -180,7 +181,7 @@ def _read_x_points(box: etree._Element, debate: Debate) -> None:
             strong = points[0].find("strong")
             if strong is not None:
                 m = _VOTES_IN_PARENS.search(text_of(strong))
-                votes = int(m.group(1)) if m else None
+                votes = as_int(m.group(1)) if m else None
             paragraphs = points[0].findall("p")
             point = "\n".join(filter(None, (to_text(p) for p in paragraphs))) or None
         if votes is None:  # the chart beside it: title="正方 (11)"
@@ -188,7 +189,7 @@ def _read_x_points(box: etree._Element, debate: Debate) -> None:
             for title in _X_CHART_TITLE(chart[0]) if chart else ():
                 m = _VOTES_IN_PARENS.search(title)
                 if m:
-                    votes = int(m.group(1))
+                    votes = as_int(m.group(1))
         setattr(debate, f"{side}_votes", votes)
         setattr(debate, f"{side}_point", point)
 
@@ -252,7 +253,7 @@ def _read_7x_debaters(box: etree._Element, debate: Debate, page: ParsedPage, mis
 def _debater_count(td: etree._Element) -> int | None:
     headings = _HEADING(td)
     m = _DEBATERS.search(text_of(headings[0]) if headings else "")
-    return int(m.group(1)) if m else None
+    return as_int(m.group(1)) if m else None
 
 
 def _read_end_line(container: etree._Element, debate: Debate, ctx: ThreadContext, tz_kwargs: dict) -> None:

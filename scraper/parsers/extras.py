@@ -35,6 +35,7 @@ from datetime import datetime, tzinfo
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import KIND_VIEWTHREAD, ParsedPage, Post, Thread
 
 # Post containers of every family: X and 7.x div#post_PID > table#pidPID, 5.5/6.x and themes table#pidPID.
@@ -126,9 +127,9 @@ def post_containers(root: etree._Element, pids: list[int] | None = None) -> dict
         return out
     for table in _POST_TABLES(root):
         m = _PID.match(table.get("id", ""))
-        if not m:
+        pid = as_int(m.group(1)) if m else None
+        if pid is None:
             continue
-        pid = int(m.group(1))
         parent = table.getparent()
         container = parent if parent is not None and _POST_DIV.match(parent.get("id", "")) else table
         out.setdefault(pid, container)

@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 
 from parsel import Selector
 
+from ..digits import as_int
 from ..items import Forum, ParsedPage, Thread
 from ..urls import GID_IN_HREF, classify, fid_in_href, uid_from_href
 from .common import current_page, page_count, script_ids, type_prefix
@@ -75,10 +76,11 @@ def list_rows(rows, fid: int | None, parse_row) -> list[Thread]:
     seen: set[int] = set()
     for row in rows:
         m = _ROW_TID.match(row.attrib.get("id", ""))
-        if not m or int(m.group(1)) in seen:
+        tid = as_int(m.group(1)) if m else None
+        if tid is None or tid in seen:
             continue
-        seen.add(int(m.group(1)))
-        thread = parse_row(row, int(m.group(1)))
+        seen.add(tid)
+        thread = parse_row(row, tid)
         if not thread.is_sticky or row.xpath(_FORUM_STICKY_ICON):
             thread.fid = fid
         threads.append(thread)
@@ -94,8 +96,8 @@ def _forum_from_breadcrumb(sel: Selector, fid_from_url: int | None, resolve=None
         gm = GID_IN_HREF.search(href)
         fid = fid_in_href(href, resolve) if "forumdisplay" in href or re.search(r"forum-\d+-\d+\.html", href) or \
             resolve is not None else None
-        if gm and "forum.php" in href:
-            chain.append(Forum(fid=int(gm.group(1)), name=name, type="group"))
+        if gm and "forum.php" in href and as_int(gm.group(1)) is not None:
+            chain.append(Forum(fid=as_int(gm.group(1)), name=name, type="group"))
         elif fid is not None:
             chain.append(Forum(fid=fid, name=name, type="forum"))
     for parent, child in zip(chain, chain[1:]):
@@ -180,10 +182,11 @@ def parse_thread_links(sel: Selector, url: str, *, fetched_at: datetime | None =
         m = _THREAD_HREF.search(link.attrib.get("href", ""))
         title = tidy_text(link.xpath("string()").get())
         # Page links of a thread ("2", "3" …) are not its title.
-        if not m or not title or title.isdigit() or int(m.group(1)) in seen:
+        tid = as_int(m.group(1)) if m else None
+        if tid is None or not title or title.isdigit() or tid in seen:
             continue
-        seen.add(int(m.group(1)))
-        page.threads.append(Thread(tid=int(m.group(1)), fid=target.fid, title=title))
+        seen.add(tid)
+        page.threads.append(Thread(tid=tid, fid=target.fid, title=title))
     if not page.threads:
         return None
     page.pages = page_count(sel)

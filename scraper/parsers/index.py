@@ -6,6 +6,7 @@ from datetime import datetime, tzinfo
 
 from parsel import Selector
 
+from ..digits import as_int
 from ..items import Forum, ParsedPage
 from ..urls import FID_IN_HREF, GID_IN_HREF, fid_in_href
 from .content import tidy_text
@@ -56,9 +57,9 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
     seen: set[int] = set()
     for block in sel.xpath("/descendant::div[starts-with(@id, 'category_')]"):
         m = _CATEGORY_ID.match(block.attrib.get("id", ""))
-        if not m:
+        gid = as_int(m.group(1)) if m else None
+        if gid is None:
             continue
-        gid = int(m.group(1))
         header = block.xpath(f"preceding-sibling::div[1]//h2/a[contains(@href, 'gid={gid}')]"
                              f" | ../div[contains(@class, 'bm_h')]//h2/a[contains(@href, 'gid=')]")
         name = tidy_text(header[0].xpath("string()").get()) if header else None
@@ -113,15 +114,16 @@ def add_linked_forums(sel: Selector, page: ParsedPage) -> ParsedPage:
         href = link.attrib.get("href", "")
         name = tidy_text(link.xpath("string()").get())
         fm, gm = FID_IN_HREF.search(href), GID_IN_HREF.search(href)
+        fid, group = as_int(fm.group(1)) if fm else None, as_int(gm.group(1)) if gm else None
         if not name:
             continue
-        if fm and int(fm.group(1)) not in seen:
-            seen.add(int(fm.group(1)))
+        if fid is not None and fid not in seen:
+            seen.add(fid)
             around = link.xpath(_BLOCK_GID)
             gid = GID_IN_HREF.search(around[0].get()) if around else None
-            parent = int(gid.group(1)) if gid and int(gid.group(1)) in seen else None
-            page.forums.append(Forum(fid=int(fm.group(1)), name=name, type="forum", parent_fid=parent))
-        elif gm and not fm and int(gm.group(1)) not in seen:
-            seen.add(int(gm.group(1)))
-            page.forums.append(Forum(fid=int(gm.group(1)), name=name, type="group"))
+            parent = as_int(gid.group(1)) if gid and as_int(gid.group(1)) in seen else None
+            page.forums.append(Forum(fid=fid, name=name, type="forum", parent_fid=parent))
+        elif group is not None and not fm and group not in seen:
+            seen.add(group)
+            page.forums.append(Forum(fid=group, name=name, type="group"))
     return page

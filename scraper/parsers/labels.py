@@ -53,6 +53,8 @@ _PAIRS = (
     " 为為"
     # showmessage texts, stats and moderation labels (允許, 關閉, 頻繁, 審覈, 沒有, 粉絲, 維護, 視頻認證, 購買…).
     " 许許 关關 闭閉 才才纔 频頻 布佈 众衆 核核覈 没沒 丝絲 统統 维維 护護 视視 认認 证證 购購 铜銅 链鏈 阅閲"
+    # the CC defence's pages (页面重载开启, 代理服务器访问限制): scraper/parsers/barriers.py
+    " 启啟"
 )
 S2T: dict[str, str] = {}  # simplified character -> its traditional form(s)
 # Simplified characters an entry lists again among their traditional forms (核核覈: the packs write 審核, OpenCC
@@ -74,6 +76,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "登录": ("登入",),
     "用户": ("用戶", "會員"),
     "浏览": ("瀏覽", "觀看"),
+    "服务器": ("伺服器",),
 }
 
 _TRANSLATE_T2S = str.maketrans(T2S)

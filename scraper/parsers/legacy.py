@@ -28,15 +28,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
-from urllib.parse import urljoin
 
 from parsel import Selector
 
+from ..digits import as_int
 from ..items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_SPECIAL, KIND_VIEWTHREAD, POST_HIDE_PARTIAL, POST_OK, STATUS_LOGIN_REQUIRED,
     STATUS_OK, STATUS_PASSWORD, Attachment, Forum, ParsedPage, Post, Thread, User,
 )
-from ..urls import FID_IN_HREF, GID_IN_HREF, TID_IN_HREF, classify, uid_from_href
+from ..urls import FID_IN_HREF, GID_IN_HREF, TID_IN_HREF, classify, join_url, uid_from_href
+from .authors import author_uid, is_member_link
 from .common import classify_message, detect_version, has_class, type_prefix
 from .content import image_url, is_smilie, tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
@@ -92,10 +93,11 @@ def detect_family(sel: Selector, version: str | None = None) -> str:
 
 
 def parse_legacy_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
-                      fetched_at: datetime | None = None) -> ParsedPage | None:
-    """Parse a 7.x thread, forum list, index, profile or showmessage page; ``None`` when it is none of these."""
+                      fetched_at: datetime | None = None, resolve=None) -> ParsedPage | None:
+    """Parse a 7.x thread, forum list, index, profile or showmessage page; ``None`` when it is none of these.
+    ``resolve``: see :func:`parse_legacy_thread_page`."""
     if sel.xpath(POST_NODES):
-        return parse_legacy_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at)
+        return parse_legacy_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at, resolve=resolve)
     special = legacy_special_status(sel)
     if special is not None:
         target = classify(url)
@@ -119,16 +121,16 @@ def legacy_page_count(sel: Selector) -> int:
     """
     m = _MAXPAGE.search(" ".join(sel.xpath("/descendant::script[not(@src)]/text()").re(r"var\s+maxpage\s*=\s*\d+")))
     if m:
-        return max(1, int(m.group(1)))
+        return max(1, as_int(m.group(1)) or 1)
     best = 1
     for pager in sel.xpath(_PAGERS):
         last = pager.xpath(f"./a[{has_class('last')}]/text()").get()
         if last and _DIGITS.search(last):
-            best = max(best, int(_DIGITS.findall(last)[-1]))
+            best = max(best, as_int(_DIGITS.findall(last)[-1]) or 1)
         for text in pager.xpath("./a/text() | ./strong/text()").getall():
             text = text.strip().lstrip(".").strip()
-            if text.isdigit():
-                best = max(best, int(text))
+            if as_int(text):
+                best = max(best, as_int(text))
     return best
 
 
@@ -144,14 +146,17 @@ def legacy_item_count(sel: Selector) -> int | None:
 def legacy_current_page(sel: Selector, default: int) -> int:
     """The page the pager marks with ``strong``, else ``default`` (from the URL)."""
     text = sel.xpath(f"{_PAGERS}/strong/text()").get()
-    return int(text) if text and text.strip().isdigit() else default
+    return (as_int(text.strip()) if text else None) or default
 
 
 # --- thread pages ---------------------------------------------------------------------------
 
 def parse_legacy_thread_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
-                             fetched_at: datetime | None = None) -> ParsedPage:
-    """Parse a 7.x ``viewthread.php`` page into the thread, its posts, authors, stats and attachments."""
+                             fetched_at: datetime | None = None, resolve=None) -> ParsedPage:
+    """Parse a 7.x ``viewthread.php`` page into the thread, its posts, authors, stats and attachments.
+
+    ``resolve`` (href -> :class:`~scraper.urls.Target`, the site's learned rules) reads an author link that
+    neither the default spellings nor the post's author areas say the uid of (:func:`.authors.author_uid`)."""
     target = classify(url)
     page = ParsedPage(url=url, kind=KIND_VIEWTHREAD, fetched_at=fetched_at)
     thread = _thread_header(sel, url, target.tid)
@@ -163,10 +168,10 @@ def parse_legacy_thread_page(sel: Selector, url: str, *, now: datetime | None = 
     previous_floor: int | None = None
     for node in sel.xpath(POST_NODES):
         m = _NUMERIC_POST_ID.match(node.attrib.get("id", ""))
-        if not m:
+        pid = as_int(m.group(1)) if m else None
+        if pid is None:
             continue
-        pid = int(m.group(1))
-        post, attachments = _parse_post(node, pid, thread.tid, url, now=now, tz=tz)
+        post, attachments = _parse_post(node, pid, thread.tid, url, now=now, tz=tz, resolve=resolve)
         post.page = page.page
         if post.floor is None and previous_floor is not None:
             post.floor = previous_floor + 1
@@ -205,8 +210,8 @@ def _trade_count(sel: Selector) -> int:
     """商品数 of a 7.x trade thread's goods box (``div.tradectrl em``: ``商品数: 2``), else 0."""
     for text in sel.xpath(f"/descendant::div[{has_class('tradectrl')}]/em/text()").getall():
         m = _TRADE_COUNT.search(text)
-        if m:
-            return int(m.group(1))
+        if m and as_int(m.group(1)) is not None:
+            return as_int(m.group(1))
     return 0
 
 
@@ -227,16 +232,16 @@ def _thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
     for a in sel.xpath(_NAV_LINKS):
         href = a.attrib.get("href", "")
         fm = FID_IN_HREF.search(href)
-        if fm and ("forumdisplay" in href or "forum-" in href):
-            fid, forum_name = int(fm.group(1)), tidy_text(a.xpath("string()").get()) or forum_name
+        if fm and ("forumdisplay" in href or "forum-" in href) and as_int(fm.group(1)) is not None:
+            fid, forum_name = as_int(fm.group(1)), tidy_text(a.xpath("string()").get()) or forum_name
     # The reply/new-post buttons carry both ids: post.php?action=reply&fid=F&tid=T.
     for href in sel.xpath("/descendant::a[contains(@href, 'post.php?action=reply')]/@href"
                           " | /descendant::a[contains(@href, 'viewthread.php?action=printable')]/@href").getall():
         href = href.replace("&amp;", "&")
         if fid is None and FID_IN_HREF.search(href):
-            fid = int(FID_IN_HREF.search(href).group(1))
+            fid = as_int(FID_IN_HREF.search(href).group(1))
         if tid is None and TID_IN_HREF.search(href):
-            tid = int(TID_IN_HREF.search(href).group(1))
+            tid = as_int(TID_IN_HREF.search(href).group(1))
     tid = tid_from_url or tid
 
     title = None
@@ -259,17 +264,23 @@ def _thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
 
 
 def _parse_post(node: Selector, pid: int, tid: int | None, url: str, *, now: datetime | None,
-                tz: tzinfo) -> tuple[Post, list[Attachment]]:
+                tz: tzinfo, resolve=None) -> tuple[Post, list[Attachment]]:
     post = Post(pid=pid, tid=tid, url=url)
     attachments: list[Attachment] = []
     author_link = node.xpath(
         f"./descendant::td[{has_class('postauthor')}]/div[{has_class('postinfo')}]/descendant::a[contains(@href, 'uid')]"
         f" | ./descendant::div[{has_class('authorinfo')}]/a[contains(@href, 'uid')]"
         f" | ./descendant::div[@id='userinfo{pid}']/descendant::div[{has_class('popuserinfo')}]/p/a[contains(@href, 'uid')]"
-    )
+    ) or [a for a in node.xpath(
+        # An admin's own space rule (u-5.html): the same places, the links that show a name.
+        f"./descendant::td[{has_class('postauthor')}]/div[{has_class('postinfo')}]/descendant::a"
+        f" | ./descendant::div[{has_class('authorinfo')}]/a[{has_class('posterlink')}]"
+        f" | ./descendant::div[@id='userinfo{pid}']/descendant::div[{has_class('popuserinfo')}]/p/a"
+    ) if is_member_link(a.root)][:1]
     if author_link:
         post.author = tidy_text(author_link[0].xpath("string()").get()) or None
-        post.author_uid = uid_from_href(author_link[0].attrib.get("href"))
+        areas = node.xpath(f"(./descendant::td[{has_class('postauthor')}])[1] | ./descendant::div[{has_class('authorinfo')}]")
+        post.author_uid = author_uid(author_link[0].attrib.get("href"), [a.root for a in areas], resolve)
     else:
         # Guests ("游客 <em>ip</em>"), anonymous posts ("匿名"), deleted users ("name <em>该用户已被删除</em>").
         avatar = node.xpath(f"./descendant::td[{has_class('postauthor')}]/div[{has_class('avatar')}]")
@@ -297,7 +308,7 @@ def _attachment_list(listing: Selector, pid: int, base_url: str, out: list[Attac
         aid = None
         if link:
             m = _AID.search(link[0].attrib.get("id", "")) or _AID.search(link[0].attrib.get("href", "").replace("&amp;", "&"))
-            aid = int(m.group(1)) if m else None
+            aid = as_int(m.group(1)) if m else None
         image = None
         for img in dl.xpath("./descendant::img[not(ancestor::dt)]"):
             if not is_smilie(img.root) and "attachicons" not in (img.attrib.get("src") or ""):
@@ -307,7 +318,7 @@ def _attachment_list(listing: Selector, pid: int, base_url: str, out: list[Attac
                     break
         if image:
             kind, media_url = "image", image
-        elif link:
+        elif link and _absolute(link[0].attrib.get("href", ""), base_url):
             kind, media_url = "file", _absolute(link[0].attrib.get("href", ""), base_url)
         else:
             continue
@@ -316,8 +327,8 @@ def _attachment_list(listing: Selector, pid: int, base_url: str, out: list[Attac
             out.append(Attachment(pid=pid, url=media_url, name=name or None, kind=kind, aid=aid))
 
 
-def _absolute(href: str, base_url: str) -> str:
-    return urljoin(base_url, href.replace("&amp;", "&"))
+def _absolute(href: str, base_url: str) -> str | None:
+    return join_url(base_url, href.replace("&amp;", "&"))
 
 
 def _post_status(node: Selector, *, has_message: bool) -> str:
@@ -365,16 +376,17 @@ def parse_legacy_forum_page(sel: Selector, url: str, *, now: datetime | None = N
     if fid is None:
         summary = sel.xpath("/descendant::table[starts-with(@summary, 'forum_')]/@summary").get() or ""
         m = _SUMMARY_FID.match(summary)
-        fid = int(m.group(1)) if m else None
+        fid = as_int(m.group(1)) if m else None
     chain: list[Forum] = []
     for a in sel.xpath(_NAV_LINKS):
         href = a.attrib.get("href", "")
         name = tidy_text(a.xpath("string()").get()) or None
         gm, fm = GID_IN_HREF.search(href), FID_IN_HREF.search(href)
-        if gm and ("index.php" in href or "forum.php" in href or href.startswith("?")):
-            chain.append(Forum(fid=int(gm.group(1)), name=name, type="group"))
-        elif fm and ("forumdisplay" in href or "forum-" in href) and int(fm.group(1)) != fid:
-            chain.append(Forum(fid=int(fm.group(1)), name=name, type="forum"))
+        gid, linked = as_int(gm.group(1)) if gm else None, as_int(fm.group(1)) if fm else None
+        if gid is not None and ("index.php" in href or "forum.php" in href or href.startswith("?")):
+            chain.append(Forum(fid=gid, name=name, type="group"))
+        elif linked is not None and ("forumdisplay" in href or "forum-" in href) and linked != fid:
+            chain.append(Forum(fid=linked, name=name, type="forum"))
     for parent, child in zip(chain, chain[1:]):
         child.parent_fid = parent.fid
         if parent.type != "group":
@@ -390,8 +402,9 @@ def parse_legacy_forum_page(sel: Selector, url: str, *, now: datetime | None = N
                                  type="sub" if parent is not None and parent.type != "group" else "forum"))
         for link in sel.xpath(f"/descendant::div[@id='subforum']//h2/a[{_FORUM_HREF}]"):
             m = FID_IN_HREF.search(link.attrib.get("href", ""))
-            if m and int(m.group(1)) != fid and all(f.fid != int(m.group(1)) for f in page.forums):
-                page.forums.append(Forum(fid=int(m.group(1)), name=tidy_text(link.xpath("string()").get()) or None,
+            sub_fid = as_int(m.group(1)) if m else None
+            if sub_fid is not None and sub_fid != fid and all(f.fid != sub_fid for f in page.forums):
+                page.forums.append(Forum(fid=sub_fid, name=tidy_text(link.xpath("string()").get()) or None,
                                          parent_fid=fid, type="sub"))
     page.page = legacy_current_page(sel, target.page)
     page.pages = legacy_page_count(sel)
@@ -449,9 +462,9 @@ def parse_legacy_index_page(sel: Selector, url: str, *, fetched_at: datetime | N
     seen: set[int] = set()
     for table in sel.xpath("/descendant::table[starts-with(@id, 'category_')]"):
         m = _CATEGORY_ID.match(table.attrib.get("id", ""))
-        if not m:
+        gid = as_int(m.group(1)) if m else None
+        if gid is None:
             continue
-        gid = int(m.group(1))
         header = table.xpath("preceding-sibling::h3[1]")
         name = tidy_text(header[0].xpath("string()").get()) if header else None
         if gid not in seen:
@@ -459,9 +472,9 @@ def parse_legacy_index_page(sel: Selector, url: str, *, fetched_at: datetime | N
             page.forums.append(Forum(fid=gid, name=name or None, type="group"))
         for link in table.xpath(f".//h2/a[{_FORUM_HREF}]"):
             fm = FID_IN_HREF.search(link.attrib.get("href", ""))
-            if not fm:
+            fid = as_int(fm.group(1)) if fm else None
+            if fid is None:
                 continue
-            fid = int(fm.group(1))
             cell = link.xpath("ancestor::th[1]")
             description = None
             if cell:
@@ -477,9 +490,10 @@ def parse_legacy_index_page(sel: Selector, url: str, *, fetched_at: datetime | N
             # "子版块: <a href=forumdisplay.php?fid=N><u>name</u></a>" under the forum's name.
             for sub in (cell[0].xpath(f".//p/descendant::a[{_FORUM_HREF}]") if cell else []):
                 sm = FID_IN_HREF.search(sub.attrib.get("href", ""))
-                if sm and int(sm.group(1)) not in seen:
-                    seen.add(int(sm.group(1)))
-                    page.forums.append(Forum(fid=int(sm.group(1)), name=tidy_text(sub.xpath("string()").get()) or None,
+                sub_fid = as_int(sm.group(1)) if sm else None
+                if sub_fid is not None and sub_fid not in seen:
+                    seen.add(sub_fid)
+                    page.forums.append(Forum(fid=sub_fid, name=tidy_text(sub.xpath("string()").get()) or None,
                                              parent_fid=fid, type="sub"))
     return page
 

@@ -12,7 +12,11 @@ around it, which states ids whatever the URLs look like:
 - a forum row of the index (``div#category_GID`` ``h2 a``) or of a list page's sub-forums is a forum link
   even when its URL is in a spelling no default rule reads (its list page states its fid when fetched);
 - a trade thread's goods boxes (read into ``page.trades`` by :mod:`.trades`) lead to their goods pages
-  (``do=tradeinfo``, kind ``tradeinfo``, id the goods post's pid), in the spelling the box shows.
+  (``do=tradeinfo``, kind ``tradeinfo``, id the goods post's pid), in the spelling the box shows;
+- a post's author areas (X ``td.pls``, ``div.authi``; 7.x ``td.postauthor``, ``div.authorinfo``): the link
+  showing the author's name and the one around their avatar lead to the author's space, uid the one the
+  post was read with (:mod:`.authors`), even when the site's own space rule (``u-5.html``, ``/people/5/``)
+  is one no default rule reads. A crawler learns that rule from them (:class:`scraper.urls.SiteUrls`).
 
 Every other link is read by its URL, with the default Discuz rules (:func:`scraper.urls.classify`).
 """
@@ -20,13 +24,15 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
 
-from ..items import KIND_FORUMDISPLAY, KIND_PROFILE, KIND_TRADEINFO, KIND_VIEWTHREAD, Link, ParsedPage
+from ..digits import as_int
+from ..items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_TRADEINFO, KIND_VIEWTHREAD, Link, ParsedPage
 from ..urls import classify as default_classify
+from ..urls import Target, is_folder_url, join_url, uid_from_avatar
+from .content import tidy_text
 
 _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
 # Cheap test before the URL is parsed: words every default spelling of a followed page contains.
@@ -60,6 +66,14 @@ _X_IN_TPS = etree.XPath("ancestor::span[@class='tps']")
 _X_STRONG = etree.XPath("./strong/text()")
 _X_PAGER_LINKS = etree.XPath("./descendant::a[@href]")
 _X_STRING = etree.XPath("string()")
+# A post's author areas (see .authors), found through the document's id index, not by walking the page: X's column
+# div#favatarPID, else (7.x) the td.postauthor around the hover card div#userinfoPID, and the header line around the
+# time em#authorpostonPID (X div.authi, 7.x div.authorinfo).
+_X_BY_ID = etree.XPath("id($id)")
+_X_COLUMN = etree.XPath("ancestor::td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')"
+                        " or contains(concat(' ', normalize-space(@class), ' '), ' postauthor ')][1]")
+_X_LINKS = etree.XPath("./descendant::a[@href]")
+_X_IMAGE_URLS = etree.XPath("./descendant::img/@src")
 
 
 def find_base_href(root: etree._Element, source: bytes | str | None) -> str:
@@ -76,8 +90,8 @@ def find_base_href(root: etree._Element, source: bytes | str | None) -> str:
 @lru_cache(maxsize=1 << 16)
 def _resolve(base: str, href: str) -> tuple[str, object]:
     """``(absolute URL, classify(URL))``: every page repeats the same menu, pager and profile links."""
-    url = urljoin(base, href.strip())
-    return url, default_classify(url)
+    url = join_url(base, href.strip())
+    return (url, default_classify(url)) if url is not None else ("", Target("other"))
 
 
 def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | None = None) -> list[Link]:
@@ -89,12 +103,14 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
     with absolute URLs as the site spells them, markup-identified ones first.
     """
     root = sel.root
-    base = urljoin(page.url, base_href if base_href is not None else find_base_href(root, None))
+    base = join_url(page.url, base_href if base_href is not None else find_base_href(root, None)) or page.url
 
     def resolve(href: str) -> tuple[str, object]:
         url, target = _resolve(base, href)
-        if identify is not None and target.kind == "other":
-            target = identify(url)  # the site's own spelling (learned as the crawl goes: not cached here)
+        if identify is not None and (target.kind == "other" or (target.kind == KIND_INDEX and is_folder_url(url))):
+            # The site's own spelling (learned as the crawl goes: not cached here); a folder is the index by
+            # default, or a page in a rule that ends in one (/people/5/).
+            target = identify(url)
         return url, target
 
     links: list[Link] = []
@@ -122,9 +138,9 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
     if page.kind == KIND_FORUMDISPLAY:
         for row in _X_THREAD_ROWS(root):
             m = _ROW_TID.match(row.get("id", ""))
-            if not m:
+            tid = as_int(m.group(1)) if m else None
+            if tid is None:
                 continue
-            tid = int(m.group(1))
             for a in _X_ROW_LINKS(row):
                 text = _X_STRING(a).strip()
                 target = resolve(a.get("href"))[1]
@@ -153,12 +169,47 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
             add(KIND_PROFILE, href, target.uid, 1, rank=0 if "do=profile" in href or "viewpro" in href else 1)
         else:
             add(target.kind, href, target.tid if target.kind == KIND_VIEWTHREAD else target.fid, target.page)
+    if page.kind == KIND_VIEWTHREAD:
+        # The authors' name and avatar links no rule read: their spaces in the site's own rule.
+        for href, uid in _author_space_links(root, page):
+            if resolve(href)[1].kind in ("other", KIND_INDEX):
+                add(KIND_PROFILE, href, uid, 1, rank=1)
     return links
+
+
+def _author_space_links(root: etree._Element, page: ParsedPage) -> list[tuple[str, int]]:
+    """(href, uid) of the links to each post's author's space: in the post's author areas, the link showing the
+    author's name and the one around the avatar that states the author's uid."""
+    found: list[tuple[str, int]] = []
+    done: set[int] = set()
+    for post in page.posts:
+        if not post.author_uid or post.author_uid in done:
+            continue  # an author's column links their space the same beside each of their posts
+        done.add(post.author_uid)
+        for area in _author_areas(root, post.pid):
+            for a in _X_LINKS(area):
+                href = a.get("href", "")
+                if _NOT_A_PAGE.match(href.strip()):
+                    continue
+                if (post.author and tidy_text(_X_STRING(a)) == post.author) or any(
+                        uid_from_avatar(src) == post.author_uid for src in _X_IMAGE_URLS(a)):
+                    found.append((href, post.author_uid))
+    return found
+
+
+def _author_areas(root: etree._Element, pid: int) -> list:
+    areas = _X_BY_ID(root, id=f"favatar{pid}")
+    if not areas:
+        card = _X_BY_ID(root, id=f"userinfo{pid}")
+        areas = _X_COLUMN(card[0])[:1] if card else []
+    time = _X_BY_ID(root, id=f"authorposton{pid}")
+    header = time[0].getparent() if time else None
+    return areas + ([header] if header is not None else [])
 
 
 def _page_number(text: str) -> int | None:
     m = _PAGE_NUMBER.match(text.replace("\xa0", " ").strip())
-    return int(m.group(1)) if m else None
+    return as_int(m.group(1)) if m else None
 
 
 def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
@@ -168,7 +219,7 @@ def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
         # 7.x+ pagers mark the current page as <strong>; X pagers also carry it in the jump box.
         strong = _X_STRONG(pager)
         shown = strong[0].strip() if strong else ""
-        here = int(shown) if shown.isdigit() else current
+        here = as_int(shown) or current
         for a in _X_PAGER_LINKS(pager):
             classes = a.get("class", "").split()
             step = next((_CLASSES[c] for c in classes if c in _CLASSES), None)

@@ -19,13 +19,15 @@ import json
 import math
 import re
 from datetime import datetime, tzinfo
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
+from ..digits import as_int
 from ..items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, POST_BANNED_AUTHOR, POST_BANNED_SINGLE,
     POST_HIDDEN_REPLY, POST_OK, POST_PAID, STATUS_LOGIN_REQUIRED, STATUS_NO_PERMISSION, STATUS_NOT_FOUND, STATUS_OK,
     STATUS_PASSWORD, STATUS_UNKNOWN, STATUS_CLOSED_SITE, Attachment, Forum, ParsedPage, Post, Thread, User, UserStats,
 )
+from ..urls import join_url
 from .common import classify_message, decode_body
 from .content import clean_message, fragment, tidy_text
 from .dates import DEFAULT_TZ, clean_time_text
@@ -176,9 +178,9 @@ def _attachments(page: ParsedPage, pid: int, raw, root: str) -> None:
         path = str(att.get("attachment") or "")
         if not path:
             continue
-        base = urljoin(root, str(att.get("url") or ""))
-        media_url = urljoin(base if base.endswith("/") else base + "/", path)
-        if media_url in seen:
+        base = join_url(root, str(att.get("url") or "")) or root
+        media_url = join_url(base if base.endswith("/") else base + "/", path)
+        if media_url is None or media_url in seen:
             continue
         seen.add(media_url)
         image = str(att.get("isimage") or "0") not in ("0", "")
@@ -293,7 +295,9 @@ def _int(value) -> int | None:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    return int(text) if re.fullmatch(r"-?\d+", text) else None
+    m = re.fullmatch(r"(-?)(\d+)", text)
+    number = as_int(m.group(2)) if m else None
+    return -number if number is not None and m.group(1) else number
 
 
 def _flag(value) -> bool | None:

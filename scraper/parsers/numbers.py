@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..digits import MAX_DIGITS, as_int
 from .labels import LabelTable, label_pattern
 
 # 万 / 萬, 小时 / 小時, 分钟 / 分鐘 in both scripts: see .labels.
@@ -45,13 +46,13 @@ def parse_figure(shown: str | None, exact: str | None = None) -> Figure:
         if mult:
             num *= _MULTIPLIERS.find(mult)
             approx = True
-        value = int(num) if num == int(num) else num
+        value = figure_value(num)
         unit = (m.group("unit") or "").strip() or None
     if exact:
         em = _NUMBER_WITH_UNIT.match(_SPACES.sub(" ", exact).strip())
         if em and not em.group("mult"):
             num = float(em.group("num").replace(",", ""))
-            value = int(num) if num == int(num) else num
+            value = figure_value(num)
             approx = False
     return Figure(shown=shown_clean, value=value, unit=unit, approx=approx)
 
@@ -61,7 +62,7 @@ def parse_int(text: str | None) -> int | None:
     if not text:
         return None
     m = re.search(r"\d[\d,]*", text)
-    return int(m.group(0).replace(",", "")) if m else None
+    return as_int(m.group(0).replace(",", "")) if m else None
 
 
 def parse_hours(text: str | None) -> float | None:
@@ -75,5 +76,14 @@ def parse_hours(text: str | None) -> float | None:
         return float(figure.value) if figure.value is not None else None
     total = float(hours.group(1)) if hours else 0.0
     if minutes:
-        total += int(minutes.group(1)) / 60
-    return int(total) if total == int(total) else round(total, 2)
+        total += float(minutes.group(1)) / 60
+    value = figure_value(total)
+    return round(value, 2) if isinstance(value, float) else value
+
+
+def figure_value(num: float) -> int | float | None:
+    """A figure's value: an int when whole; ``None`` past what Discuz stores (a damaged page's ``1e999``, a run
+    of 400 digits: ``inf``, or more digits than a 64-bit column holds)."""
+    if not abs(num) < 10 ** MAX_DIGITS:  # also NaN
+        return None
+    return int(num) if num == int(num) else num

@@ -39,6 +39,7 @@ from datetime import timedelta
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import BOX_PARTIAL, SPECIAL_POLL, ParsedPage, Poll, PollOption
 from .common import has_class
 from .content import image_url, text_of, tidy_text
@@ -150,7 +151,7 @@ def read_poll_box(box: etree._Element, tid: int, ctx: ThreadContext) -> Poll:
     inputs = _VOTE_INPUT(box)
     _read_choice(poll, box, frame, inputs)
     m = _VOTERS.search(frame)
-    poll.voters = int(m.group(1).replace(",", "")) if m else None
+    poll.voters = as_int(m.group(1).replace(",", "")) if m else None
     _read_expiry(poll, frame, ctx, stock=bool(info_blocks))
 
     shown = [o for o in poll.options if o.votes is not None]
@@ -226,12 +227,12 @@ def _image_option(cell: etree._Element, tid: int, position: int, base_url: str) 
     """An image poll's option cell (``td#polloption_ID``): picture, text, and counts when shown."""
     option = PollOption(tid=tid, position=position)
     m = _POLLOPTION_ID.match(cell.get("id", ""))
-    option.polloptionid = int(m.group(1)) if m else None
+    option.polloptionid = as_int(m.group(1)) if m else None
     for img in _IMAGE(cell):
         option.image_url = image_url(img, base_url)
         aid = img.get("aid") or ""
         am = _AIMG_ID.match(img.get("id", ""))
-        option.image_aid = int(aid) if aid.isdigit() else (int(am.group(1)) if am else None)
+        option.image_aid = as_int(aid) if aid.isdecimal() else (as_int(am.group(1)) if am else None)
         break
     for p in _IMAGE_TEXT(cell):
         option.text = _option_text(text_of(p), None)
@@ -250,7 +251,7 @@ def _option_text(text: str, position: int | None) -> str | None:
     """An option's text without the ``KEY. `` the template prints before it (its 1-based place)."""
     text = tidy_text(text)
     m = _KEY_PREFIX.match(text)
-    if m and (position is None or int(m.group(1)) == position):
+    if m and (position is None or as_int(m.group(1)) == position):
         text = text[m.end():].strip()
     return text or None
 
@@ -268,10 +269,10 @@ def _read_counts(option: PollOption, text: str) -> None:
     text = text[:pm.start()] + " " + text[pm.end():]
     vm = _VOTES_IN_PARENS.search(text) or _VOTES_WITH_UNIT.search(text)
     if vm:
-        option.votes = int(vm.group(1))
+        option.votes = as_int(vm.group(1))
     else:
         first = _FIRST_NUMBER.search(text)
-        option.votes = int(first.group(0)) if first else None
+        option.votes = as_int(first.group(0)) if first else None
 
 
 def _read_choice(poll: Poll, box: etree._Element, frame: str, inputs: list) -> None:
@@ -284,7 +285,7 @@ def _read_choice(poll: Poll, box: etree._Element, frame: str, inputs: list) -> N
         poll.multiple = inputs[0].get("type", "").lower() == "checkbox"
     m = _MAX_CHOICES.search(frame)
     if m:
-        poll.max_choices = int(m.group(1))
+        poll.max_choices = as_int(m.group(1))
         poll.multiple = True if poll.multiple is None else poll.multiple
     elif poll.multiple is False:
         poll.max_choices = 1
@@ -305,7 +306,7 @@ def _max_obj(box: etree._Element) -> int | None:
         if sibling.tag == "script":
             m = _MAX_OBJ.search(_SCRIPT_TEXT(sibling))
             if m:
-                return int(m.group(1))
+                return as_int(m.group(1))
         sibling = sibling.getprevious()
     return None
 
@@ -317,10 +318,13 @@ def _read_expiry(poll: Poll, frame: str, ctx: ThreadContext, *, stock: bool) -> 
         poll.expires_at_text = " ".join(m.group("text").split())
         poll.is_expired = False
         if ctx.now is not None:
-            remaining = timedelta(days=int(m.group("days") or 0), hours=int(m.group("hours") or 0),
-                                  minutes=int(m.group("minutes") or 0))
-            end = ctx.now + remaining
-            poll.expires_at = (end.astimezone(ctx.tz) if ctx.tz is not None else end).replace(microsecond=0)
+            try:
+                end = ctx.now + timedelta(days=as_int(m.group("days")) or 0, hours=as_int(m.group("hours")) or 0,
+                                          minutes=as_int(m.group("minutes")) or 0)
+            except OverflowError:  # a countdown past the calendar's end (a damaged page): no end time
+                end = None
+            if end is not None:
+                poll.expires_at = (end.astimezone(ctx.tz) if ctx.tz is not None else end).replace(microsecond=0)
         return
     m = _END_TIME.search(frame)
     if m:
@@ -351,8 +355,7 @@ def _next_row(row: etree._Element) -> etree._Element | None:
 
 
 def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return as_int((value or "").strip())
 
 
 __all__ = ["read_polls", "read_poll_box"]

@@ -18,6 +18,7 @@ from datetime import datetime, tzinfo
 
 from parsel import Selector
 
+from ..digits import as_int
 from ..items import ParsedPage, User, UserStats
 from ..urls import classify
 from .content import tidy_text
@@ -60,7 +61,7 @@ def parse_profile_page(sel: Selector, url: str, *, now: datetime | None = None, 
     username = None
     if heading:
         m = _UID.search(heading[0].xpath("string()").get())
-        uid = int(m.group(1)) if m else None
+        uid = as_int(m.group(1)) if m else None
         username = tidy_text("".join(heading[0].xpath("./text()").getall())) or None
     uid = uid or classify(url).uid
     if uid is None:
@@ -72,12 +73,12 @@ def parse_profile_page(sel: Selector, url: str, *, now: datetime | None = None, 
     for label, value in _COUNTS.findall(summary):
         stats.raw[label] = value
         if _COUNT_FIELDS.has(label):
-            setattr(stats, _COUNT_FIELDS.find(label), int(value))
+            setattr(stats, _COUNT_FIELDS.find(label), as_int(value))
     group = sel.xpath(_X_GROUP_LINK)
     if group:
         user.group_title = tidy_text(group[0].xpath("string()").get()) or None
         m = _GID.search(group[0].attrib.get("href", ""))
-        user.group_id = int(m.group(1)) if m else None
+        user.group_id = as_int(m.group(1)) if m else None
     for li in sel.xpath("/descendant::div[contains(@class, 'u_profile')]/descendant::li[em]"):
         label = tidy_text(li.xpath("string(./em)").get()).rstrip(":：")
         value = tidy_text("".join(li.xpath("./text() | ./*[not(self::em)]//text()").getall()))
@@ -116,7 +117,7 @@ def parse_legacy_profile_page(sel: Selector, url: str, *, now: datetime | None =
     page = ParsedPage(url=url, kind="profile", fetched_at=fetched_at)
     m = _UID.search(tidy_text(sel.xpath("string(/descendant::*[contains(@class, 'itemtitle')])").get() or "")) \
         or _UID.search(tidy_text(sel.xpath("string(//body)").get() or ""))
-    uid = int(m.group(1)) if m else classify(url).uid
+    uid = (as_int(m.group(1)) if m else None) or classify(url).uid
     if uid is None:
         return page
     page.uid = uid

@@ -31,6 +31,7 @@ import re
 
 from lxml import etree, html as lxml_html
 
+from ..digits import as_int
 from ..items import ParsedPage, Post, Rating
 from ..urls import uid_from_href
 from .content import text_of, tidy_text
@@ -248,8 +249,8 @@ def _rater(row: etree._Element, pid: int, names: etree._Element | None = None) -
     uid = None
     for element_id in _IDS(row):
         m = _RATER_ID.match(element_id)
-        if m and int(m.group(1)) == pid:
-            uid = int(m.group(2))
+        if m and as_int(m.group(1)) == pid:
+            uid = as_int(m.group(2))
             break
     links = _NAMED_LINKS(row if names is None else names)
     name = _clean(text_of(links[-1])).rstrip(":：").strip() if links else ""
@@ -295,8 +296,9 @@ def _after_name(text: str, m: re.Match) -> bool:
     return bool(before) and before[-1] in " \u00a0" and bool(before.strip())
 
 
-def _signed(sign: str | None, number: str) -> int:
-    return -int(number) if sign == "-" else int(number)
+def _signed(sign: str | None, number: str) -> int | None:
+    value = as_int(number)
+    return -value if value is not None and sign == "-" else value
 
 
 def _clean(text: str) -> str:

@@ -24,6 +24,7 @@ import re
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import ParsedPage
 from .content import text_of
 from .extras import ThreadContext
@@ -54,9 +55,9 @@ def _count(root: etree._Element, span_id: str, link_id: str) -> int | None:
         if _HIDDEN.search(span.get("style") or ""):
             return 0
         m = _DIGITS.search(text_of(span))
-        return int(m.group(0).replace(",", "")) if m else None
+        return as_int(m.group(0).replace(",", "")) if m else None
     for link in _BY_ID(root, id=link_id):
         m = _DIGITS.search(text_of(link))
         if m:
-            return int(m.group(0).replace(",", ""))
+            return as_int(m.group(0).replace(",", ""))
     return None

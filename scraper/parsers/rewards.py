@@ -32,6 +32,7 @@ import re
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import BOX_PARTIAL, SPECIAL_REWARD, ParsedPage, Reward
 from ..urls import uid_from_href
 from .common import has_class
@@ -217,7 +218,7 @@ def _read_best_answer(container: etree._Element, reward: Reward) -> bool:
     for value in _ONCLICKS_AND_SCRIPTS(box):
         m = _BEST_PID.search(value)
         if m:
-            reward.best_pid = int(m.group(1))
+            reward.best_pid = as_int(m.group(1))
             break
     # The author's named link (X: the xw1 link after the avatar; 7.x: the username link in the thead, the uid
     # on the avatar link).

@@ -18,13 +18,16 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
+from lxml import etree
 from parsel import Selector
 
+from ..digits import as_int
 from ..items import (
-    KIND_VIEWTHREAD, POST_DELETED_FLOOR, STATUS_OK, STATUS_PARTIAL, Attachment, ParsedPage, Post,
+    KIND_PROFILE, KIND_VIEWTHREAD, POST_DELETED_FLOOR, STATUS_OK, STATUS_PARTIAL, Attachment, ParsedPage, Post,
     Thread, User,
 )
-from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
+from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_avatar, uid_from_href
+from .authors import is_member_link, stated_uid
 from .common import page_count, script_ids
 from .content import tidy_text
 from .dates import DEFAULT_TZ
@@ -48,6 +51,10 @@ _AUTHOR_AREAS = ("ancestor::td[contains(@class, 'postauthor') or contains(@class
                  " | ancestor::cite | ancestor::*[contains(@class, 'authi') or contains(@class, 'postinfo')"
                  " or contains(@class, 'authorinfo') or contains(@class, 'posterinfo')]")
 _AUTHOR_COLUMNS = "./descendant::td[contains(@class, 'postauthor') or contains(@class, 'pls')]"
+# Where the author is stated when no link names the uid (see .authors): the columns and the info lines.
+_STATING_AREAS = _AUTHOR_COLUMNS + " | ./descendant::*[contains(@class, 'authi') or contains(@class, 'authorinfo')]"
+_AREA_LINKS = ("./descendant-or-self::a[@href][not(ancestor::*[starts-with(@id, 'postmessage_') or starts-with(@id, 'comment_')"
+               " or starts-with(@id, 'ratelog_')])][not(ancestor::blockquote)]")
 _AUTHOR_HOOKS = _AUTHOR_COLUMNS + " | .//cite | ./descendant::*[contains(@class, 'authi') or contains(@class, 'authorinfo')]"
 _THREAD_LINKS = ("/descendant::a[contains(@href, 'post.php?action=reply') or contains(@href, 'action=printable')"
                  " or contains(@href, 'mod=post&action=reply')]/@href")
@@ -55,6 +62,9 @@ _FORUM_CRUMBS = ("/descendant::div[@id='nav']/descendant::a[contains(@href, 'for
                  " | /descendant::div[@id='pt']/descendant::a[contains(@href, 'forumdisplay') or contains(@href, 'forum-')]")
 _TITLES = ("/descendant::*[@id='thread_subject'] | /descendant::div[@id='threadtitle']/h1"
            " | /descendant::div[contains(@class, 'viewthread')]/h1 | /descendant::div[contains(@class, 'viewthread')]//h1[1]")
+_X_AREA_LINKS = etree.XPath(_AREA_LINKS)
+_X_IMAGE_URLS = etree.XPath("./descendant::img/@src")
+_X_STRING = etree.XPath("string()")
 # Fields Discuz renders on every post (deleted floors aside).
 _FIELDS_ON_EVERY_POST = ("floor", "posted_at")
 
@@ -79,30 +89,34 @@ def post_containers(sel: Selector) -> list[tuple[int, Selector]]:
     for xpath, pattern in ((_PID_TABLES, _PID_TABLE_ID), (_POST_DIVS, _POST_DIV_ID)):
         for el in sel.xpath(xpath):
             m = pattern.match(el.attrib.get("id", ""))
-            if m and int(m.group(1)) not in seen:
-                seen.add(int(m.group(1)))
-                found.append((int(m.group(1)), el))
+            pid = as_int(m.group(1)) if m else None
+            if pid is not None and pid not in seen:
+                seen.add(pid)
+                found.append((pid, el))
         if found:
             return found
     for message in sel.xpath(_MESSAGES):
         m = _MESSAGE_ID.match(message.attrib.get("id", ""))
-        if not m or int(m.group(1)) in seen:
+        pid = as_int(m.group(1)) if m else None
+        if pid is None or pid in seen:
             continue
-        seen.add(int(m.group(1)))
+        seen.add(pid)
         container = message
         for ancestor in reversed(message.xpath("ancestor::*[not(self::body) and not(self::html)]")):
             if float(ancestor.xpath(_HAS_MESSAGE).get()) > 1:
                 break
             container = ancestor
-        found.append((int(m.group(1)), container))
+        found.append((pid, container))
     return found
 
 
 def parse_signal_thread_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
-                             fetched_at: datetime | None = None) -> ParsedPage | None:
+                             fetched_at: datetime | None = None, resolve=None) -> ParsedPage | None:
     """Read a thread page from its sturdy signals; ``None`` when it shows no post by them.
 
     The page is ``ok`` when every field was read and ``partial`` (with ``missing`` set) otherwise.
+    ``resolve`` (href -> :class:`~scraper.urls.Target`, the site's learned rules) reads author links in a
+    spelling no default rule knows.
     """
     containers = post_containers(sel)
     if not containers:
@@ -115,7 +129,7 @@ def parse_signal_thread_page(sel: Selector, url: str, *, now: datetime | None = 
     page.page = _current_page(sel, target.page)
     users: dict[int, User] = {}
     for pid, node in containers:
-        post, attachments = _post(node, pid, thread.tid, url, now=now, tz=tz)
+        post, attachments = _post(node, pid, thread.tid, url, now=now, tz=tz, resolve=resolve)
         post.page = page.page
         page.posts.append(post)
         page.attachments.extend(attachments)
@@ -157,13 +171,15 @@ def note_missing(page: ParsedPage) -> ParsedPage:
 
 
 def _post(node: Selector, pid: int, tid: int | None, url: str, *, now: datetime | None,
-          tz: tzinfo) -> tuple[Post, list[Attachment]]:
+          tz: tzinfo, resolve=None) -> tuple[Post, list[Attachment]]:
     post = Post(pid=pid, tid=tid, url=url)
     attachments: list[Attachment] = []
     link = _author_link(node)
     if link is not None:
         post.author = tidy_text(link.xpath("string()").get()) or None
         post.author_uid = uid_from_href(link.attrib.get("href"))
+    else:
+        post.author, post.author_uid = _stated_author(node, resolve)
     read_post_time(node, pid, post, now=now, tz=tz)
     post.floor = post_floor(node, pid)
     message = node.xpath(f"descendant-or-self::*[@id='postmessage_{pid}']")
@@ -181,6 +197,27 @@ def _author_link(node: Selector) -> Selector | None:
         if a.xpath(_AUTHOR_AREAS):
             return a
     return named[0] if named else None
+
+
+def _stated_author(node: Selector, resolve=None) -> tuple[str | None, int | None]:
+    """(name, uid) of a post whose author's space link is in a spelling no default rule reads (an admin's own
+    rule): the uid its author areas state (:mod:`.authors`) and the named link there that leads where the avatar
+    does, else the named link the site's learned rule reads (``resolve``); ``(None, None)`` when neither."""
+    areas = [area.root for area in node.xpath(_STATING_AREAS)]
+    links = list(dict.fromkeys(a for area in areas for a in _X_AREA_LINKS(area)))
+    named = [a for a in links if is_member_link(a)]
+    uid = stated_uid(areas)
+    if uid is not None:
+        avatar_hrefs = {a.get("href") for a in links if any(uid_from_avatar(src) == uid for src in _X_IMAGE_URLS(a))}
+        for a in named:
+            if a.get("href") in avatar_hrefs:
+                return tidy_text(_X_STRING(a)) or None, uid
+    if resolve is not None:
+        for a in named:
+            target = resolve(a.get("href"))
+            if target.kind == KIND_PROFILE and target.uid and uid in (None, target.uid):
+                return tidy_text(_X_STRING(a)) or None, target.uid
+    return None, None
 
 
 def _number_floors(posts: list[Post], page: int | None) -> None:
@@ -201,16 +238,16 @@ def _thread(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
     for href in sel.xpath(_THREAD_LINKS).getall():
         href = href.replace("&amp;", "&")
         if fid is None and FID_IN_HREF.search(href):
-            fid = int(FID_IN_HREF.search(href).group(1))
+            fid = as_int(FID_IN_HREF.search(href).group(1))
         if tid is None and TID_IN_HREF.search(href):
-            tid = int(TID_IN_HREF.search(href).group(1))
+            tid = as_int(TID_IN_HREF.search(href).group(1))
     forum_name = None
     crumbs = sel.xpath(_FORUM_CRUMBS)
     if crumbs:
         forum_name = tidy_text(crumbs[-1].xpath("string()").get()) or None
         m = FID_IN_HREF.search(crumbs[-1].attrib.get("href", ""))
         if fid is None and m:
-            fid = int(m.group(1))
+            fid = as_int(m.group(1))
     title = None
     for heading in sel.xpath(_TITLES):
         title = tidy_text(heading.xpath("string()").get())
@@ -222,7 +259,7 @@ def _thread(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
 def _current_page(sel: Selector, default: int) -> int:
     text = sel.xpath("/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pg ')]/strong/text()"
                      " | /descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pages ')]/strong/text()").get()
-    return int(text) if text and text.strip().isdigit() else default
+    return (as_int(text.strip()) if text else None) or default
 
 
 __all__ = ["FAMILY_6X", "has_post_signals", "is_6x_thread", "post_containers", "parse_signal_thread_page",

@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import User, UserStats
 from .content import text_of, tidy_text
 from .labels import LabelTable
@@ -152,7 +153,7 @@ def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | No
         user_fields["group_title"] = tidy_text(text_of(group[0])) or None
         m = _GID.search(group[0].get("href", ""))
         if m:
-            user_fields["group_id"] = int(m.group(1))
+            user_fields["group_id"] = as_int(m.group(1))
     else:
         title = _GROUP_TITLE(block)
         if title:

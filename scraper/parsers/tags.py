@@ -22,6 +22,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import ParsedPage, ThreadTag
 from .common import has_class
 from .content import text_of, tidy_text
@@ -58,7 +59,7 @@ def read_tags(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> Non
             continue
         seen.add(name)
         m = _TAG_ID.search(href)
-        tagid = int(m.group(1) or m.group(2)) if m else None
+        tagid = as_int(m.group(1) or m.group(2)) if m else None
         page.thread_tags.append(ThreadTag(tid=page.tid, tagname=name, tagid=tagid))
 
 

@@ -13,11 +13,13 @@ from datetime import datetime, tzinfo
 from lxml import etree
 from parsel import Selector
 
+from ..digits import as_int
 from ..items import (
     POST_BANNED_AUTHOR, POST_BANNED_SINGLE, POST_DELETED_FLOOR, POST_HIDDEN_REPLY, POST_HIDE_PARTIAL, POST_OK,
     POST_PAID, POST_PASSWORD, STATUS_PARTIAL, Attachment, ParsedPage, Post, Thread, User,
 )
-from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_href
+from ..urls import FID_IN_HREF, TID_IN_HREF, classify
+from .authors import author_uid, is_member_link
 from .common import by_id, by_id_within, current_page, page_count, script_ids, type_prefix
 from .content import clean_message, set_aside, tidy_text
 from .dates import DEFAULT_TZ, POSTED_LABELS, clean_time_text, parse_discuz_time, posted_time_text
@@ -91,6 +93,22 @@ _AUTHOR_LINK = etree.XPath(
     " | ./descendant::td[contains(@class,'plc')]/descendant::div[contains(@class,'authi')]/a[contains(@href,'uid')]")
 _AUTHOR_SPACE_LINK = etree.XPath(
     "./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]/descendant::a[contains(@href,'space')]")
+# A space link in a spelling that names no uid (an admin's own rule: u-5.html, /people/5/): the name link of the
+# column, of the hover card, or (left column closed) the one before the time in the header. Not javascript:;, which
+# anonymous and 点评-as-post frames show.
+_AUTHOR_NAME_LINK = etree.XPath(
+    "./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]/a"
+    " | ./descendant::div[@id=concat('userinfo', $pid)]//strong/a"
+    " | ./descendant::td[contains(@class,'plc')]/descendant::div[contains(@class,'authi')]"
+    "/a[following-sibling::em[@id=concat('authorposton', $pid)]]")
+# Where the post's author is stated (see .authors): the column (div#favatarPID, else the first td.pls) and the
+# header's div.authi.
+_AUTHOR_COLUMN_AREA = etree.XPath(
+    "./descendant::div[@id=concat('favatar', $pid)]"
+    " | (./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')])[1]")
+_HEADER_AREAS = etree.XPath(
+    "./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' plc ')]"
+    "/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' authi ')]")
 # A post without a member link: the name shown in its place (viewthread_node.htm): 匿名 (anonymoustext), 游客 with
 # the IP in an em, or a deleted member's name with 该用户已被删除 in an em. X3.4 themes put it in div.authi, stock
 # X3.5 in div.pi itself.
@@ -122,19 +140,21 @@ _FORUM_IN_CRUMB = re.compile(r"forum-\d+-\d+\.html")
 
 
 def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
-                      fetched_at: datetime | None = None) -> ParsedPage:
+                      fetched_at: datetime | None = None, resolve=None) -> ParsedPage:
     """Parse a Discuz! X ``viewthread`` page.
 
-    ``now`` anchors relative times (the response's Date header, else the fetch time).
+    ``now`` anchors relative times (the response's Date header, else the fetch time). ``resolve`` (href ->
+    :class:`~scraper.urls.Target`, the site's learned rules) reads an author link that neither Discuz's
+    default spellings nor the post's author areas say the uid of.
     """
     target = classify(url)
     page = ParsedPage(url=url, kind="viewthread", fetched_at=fetched_at)
     nodes = []
     for node in post_nodes(sel):
         m = _NUMERIC_POST_ID.match(node.get("id", ""))
-        if m:
+        if m and as_int(m.group(1)) is not None:
             message = by_id_within(node, "postmessage_" + m.group(1), ("td", "div"))
-            nodes.append((node, int(m.group(1)), message[0] if message else None))
+            nodes.append((node, as_int(m.group(1)), message[0] if message else None))
     users: dict[int, User] = {}
     posts: list[tuple[Post | None, object, object, object]] = []
     with set_aside([message for _, _, message in nodes if message is not None]):
@@ -146,7 +166,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
         page.pages = thread.pages = page_count(sel, top + bottom)
         for node, pid, message in nodes:
             try:
-                post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz)
+                post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz, resolve=resolve)
             except (RecursionError, ValueError):
                 post = None
             pls = _AUTHOR_COLUMN(node)
@@ -213,11 +233,11 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
         if fm and ("forumdisplay" in href or _FORUM_IN_CRUMB.search(href)):
             forum_name = tidy_text(_string(a)) or forum_name
             if fid is None:
-                fid = int(fm.group(1))
+                fid = as_int(fm.group(1))
         if tid is None:
             tm = TID_IN_HREF.search(href)
             if tm and ("viewthread" in href or "thread-" in href):
-                tid = int(tm.group(1))
+                tid = as_int(tm.group(1))
     # span#thread_subject on X2.5+, a#thread_subject on X2 and some themes.
     subject = by_id(root, "thread_subject")
     title = tidy_text(_string(subject[0])) if subject else None
@@ -241,15 +261,18 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
 
 
 def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetime | None,
-                      tz: tzinfo) -> Post:
+                      tz: tzinfo, resolve=None) -> Post:
     """What the post's frame says (author, time, device and place notes, floor), its message set aside."""
     post = Post(pid=pid, tid=tid, url=url)
     key = str(pid)
-    # Sites whose space links carry the username instead of the uid: the second form.
-    author_link = _AUTHOR_LINK(node, pid=key) or _AUTHOR_SPACE_LINK(node, pid=key)
+    # Sites whose space links carry the username instead of the uid: the second form; an admin's own space
+    # rule: the third.
+    author_link = _AUTHOR_LINK(node, pid=key) or _AUTHOR_SPACE_LINK(node, pid=key) or [
+        a for a in _AUTHOR_NAME_LINK(node, pid=key) if is_member_link(a)][:1]
     if author_link:
         post.author = tidy_text(_string(author_link[0])) or None
-        post.author_uid = uid_from_href(author_link[0].get("href"))
+        areas = _AUTHOR_COLUMN_AREA(node, pid=key)[:1] + _HEADER_AREAS(node)  # favatar is inside the td.pls
+        post.author_uid = author_uid(author_link[0].get("href"), areas, resolve)
     else:
         anonymous = _ANONYMOUS(node, pid=key)
         if anonymous:
@@ -338,13 +361,13 @@ def post_floor(node, pid: int) -> int | None:
     if not link:
         return None
     number = _FLOOR_NUMBER(link[0])
-    if number and number[0].strip().isdigit():
-        return int(number[0].strip())
+    if number and as_int(number[0].strip()) is not None:
+        return as_int(number[0].strip())
     label = tidy_text(_string(link[0]))
     if FLOOR_NAMES.has(label):
         return FLOOR_NAMES.find(label)
     m = _FLOOR_DIGITS.search(label)
-    return int(m.group(1)) if m else None
+    return as_int(m.group(1)) if m else None
 
 
 def fill_floors_backwards(posts: list[Post], page: int | None) -> None:

@@ -31,12 +31,13 @@ from __future__ import annotations
 import copy
 import re
 from datetime import datetime, timedelta, tzinfo
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 
+from ..digits import as_int
 from ..items import BOX_PARTIAL, KIND_TRADEINFO, SPECIAL_TRADE, STATUS_PARTIAL, ParsedPage, Trade
-from ..urls import TID_IN_HREF, uid_from_href
+from ..urls import TID_IN_HREF, join_url, uid_from_href
 from .common import has_class
 from .content import clean_message, drop, image_url, text_of, tidy_text
 from .extras import ThreadContext
@@ -116,11 +117,12 @@ def read_trades(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> N
         found = _BOXES(container) if _TRADE_BLOCKS(container) else []
         if not found:
             continue
-        boxes = [(int(m.group(1)), box) for box in found if (m := _BOX_ID.match(box.get("id", "")))]
+        boxes = [(as_int(m.group(1)), box) for box in found
+                 if (m := _BOX_ID.match(box.get("id", ""))) and as_int(m.group(1)) is not None]
         if not boxes and not any(_COUNTER_CLASS.search(el.get("class", "")) for el in found):
             continue
         seller = ctx.post(page, pid)
-        base = urljoin(ctx.url, (_BASE(root) or [""])[0])
+        base = join_url(ctx.url, (_BASE(root) or [""])[0]) or ctx.url
         for goods_pid, box in boxes:
             trade = _read_box(box, goods_pid, base, ctx)
             if seller is not None:
@@ -139,7 +141,7 @@ def _read_box(box: etree._Element, pid: int, base: str, ctx: ThreadContext) -> T
     name_link = _X_NAME_LINK(box)
     if name_link:
         trade.item = tidy_text(text_of(name_link[0])) or None
-        trade.url = urljoin(base, name_link[0].get("href"))
+        trade.url = join_url(base, name_link[0].get("href"))
     else:
         name = _7X_NAME(box)
         trade.item = tidy_text(text_of(name[0])) or None if name else None
@@ -148,7 +150,7 @@ def _read_box(box: etree._Element, pid: int, base: str, ctx: ThreadContext) -> T
         for onclick in _ONCLICKS(box):
             m = _AJAX_URL.search(onclick)
             if m:
-                trade.url = urljoin(base, m.group("url").replace("&amp;", "&"))
+                trade.url = join_url(base, m.group("url").replace("&amp;", "&"))
                 break
     _picture(trade, _PICTURE(box), base)
     values = _pairs(box)
@@ -181,9 +183,9 @@ def parse_tradeinfo_page(root: etree._Element, url: str, *, now: datetime | None
     (``content_text``/``content_html`` the goods post's message); ``None`` when the page shows no goods
     (an error page, say: the caller reads it as any other page)."""
     query = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
-    tid = int(query["tid"]) if (query.get("tid") or "").isdigit() else None
-    pid = int(query["pid"]) if (query.get("pid") or "").isdigit() else None
-    base = urljoin(url, (_BASE(root) or [""])[0])
+    tid = as_int(query.get("tid"))
+    pid = as_int(query.get("pid"))
+    base = join_url(url, (_BASE(root) or [""])[0]) or url
     ctx = ThreadContext(url=url, tid=tid, now=now, tz=tz)
     box = _PAGE_X_BOX(root)
     if box:
@@ -199,7 +201,7 @@ def parse_tradeinfo_page(root: etree._Element, url: str, *, now: datetime | None
         for a in _PAGE_THREAD_LINKS(root):
             m = TID_IN_HREF.search(a.get("href", ""))
             if m:
-                trade.tid = tid = int(m.group(1))
+                trade.tid = tid = as_int(m.group(1))
                 break
     trade.url = url  # as the thread page's box links it (the page's own h1 spells it with another order)
     if message is not None:
@@ -337,8 +339,11 @@ def _expiry(trade: Trade, el: etree._Element, ctx: ThreadContext) -> None:
         return  # " 小时": the template's empty hour count, for goods without an expiry
     trade.expires_at_text = shown
     if ctx.now is not None:
-        left = timedelta(days=int(days or 0), hours=int(hours or 0))
-        trade.expires_at = (ctx.now.astimezone(ctx.tz) if ctx.tz else ctx.now) + left
+        try:
+            trade.expires_at = (ctx.now.astimezone(ctx.tz) if ctx.tz else ctx.now) + timedelta(
+                days=as_int(days) or 0, hours=as_int(hours) or 0)
+        except OverflowError:  # a time left past the calendar's end (a damaged page): no end time
+            trade.expires_at = None
 
 
 def _picture(trade: Trade, images: list, base: str) -> None:
@@ -350,7 +355,7 @@ def _picture(trade: Trade, images: list, base: str) -> None:
         if url:
             trade.image_url = url
             aid = img.get("aid")
-            trade.aid = int(aid) if aid and aid.isdigit() else None
+            trade.aid = as_int(aid)
             return
 
 

@@ -36,12 +36,13 @@ from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutErro
 from archive.records import FetchError
 from archive.state import ArchiveState
 from pipelines.normalise import iso
+from scraper.barriers import BARRIER_META, CLOSE_BARRIER, STAT_BARRIER, StoppedAtBarrier
 from scraper.confirm import SoftErrorConfirmation
 from scraper.login import DiscuzLogin, LoginFailed
 from scraper.media import MediaFetcher
 from scraper.items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_TRADEINFO, KIND_VIEWTHREAD, STATUS_ANTITHEFT,
-    STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, Link,
+    STATUS_BARRIER, STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, Link,
     ParsedPage,
 )
 from scraper.parsers import parse_page, parse_tz
@@ -109,6 +110,8 @@ class SiteSpider(scrapy.Spider):
         self.login = DiscuzLogin()  # --login USER: see scraper/login.py
         self._after_login: list[scrapy.Request] = []  # pages to fetch again once logged in again
         self.forums_shown: set[int] = set()  # forums readable pages of this crawl showed (the index, parents)
+        # The charset this site's Discuz pages were read in: how a page that declares none usable is read.
+        self.site_charset: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -203,12 +206,20 @@ class SiteSpider(scrapy.Spider):
 
     # -- responses --------------------------------------------------------------------------
     def parse(self, response, **kwargs):
+        barrier = response.meta.get(BARRIER_META)
+        if barrier is not None:  # a firewall's challenge, or a CC-defence check meant for a person
+            self._stop_at_barrier(barrier.line(), response.url)
         page = parse_page(
             response.url, response.body,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
             http_status=response.status, date_header=response.headers.get("Date"),
             fetched_at=datetime.now(timezone.utc), tz=self.tz, identify=self.urls.identify,
+            charset_hint=self.site_charset,
         )
+        if page.kind != KIND_SPECIAL and page.charset:
+            self.site_charset = page.charset
+        if page.status == STATUS_BARRIER:
+            self._stop_at_barrier(page.message, response.url)
         if page.status in RETRY_STATES:
             # Flood control or the anti-theft challenge: the page is fine, we were too fast.
             retry = get_retry_request(response.request, spider=self, reason=f"discuz {page.status}")
@@ -261,7 +272,8 @@ class SiteSpider(scrapy.Spider):
         yield self.media.parse(response)
 
     def media_failed(self, failure):
-        yield self.media.failed(failure)
+        if not failure.check(StoppedAtBarrier):  # not sent: the crawl stopped at a barrier
+            yield self.media.failed(failure)
 
     def _identity(self, page: ParsedPage) -> Identity | None:
         """What the page is, by its own markup."""
@@ -316,6 +328,15 @@ class SiteSpider(scrapy.Spider):
                 if link.url not in spellings:
                     spellings.append(link.url)
 
+    def _stop_at_barrier(self, line: str, url: str) -> None:
+        """Stop the crawl at a barrier (scraper/barriers.py): the page is not archived, so it marks nothing gone and
+        is no error of the forum's; the summary says which barrier it is and what to do (``dzarchive/barrier``)."""
+        stats = getattr(getattr(self, "crawler", None), "stats", None)
+        if stats is not None and not stats.get_value(STAT_BARRIER):  # else the middleware said it already
+            stats.set_value(STAT_BARRIER, line)
+            self.logger.info("stopped at %s: %s", url, line)
+        raise CloseSpider(CLOSE_BARRIER)
+
     def _slow_down(self, response) -> None:
         """Double the delay of the site's download slot (at most a minute), as a server asking us to wait wants."""
         try:
@@ -327,7 +348,8 @@ class SiteSpider(scrapy.Spider):
             slot.delay = min(max(slot.delay * 2, 1.0), 60.0)
 
     def _speed_up(self, response) -> None:
-        """After a normal answer, halve a delay that flood pages raised, down to DOWNLOAD_DELAY again.
+        """After a normal answer, halve a delay that flood pages raised, down to DOWNLOAD_DELAY again (or the
+        delay the host's slot is set to, as the CC defence's one request a second is: scraper/barriers.py).
 
         AutoThrottle, when on, sets the delay itself from the server's latency; without it, a delay doubled once
         would otherwise stay doubled for the rest of the crawl.
@@ -336,10 +358,13 @@ class SiteSpider(scrapy.Spider):
         if settings is None or settings.getbool("AUTOTHROTTLE_ENABLED"):
             return
         try:
-            slot = self.crawler.engine.downloader.slots.get(response.meta.get("download_slot"))
+            downloader = self.crawler.engine.downloader
+            key = response.meta.get("download_slot")
+            slot = downloader.slots.get(key)
         except (AttributeError, RuntimeError):
             return
-        base = settings.getfloat("DOWNLOAD_DELAY")
+        base = max(settings.getfloat("DOWNLOAD_DELAY"),
+                   getattr(downloader, "per_slot_settings", {}).get(key, {}).get("delay", 0))
         if slot is not None and slot.delay > base:
             slot.delay = max(base, slot.delay / 2)
 
@@ -502,6 +527,8 @@ class SiteSpider(scrapy.Spider):
     def on_error(self, failure):
         """A request that produced no page: try another spelling if robots.txt forbade this one, else record it."""
         request = failure.request
+        if failure.check(StoppedAtBarrier):
+            return  # not sent: the crawl stopped at a barrier, and the page is no error of the forum's
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             retry = self._other_spelling(request)
             if retry is not None:
