@@ -160,10 +160,15 @@ def _write_figures(conn: sqlite3.Connection, records: list[PageRecord], crawl_id
     if not rows:
         return 0
     latest = {}
+    # Each series of the batch: its latest row, one step down the (tid, subject, figure, pid, ref, seen_at) index,
+    # however long its history (an active poll's votes gain a row at every crawl).
     for subject, tid, pid, ref, figure, seen_at, value in _read(
-            conn, "SELECT h.subject, h.tid, h.pid, h.ref, h.figure, h.seen_at, h.value FROM figure_history h"
-                  " WHERE h.tid IN (SELECT value FROM json_each(?)) ORDER BY h.seen_at, h.id",
-            (row.get("tid") for row in rows)):
+            conn, "SELECT h.subject, h.tid, h.pid, h.ref, h.figure, h.seen_at, h.value"
+                  " FROM json_each(?) k JOIN figure_history h ON h.id = (SELECT id FROM figure_history"
+                  " WHERE tid IS json_extract(k.value, '$[1]') AND subject = json_extract(k.value, '$[0]')"
+                  " AND figure = json_extract(k.value, '$[4]') AND pid IS json_extract(k.value, '$[2]')"
+                  " AND ref IS json_extract(k.value, '$[3]') ORDER BY seen_at DESC, id DESC LIMIT 1)",
+            ((row["subject"], row.get("tid"), row.get("pid"), row.get("ref"), row["figure"]) for row in rows)):
         latest[(subject, tid, pid, ref, figure)] = (seen_at, value)
     columns = tuple(c for c in schemas.columns("figure_history") if c != "id")
     known = frozenset(columns)

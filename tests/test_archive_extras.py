@@ -208,3 +208,21 @@ def test_ratings_an_upgraded_archive_reads_for_the_first_time_are_not_new(tmp_pa
         archive.finish_crawl(crawl, "finished", pages=1, items=1)
     assert rows(archive, "SELECT crawl_id, username, score FROM rating_changes") == [(3, "恐龙迷小刘", 1)]
     assert rows(archive, "SELECT crawl_id, comment FROM comment_changes") == [(3, "做好了记得发图")]
+
+
+def test_a_series_latest_figure_is_one_index_step_however_long_its_history(tmp_path):
+    """The batch reads each figure series' latest value only: down an index, no history read and sorted."""
+    archive = Archive(tmp_path / "a.db")
+    for n in range(5):
+        store(archive, thread_page(votes=(7 + n, 5), add=22 + n), n + 1)
+    statements = []
+    archive.db.conn.set_trace_callback(statements.append)
+    store(archive, thread_page(votes=(20, 5), add=30), 6)
+    archive.db.conn.set_trace_callback(None)
+    reads = [sql for sql in statements if sql.lstrip().startswith("SELECT") and "FROM figure_history" in sql]
+    assert reads
+    for sql in reads:
+        plan = [detail for *_, detail in archive.db.conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not any("TEMP B-TREE" in d or d.startswith("SCAN figure_history") for d in plan), plan
+    assert rows(archive, "SELECT value FROM figure_history WHERE ref = '1' ORDER BY id") == [(v,) for v in
+                                                                                         (7, 8, 9, 10, 11, 20)]
