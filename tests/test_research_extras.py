@@ -31,7 +31,7 @@ from scraper.crawl import CrawlResult
 from scraper.parsers import parse_page
 
 from .conftest import FIXTURES, captured_pages
-from .test_research import DATASETTE_DETECT_FTS, cli, export_lines, export_measured, rows
+from .test_research import DATASETTE_DETECT_FTS, cli, export_lines, export_measured, rows, table_contents
 
 START = "http://bbs.example.test/forum.php"
 BASE = "http://bbs.example.test/"
@@ -354,16 +354,6 @@ def test_export_of_many_rated_and_commented_posts_streams_in_flat_memory(built, 
 
 
 # == import and the round trip ======================================================================
-# Compared after a round trip: every column but the row ids and crawl ids an export does not carry.
-SKIP = {"post_revisions": {"id"}, "user_stats": {"id", "crawl_id"}, "post_comments": {"id"},
-        "figure_history": {"id", "crawl_id"}}
-
-
-def contents(path, table: str) -> list[tuple]:
-    columns = [c for c in schemas.columns(table) if c not in SKIP.get(table, set())]
-    return sorted(rows(path, f"SELECT {', '.join(columns)} FROM {table}"), key=repr)
-
-
 def test_round_trip_is_byte_identical_and_rebuilds_every_new_table(built, tmp_path):
     exported = tmp_path / "a.jsonl"
     with open(exported, "wb") as out:
@@ -375,15 +365,15 @@ def test_round_trip_is_byte_identical_and_rebuilds_every_new_table(built, tmp_pa
         research.export_jsonl(tmp_path / "b.db", out)
     assert again.read_bytes() == exported.read_bytes()
     for table in NEW_TABLES + ("threads", "posts", "attachments", "users"):
-        assert contents(tmp_path / "b.db", table) == contents(built, table), table
+        assert table_contents(tmp_path / "b.db", table) == table_contents(built, table), table
     # each post's comments, and each thread's figures, in the order they were first seen
     for sql in ("SELECT pid, comment FROM post_comments ORDER BY pid, id",
                 "SELECT subject, pid, ref, figure, value FROM figure_history WHERE tid = 7 ORDER BY id"):
         assert rows(tmp_path / "b.db", sql) == rows(built, sql)
     # importing again changes nothing
-    before = {t: contents(tmp_path / "b.db", t) for t in research.EXPORTED_TABLES}
+    before = {t: table_contents(tmp_path / "b.db", t) for t in research.EXPORTED_TABLES}
     research.import_jsonl(tmp_path / "b.db", exported)
-    assert {t: contents(tmp_path / "b.db", t) for t in research.EXPORTED_TABLES} == before
+    assert {t: table_contents(tmp_path / "b.db", t) for t in research.EXPORTED_TABLES} == before
     assert rows(tmp_path / "b.db", "SELECT count(*) FROM post_comments") == rows(
         built, "SELECT count(*) FROM post_comments")
     # and the comments are searchable in the rebuilt archive
@@ -397,7 +387,7 @@ def test_flat_round_trip_keeps_ratings_comments_and_stands(built, tmp_path):
     research.import_jsonl(tmp_path / "b.db", exported)
     assert export_lines(tmp_path / "b.db", flat=True) == export_lines(built, flat=True)
     for table in ("ratings", "post_comments", "debate_posts"):
-        assert contents(tmp_path / "b.db", table) == contents(built, table), table
+        assert table_contents(tmp_path / "b.db", table) == table_contents(built, table), table
 
 
 def test_import_gives_attachments_of_older_exports_their_ref(built, tmp_path):
@@ -619,4 +609,4 @@ def test_capture_g_round_trips_and_validates(tmp_path, validate):
         research.export_jsonl(tmp_path / "copy.db", out)
     assert again.read_bytes() == exported.read_bytes()
     for table in NEW_TABLES:
-        assert contents(tmp_path / "copy.db", table) == contents(tmp_path / "g.db", table), table
+        assert table_contents(tmp_path / "copy.db", table) == table_contents(tmp_path / "g.db", table), table
