@@ -6,14 +6,17 @@ import json
 import os
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import click
 
+from scraper import exit_codes
 from scraper.items import to_dict
 
 DEFAULT_DB = "data/archive.db"
+# scraper.settings.DOWNLOAD_DELAY, for --help: that module imports Scrapy, which the research commands never need
+# (tests/test_cli_help.py holds the two equal).
+DEFAULT_DELAY = 0.25
 
 
 class DzarchiveGroup(click.Group):
@@ -57,9 +60,9 @@ def cli(ctx):
         gc.enable()
 
 
-@cli.command()
+@cli.command(epilog=exit_codes.help_text())
 @click.argument("url")
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="SQLite archive to create or update.")
+@click.option("--db", default=DEFAULT_DB, show_default=True, metavar="PATH", help="SQLite archive to create or update.")
 @click.option("--tz", "timezone_name", default="+08:00", show_default=True,
               help="The forum's time zone (Discuz prints local times without an offset).")
 @click.option("--profiles/--no-profiles", default=True, show_default=True,
@@ -79,7 +82,8 @@ def cli(ctx):
               help="After the crawl, pack the archive's WARCs into this WACZ file (needs --warc).")
 @click.option("--media", is_flag=True, help="Download the images and attachments posts show (into ARCHIVE.media/).")
 @click.option("--media-offsite", is_flag=True, help="With --media: also images hosted on other sites.")
-@click.option("--delay", type=float, default=None, help="Seconds between requests (AutoThrottle adapts from it).")
+@click.option("--delay", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help=f"Seconds between requests to a host; AutoThrottle adapts from it.  [default: {DEFAULT_DELAY}]")
 @click.option("--contact", default=None, metavar="EMAIL|URL",
               help="How the forum's admins can reach you, sent in the User-Agent "
                    "(dzarchive/VERSION (Discuz! forum archiver; contact: ...)).")
@@ -240,7 +244,8 @@ def parse(page, url, content_type, date_header, timezone_name):
 
 
 @cli.command()
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="The archive whose kept pages to read again.")
+@click.option("--db", default=DEFAULT_DB, show_default=True, metavar="PATH",
+              help="The archive whose kept pages to read again.")
 @click.option("--all", "all_pages", is_flag=True, help="Every kept page, not only those that could not be read.")
 @click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
 @click.option("--warc", "from_warc", is_flag=True,
@@ -273,13 +278,13 @@ def reparse(db, all_pages, timezone_name, from_warc, files):
 
 
 @cli.command()
-@click.option("--db", default="data/demo.db", show_default=True, help="Archive to write the demo into.")
+@click.option("--db", default="data/demo.db", show_default=True, metavar="PATH", help="Archive to write the demo into.")
 @click.option("--serve", is_flag=True, help="Keep serving the sample forum after the crawl (Ctrl-C to stop).")
 def demo(db, serve):
     """Generate a small sample Discuz! forum, serve it on loopback, and archive it."""
     from scraper.crawl import run_crawl
     from testbed.demo_site import build_demo_site
-    from testbed.replay import ReplayServer
+    from testbed.replay import ReplayServer, wait_for_interrupt
 
     with tempfile.TemporaryDirectory(prefix="dzarchive-demo-") as tmp:
         site = build_demo_site(Path(tmp) / "site")
@@ -295,11 +300,8 @@ def demo(db, serve):
                            f"      dzarchive search 龙井 --db {db}\n"
                            f"      dzarchive query 'SELECT tid, title, replies FROM threads LIMIT 5' --db {db}")
             if serve:
-                click.echo(f"serving {server.capture.site} at {server.url}; Ctrl-C to stop")
-                try:
-                    threading.Event().wait()
-                except KeyboardInterrupt:
-                    pass
+                wait_for_interrupt(lambda: click.echo(f"serving {server.capture.site} at {server.url}; Ctrl-C to stop"))
+                click.echo("stopped serving the sample forum")
     sys.exit(result.exit_code)
 
 

@@ -35,6 +35,7 @@ SEARCH_TABLE_COLUMNS = ("posted_at", "tid", "floor", "match", "author", "title",
 # -- shared options and output -------------------------------------------------------------------
 def db_option(function):
     return click.option("--db", "dbs", multiple=True, default=(DEFAULT_DB,), show_default=True, type=click.Path(),
+                        metavar="PATH",
                         help="The archive, or a folder of archives (*.db); repeat --db for several. With several,"
                              " every row says which site it comes from (a site column).")(function)
 
@@ -245,7 +246,7 @@ def export(dbs, output, forums, tids, since, until, search_query, flat, compress
 
 @click.command("import-jsonl")
 @click.argument("source", default="-")
-@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), metavar="PATH",
               help="The archive to create or add to.")
 def import_jsonl(source, db):
     """Rebuild an archive from a `dzarchive export` file (SOURCE, - for stdin; gzip is detected).

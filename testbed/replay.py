@@ -37,13 +37,14 @@ import html
 import json
 import os
 import re
+import signal
 import sys
 import threading
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 __all__ = ["Capture", "Entry", "ReplayServer", "main", "serve_until_interrupted"]
@@ -470,13 +471,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def wait_for_interrupt(ready: Callable[[], None] | None = None) -> None:
+    """Return on Ctrl-C or SIGTERM; ``ready`` (say, telling the user how to stop) is called once they are caught.
+
+    The handlers are set here, not assumed: a crawl run before (``dzarchive demo --serve``) leaves Scrapy's and
+    Twisted's in place, which only ask a reactor that no longer runs to stop, so the wait would never end."""
+    stop = threading.Event()
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if ready is not None:
+            ready()
+        while not stop.wait(0.5):  # a timed wait: a signal handler runs between two of them
+            pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def serve_until_interrupted(server: "ReplayServer") -> None:
-    """Start ``server`` and serve until Ctrl-C; it is stopped however the wait ends."""
+    """Start ``server`` and serve until Ctrl-C or SIGTERM; it is stopped however the wait ends."""
     server.start()
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        wait_for_interrupt()
     finally:
         server.stop()
 

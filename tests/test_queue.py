@@ -142,7 +142,7 @@ def workers(redis_db, proxy, tmp_path):
 
 
 def status(redis_url) -> dict[str, dict]:
-    """`dzarchive status --redis URL --json` through its Python API (polled: no interpreter start each time)."""
+    """`dzarchive queue-status --redis URL --json` through its Python API (polled: no interpreter start each time)."""
     import redis
 
     from dzarchive.queue import status as queue_status
@@ -151,7 +151,7 @@ def status(redis_url) -> dict[str, dict]:
 
 
 def status_cli(redis_url) -> dict[str, dict]:
-    result = dz("status", "--redis", redis_url, "--json")
+    result = dz("queue-status", "--redis", redis_url, "--json")
     assert result.returncode == 0, result.stderr
     return {row["site"]: row for row in map(json.loads, result.stdout.splitlines())}
 
@@ -341,7 +341,7 @@ def test_a_failing_site_is_retried_with_back_off_a_bounded_number_of_times(worke
     starts = [datetime.fromisoformat(at) for _, at in runs]
     assert (starts[1] - starts[0]).total_seconds() >= 2 and (starts[2] - starts[1]).total_seconds() >= 4
     assert status_cli(workers.redis_url)["down.db"]["detail"] == row["detail"]
-    table = dz("status", "--redis", workers.redis_url)
+    table = dz("queue-status", "--redis", workers.redis_url)
     assert table.returncode == 0 and "down.db" in table.stdout and "failed" in table.stdout
 
 
@@ -371,7 +371,7 @@ def test_a_site_that_finishes_with_errors_is_published_and_not_crawled_again(red
     conn = sqlite3.connect(tmp_path / "archives" / "a.db")
     assert conn.execute("SELECT status FROM crawls").fetchall() == [("finished",)]  # crawled once, published
     assert conn.execute("SELECT count(*) FROM posts WHERE tid = 2").fetchone()[0] > 0
-    assert "finished with errors" in dz("status", "--redis", redis_db).stdout
+    assert "finished with errors" in dz("queue-status", "--redis", redis_db).stdout
 
 
 def test_enqueue_does_not_queue_a_waiting_site_twice_and_run_with_redis_queues(redis_db, tmp_path):
@@ -393,7 +393,7 @@ def test_enqueue_does_not_queue_a_waiting_site_twice_and_run_with_redis_queues(r
 
 def test_queue_commands_fail_in_one_line_when_redis_is_down(tmp_path):
     config = write_config(tmp_path, [("http://bbs.one.test/forum.php", "one.db")])
-    for args in (("enqueue", "--config", str(config)), ("status",), ("worker",), ("run", "--config", str(config))):
+    for args in (("enqueue", "--config", str(config)), ("queue-status",), ("worker",), ("run", "--config", str(config))):
         result = dz(*args, "--redis", f"redis://127.0.0.1:{free_port()}/0")
         assert result.returncode == 1, args
         assert result.stderr.startswith("Error: cannot reach Redis at redis://127.0.0.1:"), result.stderr

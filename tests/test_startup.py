@@ -92,7 +92,7 @@ def test_every_command_is_still_listed_and_found():
     listed = run_cli("--help")
     assert listed.returncode == 0, listed.stderr
     for command in ("crawl", "reparse", "export", "search", "query", "stats", "changes", "enqueue", "worker",
-                    "status"):
+                    "queue-status"):
         assert f"  {command} " in listed.stdout
     for command in ("export", "worker", "crawl"):
         shown = run_cli(command, "--help")
