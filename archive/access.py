@@ -11,6 +11,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .fulltext import register_functions
+
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Tables every dzarchive archive has had since its first version: a database without them is another program's.
@@ -89,4 +91,5 @@ def open_archive(path: str | Path, *, readonly: bool = False) -> sqlite_utils.Da
     else:
         conn = sqlite3.connect(str(path))
     conn.execute("PRAGMA busy_timeout = 10000")
+    register_functions(conn)  # what the search triggers index with (archive.fulltext)
     return sqlite_utils.Database(conn)

@@ -5,11 +5,21 @@
 The triggers keep the indexes in step with any writer. The archive's own batches of pages feed the indexes
 themselves, one statement per index per batch (archive/writes.py): while a batch is written, a row in
 :data:`PAUSE_TABLE` tells the insert and update triggers to stand aside. The row is added and removed inside
-the batch's transaction, so no other connection ever sees it and a failed batch leaves none behind."""
+the batch's transaction, so no other connection ever sees it and a failed batch leaves none behind.
+
+Search folds Traditional and Simplified Chinese (:func:`fold`: OpenCC's ``t2s`` tables), so a query in
+either script finds text in both. The indexes are contentless FTS5 tables holding each text as
+:func:`index_text` makes it: the text itself, and when folding changes it, the folded text after it. The
+text as archived is never changed; the index keeps it too, so a query in the text's own script (Datasette's
+search) still finds it. The triggers call :data:`INDEX_TEXT_FUNCTION`, which :func:`register_functions` adds
+to a connection: every connection that writes posts, threads or 点评 comments needs it (the archive's own
+connections have it; another program gets ``no such function: dzarchive_index_text``, and writes nothing)."""
 from __future__ import annotations
 
+import functools
 import sqlite3
 
+import opencc
 import sqlite_utils
 
 # The trigram tokenizer indexes every run of 3 characters: shorter terms cannot be looked up in it.
@@ -27,6 +37,17 @@ FTS_INDEXES = (
 BATCH_INDEXED = ("posts_fts", "threads_fts")
 # While it holds a row, the insert and update triggers leave the indexes to the writer (see above).
 PAUSE_TABLE = "search_pause"
+
+# -- Traditional/Simplified folding ---------------------------------------------------------------
+FOLD_CONFIG = "t2s"  # OpenCC's Traditional -> Simplified conversion (characters and phrases)
+# What the index was folded with, written into its triggers: another OpenCC (other tables) makes the triggers
+# differ from the wanted ones, and the index is rebuilt (a contentless index can only take a text out with the
+# exact text it indexed).
+FOLD_VERSION = f"opencc {opencc.__version__} {FOLD_CONFIG}"
+INDEX_TEXT_FUNCTION = "dzarchive_index_text"  # SQL: text -> what the index holds (index_text)
+FOLD_FUNCTION = "dzarchive_fold"  # SQL: text -> folded text (fold), for the scans of short terms
+# Between a text and its folded copy in the index: no query holds it, so no match spans the two.
+FOLD_SEPARATOR = "\x1f"
 
 # -- views ----------------------------------------------------------------------------------------
 # The crawl whose rows are the archive's starting point: the first finished one (else the latest, while
@@ -228,24 +249,94 @@ def has_trigram() -> bool:
 
 
 # =================================================================================================
+# Traditional/Simplified folding
+# =================================================================================================
+@functools.lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC(FOLD_CONFIG)
+
+
+def fold(text: str | None) -> str | None:
+    """``text`` with Traditional Chinese written as Simplified (OpenCC ``t2s``: 討論區 -> 讨论区); ``None`` stays."""
+    if not text or text.isascii():  # most of a forum's short fields; OpenCC would return them unchanged
+        return text
+    return _converter().convert(text)
+
+
+def index_text(text: str | None) -> str | None:
+    """What the search index holds for ``text``: the text, and when :func:`fold` changes it, the folded text after
+    :data:`FOLD_SEPARATOR` (so a query in either script, folded or not, finds it)."""
+    folded = fold(text)
+    return text if folded == text else f"{text}{FOLD_SEPARATOR}{folded}"
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """Add :data:`INDEX_TEXT_FUNCTION` (the triggers') and :data:`FOLD_FUNCTION` to a connection; idempotent."""
+    conn.create_function(INDEX_TEXT_FUNCTION, 1, index_text, deterministic=True)
+    conn.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
+
+
+# The Unicode blocks of Chinese characters (unified ideographs, extension A, compatibility, extensions B-F):
+# what :func:`_spellings` runs through OpenCC.
+_HAN_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
+
+
+@functools.lru_cache(maxsize=1)
+def _spellings() -> dict[str, frozenset[str]]:
+    """Folded character -> every character OpenCC folds to it, itself included, for the characters folding
+    changes (about 3,600): OpenCC run once over every Chinese character (some 10 ms)."""
+    chars = [chr(c) for low, high in _HAN_BLOCKS for c in range(low, high + 1)]
+    folded = _converter().convert("\n".join(chars)).split("\n")
+    table: dict[str, set[str]] = {}
+    if len(folded) == len(chars):  # one character each, as OpenCC's character tables map them
+        for char, to in zip(chars, folded):
+            if char != to and len(to) == 1:
+                table.setdefault(to, {to}).add(char)
+    return {to: frozenset(chars) for to, chars in table.items()}
+
+
+def spellings(term: str, most: int = 16) -> list[str] | None:
+    """Every way of writing ``term`` that folds to what it folds to, character by character (讨论 -> 讨论, 討论,
+    讨論, 討論), the folded term first; ``None`` when there are more than ``most``."""
+    ways = [""]
+    for char in fold(term):
+        ways = [w + c for w in ways for c in sorted(_spellings().get(char, (char,)), key=lambda c: c != char)]
+        if len(ways) > most:
+            return None
+    return ways
+
+
+# =================================================================================================
 # Search indexes and views
 # =================================================================================================
 def _fts_sql(fts: str, table: str, key: str, column: str) -> dict[str, tuple[str, str]]:
-    """name -> (type, CREATE statement) for one external-content trigram index and its triggers."""
-    insert = f"INSERT INTO [{fts}] (rowid, [{column}]) VALUES (new.[{key}], new.[{column}]);"
-    delete = f"INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', old.[{key}], old.[{column}]);"
+    """name -> (type, CREATE statement) for one contentless trigram index (of :func:`index_text`) and its
+    triggers, which name the folding (:data:`FOLD_VERSION`) they index with."""
+    text = f"{INDEX_TEXT_FUNCTION}(new.[{column}])"
+    insert = f"INSERT INTO [{fts}] (rowid, [{column}]) VALUES (new.[{key}], {text});"
+    # A contentless index takes a row out only given the very text it indexed.
+    delete = (f"INSERT INTO [{fts}] ([{fts}], rowid, [{column}])"
+              f" VALUES ('delete', old.[{key}], {INDEX_TEXT_FUNCTION}(old.[{column}]));")
     unpaused = f"NOT EXISTS (SELECT 1 FROM [{PAUSE_TABLE}])" if fts in BATCH_INDEXED else "1"
+    folding = f"-- folding: {FOLD_VERSION}"
     return {
-        fts: ("table", f"CREATE VIRTUAL TABLE [{fts}] USING FTS5 ([{column}], tokenize='trigram', "
-                       f"content=[{table}], content_rowid=[{key}])"),
+        fts: ("table", f"CREATE VIRTUAL TABLE [{fts}] USING FTS5 ([{column}], tokenize='trigram', content='')"),
         f"{fts}_ai": ("trigger", f"CREATE TRIGGER [{fts}_ai] AFTER INSERT ON [{table}] WHEN {unpaused}"
-                                 f" BEGIN\n  {insert}\nEND"),
-        f"{fts}_ad": ("trigger", f"CREATE TRIGGER [{fts}_ad] AFTER DELETE ON [{table}] BEGIN\n  {delete}\nEND"),
+                                 f" BEGIN\n  {folding}\n  {insert}\nEND"),
+        f"{fts}_ad": ("trigger", f"CREATE TRIGGER [{fts}_ad] AFTER DELETE ON [{table}]"
+                                 f" BEGIN\n  {folding}\n  {delete}\nEND"),
         # Re-crawls update every row they see (last_seen): re-index only when the text changed.
         f"{fts}_au": ("trigger", f"CREATE TRIGGER [{fts}_au] AFTER UPDATE ON [{table}]"
                                  f" WHEN old.[{column}] IS NOT new.[{column}] AND {unpaused}"
-                                 f" BEGIN\n  {delete}\n  {insert}\nEND"),
+                                 f" BEGIN\n  {folding}\n  {delete}\n  {insert}\nEND"),
     }
+
+
+def _refill(conn: sqlite3.Connection, fts: str, table: str, key: str, column: str) -> None:
+    """Index every row of ``table`` again (in key order: FTS5 writes one segment), the index emptied first."""
+    conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('delete-all')")
+    conn.execute(f"INSERT INTO [{fts}] (rowid, [{column}]) SELECT [{key}], {INDEX_TEXT_FUNCTION}([{column}])"
+                 f" FROM [{table}] ORDER BY [{key}]")
 
 
 def reindex(conn: sqlite3.Connection, fts: str, column: str,
@@ -255,16 +346,19 @@ def reindex(conn: sqlite3.Connection, fts: str, column: str,
     In: ``before``, the indexed text of the rows that were archived before the batch (key -> text); ``after``,
     the text of every row the batch wrote, as it now is in its table (the writer follows each row's merge).
     Out: nothing; a changed row's old text is taken out of the index (FTS5's ``'delete'``, which needs the text
-    it indexed) and every new or changed row is indexed with its text, in ascending key order: FTS5 keeps a
+    it indexed) and every new or changed row is indexed with its text (both as :func:`index_text` makes them), in
+    ascending key order: FTS5 keeps a
     batch's terms in memory and writes them as one segment, which a key lower than one before it would cut.
     (Reading the texts back from the table with ``INSERT ... SELECT`` cost 1.5-2 times as much.)
     """
     changed = [(k, text) for k, text in before.items() if after.get(k, text) != text]
     if changed:
-        conn.executemany(f"INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', ?, ?)", changed)
+        conn.executemany(f"INSERT INTO [{fts}] ([{fts}], rowid, [{column}]) VALUES ('delete', ?, ?)",
+                         [(k, index_text(text)) for k, text in changed])
     keys = sorted([k for k in after if k not in before] + [k for k, _ in changed])
     if keys:
-        conn.executemany(f"INSERT INTO [{fts}] (rowid, [{column}]) VALUES (?, ?)", [(k, after[k]) for k in keys])
+        conn.executemany(f"INSERT INTO [{fts}] (rowid, [{column}]) VALUES (?, ?)",
+                         [(k, index_text(after[k])) for k in keys])
 
 
 def search_paused(db: sqlite_utils.Database) -> bool:
@@ -287,6 +381,7 @@ def ensure_search(db: sqlite_utils.Database) -> None:
     (SQLite < 3.34) only the views are made and search falls back to scanning.
     """
     conn = db.conn
+    register_functions(conn)
     master = {name: (kind, sql) for kind, name, sql in
               conn.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'view', 'trigger')")}
     with conn:
@@ -309,10 +404,10 @@ def ensure_search(db: sqlite_utils.Database) -> None:
                             conn.execute(f"DROP {'TABLE' if kind == 'table' else 'TRIGGER'} IF EXISTS [{name}]")
                     for _, sql in wanted.values():
                         conn.execute(sql)
-                    conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")
+                    _refill(conn, fts, table, key, column)
                 elif paused or (conn.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone()
                                 and not conn.execute(f"SELECT 1 FROM [{fts}_docsize] LIMIT 1").fetchone()):
-                    conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")
+                    _refill(conn, fts, table, key, column)
         if "posts" in master and "threads" in master:
             for name, body in VIEWS.items():
                 sql = f"CREATE VIEW [{name}] AS {body}"
@@ -323,15 +418,29 @@ def ensure_search(db: sqlite_utils.Database) -> None:
 
 def rebuild_search(db: sqlite_utils.Database) -> None:
     """Re-fill every search index from its table (after a bulk load with triggers off, say)."""
+    register_functions(db.conn)
     with db.conn:
-        for fts, *_ in FTS_INDEXES:
-            db.conn.execute(f"INSERT INTO [{fts}] ([{fts}]) VALUES ('rebuild')")
+        for index in FTS_INDEXES:
+            _refill(db.conn, *index)
 
 
 def _fts_ready(conn: sqlite3.Connection, fts: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [fts]).fetchone() is not None
 
 
+def search_outdated(db: sqlite_utils.Database) -> bool:
+    """Whether the archive has search indexes made otherwise than this dzarchive makes them (see
+    :func:`search_ready`); ``False`` for an archive without them (its schema is made anew anyway)."""
+    return has_trigram() and any(_fts_ready(db.conn, fts) for fts, *_ in FTS_INDEXES) and not search_ready(db)
+
+
 def search_ready(db: sqlite_utils.Database) -> bool:
-    """Whether the archive has its search indexes (always False where SQLite lacks trigram)."""
-    return has_trigram() and all(_fts_ready(db.conn, fts) for fts, *_ in FTS_INDEXES)
+    """Whether the archive's search indexes and triggers are the ones this dzarchive makes: folded, by this
+    OpenCC (one read of ``sqlite_master``; always False where SQLite lacks trigram). An archive whose indexes
+    predate folding, or were folded by another OpenCC, is not: :func:`ensure_search` rebuilds them."""
+    if not has_trigram():
+        return False
+    master = {name: (kind, sql) for kind, name, sql in db.conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+    return all(master.get(name) == spec for fts, table, key, column in FTS_INDEXES if table in master
+               for name, spec in _fts_sql(fts, table, key, column).items())

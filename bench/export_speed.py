@@ -74,6 +74,7 @@ def grow(path: Path, posts: int, distinct_authors: bool = False) -> dict:
 
     db = Database(path)
     conn = db.conn
+    research.register_functions(conn)  # the search triggers fold what they index with it
     base_posts = conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     max_pid = conn.execute("SELECT max(pid) FROM posts").fetchone()[0]
     max_tid = conn.execute("SELECT max(tid) FROM threads").fetchone()[0]
