@@ -3,7 +3,10 @@
 - :mod:`dzarchive.cli`: the ``dzarchive`` group and the crawling commands (``crawl``, ``run``, ``parse``, ``reparse``,
   ``demo``) over :mod:`scraper`, :mod:`archive` and :mod:`testbed`.
 - :mod:`dzarchive.research_commands`: the researchers' commands (``export``, ``import-jsonl``, ``search``, ``query``,
-  ``stats``, ``datasette-metadata``) over :mod:`research`, with the output switches they share.
+  ``stats``, ``changes``, ``datasette-metadata``, ``serve``) over :mod:`research`, with the output switches they
+  share.
+- :mod:`dzarchive.queue_commands`: the queue's commands (``enqueue``, ``worker``, ``queue-status``) over
+  :mod:`dzarchive.queue`.
 - :mod:`dzarchive.config`: ``dzarchive.toml``, the sites a scheduled ``dzarchive run`` archives.
 
 ``python -m dzarchive`` is the same as the ``dzarchive`` command.

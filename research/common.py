@@ -26,20 +26,22 @@ THREAD_EXTRAS = (("poll", "polls", False), ("reward", "rewards", False), ("debat
 POST_EXTRAS = (("ratings", "ratings", True), ("comments", "post_comments", True),
                ("debate_post", "debate_posts", False))
 # Archive tables an export carries (and ``import_jsonl`` rebuilds). ``quotes`` rows are rebuilt from
-# ``posts.quotes``; ``user_stats`` only as each author's latest row; ``post_revisions``, ``user_stats``,
-# ``post_comments`` and ``figure_history`` row ids and crawl ids are not carried (they number rows of this
-# archive only); nested rows leave out the ids of what they are nested under (a poll's tid, a rating's pid).
+# ``posts.quotes``; ``user_stats`` as each author's latest row on the lines, and every row in the records before
+# them (research/export.py: with ``crawls``, ``post_absences``, ``thread_changes`` and the ``site``). Row ids of
+# ``post_revisions``, ``user_stats``, ``post_comments`` and ``figure_history`` are not carried (they number rows of
+# this archive only); their crawl ids are, as the crawls are. Nested rows leave out the ids of what they are nested
+# under (a poll's tid, a rating's pid).
 EXPORTED_TABLES = ("forums", "threads", "posts", "quotes", "post_revisions", "attachments", "users", "user_stats",
                    "polls", "poll_options", "rewards", "debates", "debate_posts", "activities", "activity_applicants",
                    "trades", "ratings", "post_comments", "thread_tags", "figure_history")
 # What an attachment's ``media`` object carries (``export --media``): the download, and the file under ARCHIVE.media/.
 MEDIA_EXPORT_COLUMNS = ("status", "sha256", "size", "content_type", "path", "fetched_at")
-_NOT_EXPORTED = {"post_revisions": {"id", "pid", "crawl_id"}, "attachments": {"pid"},
-                 "user_stats": {"id", "uid", "crawl_id"},
+_NOT_EXPORTED = {"post_revisions": {"id", "pid"}, "attachments": {"pid"},
+                 "user_stats": {"id", "uid"},
                  "polls": {"tid"}, "poll_options": {"tid"}, "rewards": {"tid"}, "debates": {"tid"},
                  "debate_posts": {"pid", "tid"}, "activities": {"tid"}, "activity_applicants": {"tid"},
                  "trades": {"tid"}, "ratings": {"pid", "tid"}, "post_comments": {"id", "pid", "tid"},
-                 "thread_tags": {"tid"}, "figure_history": {"id", "tid", "crawl_id"}}
+                 "thread_tags": {"tid"}, "figure_history": {"id", "tid"}}
 
 # -- --since / --until ---------------------------------------------------------------------------
 # Sorts after the characters that can follow a time prefix (T, +, -, Z, ., :, digits): ``posted_at <=
@@ -223,8 +225,9 @@ def _check_period(value: str, year: str, month: str | None, day: str | None) -> 
 class Selection:
     """Which posts an export or search covers.
 
-    ``forum`` and ``tid`` select whole threads; ``since``/``until`` (on ``posted_at``) and ``search``
-    (posts containing every term, or all posts of threads whose title does) select posts.
+    ``forum`` and ``tid`` select whole threads; ``since``/``until`` (on ``posted_at``), ``search``
+    (posts containing every term, or all posts of threads whose title does), ``author`` (posts.author, as
+    written) and ``uid`` (posts.author_uid: posts by any of them) select posts.
     """
 
     forum: tuple[int, ...] = ()
@@ -232,10 +235,13 @@ class Selection:
     since: str | date | datetime | None = None
     until: str | date | datetime | None = None
     search: str | None = None
+    author: tuple[str, ...] = ()
+    uid: tuple[int, ...] = ()
 
     @property
     def selects_posts(self) -> bool:
-        return bool(self.since or self.until or (self.search and parse_search(self.search)))
+        return bool(self.since or self.until or self.author or self.uid
+                    or (self.search and parse_search(self.search)))
 
 
 def _thread_where(sel: Selection, t: str = "t") -> tuple[list[str], list]:

@@ -28,7 +28,7 @@ from archive.fulltext import ensure_search
 
 from .common import (EXPORTED_TABLES, MEDIA_EXPORT_COLUMNS, POST_EXTRAS, THREAD_EXTRAS, Selection, _database,
                      _thread_where, archive_zone, exported_columns, parse_search, time_bound)
-from .schema import EXPORT_CHANGE_COLUMNS
+from .schema import EXPORT_CHANGE_COLUMNS, EXPORT_FORMAT, EXPORT_VERSION, HISTORY_COLUMNS, RECORD_KEYS
 from .text_search import _text_match
 
 # -- export ---------------------------------------------------------------------------------------
@@ -37,7 +37,6 @@ from .text_search import _text_match
 AUTHOR_CACHE_SIZE = 8192
 WRITE_BUFFER = 1 << 20
 GZIP_LEVEL = 1  # 3x faster than zlib's default 6, and JSON of forum text still shrinks ~10x
-IMPORT_BATCH = 500  # lines per import transaction
 
 
 def _unserialisable(value: Any) -> Any:
@@ -89,6 +88,12 @@ def _post_where(db: sqlite_utils.Database, sel: Selection) -> tuple[str, list]:
     if sel.tid:  # on p.tid: orphan posts (no thread row) stay selectable and the (tid, floor) index is used
         where.append(f"p.tid IN ({', '.join('?' for _ in sel.tid)})")
         params += [int(x) for x in sel.tid]
+    # --author and --uid together: posts by any of the posters named either way.
+    by = [f"p.author IN ({', '.join('?' for _ in sel.author)})"] if sel.author else []
+    by += [f"p.author_uid IN ({', '.join('?' for _ in sel.uid)})"] if sel.uid else []
+    if by:
+        where.append(f"({' OR '.join(by)})")
+        params += list(sel.author) + [int(u) for u in sel.uid]
     if sel.since or sel.until:
         zone = archive_zone(db)
         if sel.since:
@@ -547,6 +552,108 @@ def _encode_extras(extras: dict | None) -> str:
                    for key, _, many in THREAD_EXTRAS)
 
 
+# -- the records before the lines: the site and the crawl history ----------------------------------------
+# An export starts with records that are not threads or posts, each a line of one key naming it (and ``site`` first
+# with several archives): ``export`` (the format, its version and the archive's site), then a ``crawl`` per crawl
+# run, a ``user`` per user whose figures were recorded (the users row with ``figures``: every user_stats row, oldest
+# first), a ``post_absence`` per time a post was found gone and a ``thread_change`` per change of a thread's state.
+# With them an imported copy holds the site (one archive, one site) and the history ``dzarchive changes`` reads.
+# Columns (of any table) holding a crawl id: an import renumbers them when the archive has crawls of its own.
+CRAWL_ID_COLUMNS = ("first_crawl", "last_crawl", "crawl_id")
+
+
+def export_site(db: sqlite_utils.Database) -> dict | None:
+    """The site an archive holds, as its export's ``export`` record states it: the ``site`` row (host, url,
+    first_seen); for an archive without one, its first crawl's (host of the start URL, the URL, when it
+    started); for one without crawls either, the host of an archived thread or post URL (url and first_seen
+    null); None when nothing says."""
+    from archive.state import site_host
+
+    conn = db.conn
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "site" in tables:
+        row = conn.execute("SELECT host, url, first_seen FROM site ORDER BY rowid LIMIT 1").fetchone()
+        if row:
+            return dict(zip(("host", "url", "first_seen"), row))
+    if "crawls" in tables:
+        row = conn.execute("SELECT start_url, started_at FROM crawls WHERE start_url IS NOT NULL"
+                           " ORDER BY id LIMIT 1").fetchone()
+        if row:
+            return {"host": site_host(row[0]), "url": row[0], "first_seen": row[1]}
+    for table in ("threads", "posts"):
+        row = conn.execute(f"SELECT url FROM [{table}] WHERE url LIKE 'http%' LIMIT 1").fetchone()
+        if row and site_host(row[0]):
+            return {"host": site_host(row[0]), "url": None, "first_seen": None}
+    return None
+
+
+class _Records:
+    """The records an export of a selection starts with (see :data:`RECORD_KEYS`), as JSON text lines.
+
+    Crawls: all of them, whatever the selection (the posts' first and last crawl, and which crawl is the baseline
+    of ``changes``, refer to them). Users, absences and thread changes: those of the selected posts and threads
+    only (a filtered export carries the history of what it holds).
+    """
+
+    def __init__(self, exporter: "_Exporter"):
+        self.x = exporter
+        self.conn = exporter.conn
+        sel = exporter.sel
+        filtered = exporter.where != "1"
+        # The selected posts, and threads, as subqueries (None: all of them).
+        self.posts = (f"SELECT p.pid FROM posts p LEFT JOIN threads t ON t.tid = p.tid WHERE {exporter.where}",
+                      exporter.params) if filtered else None
+        self.authors = (f"SELECT p.author_uid FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
+                        f" WHERE {exporter.where}", exporter.params) if filtered else None
+        if sel.selects_posts:
+            self.threads = (f"SELECT p.tid FROM posts p LEFT JOIN threads t ON t.tid = p.tid"
+                            f" WHERE {exporter.where}", exporter.params)
+        elif filtered:
+            where, params = _thread_where(sel)
+            self.threads = (f"SELECT t.tid FROM threads t WHERE {' AND '.join(where)}", params)
+        else:
+            self.threads = None
+
+    def lines(self) -> Iterator[str]:
+        """The records' JSON texts, in :data:`RECORD_KEYS` order."""
+        yield _ENCODE({"export": {"format": EXPORT_FORMAT, "version": EXPORT_VERSION,
+                                  "site": export_site(self.x.db)}})
+        tables = self.x.tables
+        if "crawls" in tables:
+            columns = schemas.columns("crawls")
+            for row in self.conn.execute(f"SELECT {_select_list(self.conn, 'crawls', 'c', columns)}"
+                                         f" FROM crawls c ORDER BY c.id"):
+                yield _ENCODE({"crawl": dict(zip(columns, row))})
+        if "user_stats" in tables:
+            yield from self._users()
+        for table, key, column, scope in (("post_absences", "post_absence", "pid", self.posts),
+                                          ("thread_changes", "thread_change", "tid", self.threads)):
+            if table not in tables:
+                continue
+            columns = HISTORY_COLUMNS[table]
+            where, params = ("1", []) if scope is None else (f"x.{column} IN ({scope[0]})", scope[1])
+            for row in self.conn.execute(f"SELECT {_select_list(self.conn, table, 'x', columns)} FROM [{table}] x"
+                                         f" WHERE {where} ORDER BY x.id", params):
+                yield _ENCODE({key: dict(zip(columns, row))})
+
+    def _users(self) -> Iterator[str]:
+        """A ``user`` record per user with figures (of the selected posts' authors), uid order. The users and their
+        figures are two cursors in uid order, read alongside (one query each, whatever the number of users)."""
+        x = self.x
+        where, params = ("1", []) if self.authors is None else (f"u.uid IN ({self.authors[0]})", self.authors[1])
+        figures = _ThreadSide(self.conn.execute(
+            f"SELECT s.uid, {_select_list(self.conn, 'user_stats', 's', x.stats_columns)} FROM user_stats s"
+            f" WHERE s.uid IN (SELECT u.uid FROM users u WHERE {where}) ORDER BY s.uid, s.id", params),
+            x.stats_columns, x.stats_json)
+        users = self.conn.execute(
+            f"SELECT {_select_list(self.conn, 'users', 'u', x.user_columns)} FROM users u"
+            f" WHERE {where} AND EXISTS (SELECT 1 FROM user_stats s WHERE s.uid = u.uid) ORDER BY u.uid", params)
+        for row in users:
+            user = dict(zip(x.user_columns, row))
+            user["figures"] = figures.take(user["uid"])
+            yield _ENCODE({"user": user})
+
+
 @dataclass
 class ExportResult:
     """What an export wrote."""
@@ -581,17 +688,19 @@ def iter_posts(db: sqlite_utils.Database | str | Path, selection: Selection | No
 
 def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selection: Selection | None = None, *,
                  flat: bool = False, compress: bool = False, changes: bool = False, media: bool = False,
-                 site: str | None = None) -> ExportResult:
+                 site: str | None = None, records: bool = True) -> ExportResult:
     """Write the selection as JSON Lines (UTF-8, real characters, compact) to the binary stream ``out``.
 
     In: an archive, a writable binary file, what to select, ``flat`` for one post per line, ``compress``
     for gzip, ``changes`` to add each post's ``changes`` (new, edited, gone: its ``post_changes`` rows, which
     say when it was found gone and by which page), ``media`` to give each attachment its ``media`` object (the
     ``--media`` download or null), ``site`` to start each line with a ``site`` key (lines of several archives
-    in one file). Out: how many threads and posts were written. Each line is the JSON of what
-    :func:`iter_threads` (or :func:`iter_posts`) yields. Streams: posts are encoded one by one and
-    written in ~1 MiB chunks, so memory does not grow with the archive nor with a thread's length.
-    The whole export reads one snapshot of the archive (one read transaction), even during a crawl.
+    in one file), ``records`` False to leave out the records that come first (:data:`RECORD_KEYS`: the
+    ``export`` record with the archive's site, its crawls and the history of what is selected). Out: how many
+    threads and posts were written. Each thread (or post) line is the JSON of what :func:`iter_threads` (or
+    :func:`iter_posts`) yields. Streams: posts are encoded one by one and written in ~1 MiB chunks, so memory
+    does not grow with the archive nor with a thread's length. The whole export reads one snapshot of the
+    archive (one read transaction), even during a crawl.
     """
     db = _database(db)
     sel = selection or Selection()
@@ -616,6 +725,9 @@ def export_jsonl(db: sqlite_utils.Database | str | Path, out: IO[bytes], selecti
         conn.execute("BEGIN")
     try:
         exporter = _Exporter(db, sel, changes, media=media)
+        if records:
+            for text in _Records(exporter).lines():
+                emit(lead + text[1:] + "\n")
         if flat:
             for _, text in exporter.encoded_posts(flat=True):
                 emit(lead + text[1:] + "\n")
@@ -689,11 +801,30 @@ _POST_KEYED = ("ratings", "post_comments", "debate_posts")
 
 
 class _Importer:
-    def __init__(self, db: sqlite_utils.Database):
+    """Writes the lines of one file, in order, into an archive (the caller holds the transaction).
+
+    It knows the site the archive holds and the one the file holds (its ``export`` record's, or for a file
+    without one, the host of its threads' and posts' URLs), and refuses lines of another site; and how the
+    file's crawl ids map onto the archive's (the same where the archive has none of its own).
+    """
+
+    def __init__(self, db: sqlite_utils.Database, path: str | Path = "the archive"):
+        from archive.state import ArchiveState
+
         self.conn = db.conn
-        self.counts = dict.fromkeys(EXPORTED_TABLES, 0)
+        self.path = path
+        self.lines = 0  # thread and post lines read
         self.columns = {t: exported_columns(t) for t in EXPORTED_TABLES}
-        self.json_cols = {t: {c for c in self.columns[t] if schemas.columns(t)[c] == "json"} for t in EXPORTED_TABLES}
+        self.columns.update(HISTORY_COLUMNS)
+        self.json_cols = {t: {c for c in columns if schemas.columns(t)[c] == "json"}
+                          for t, columns in self.columns.items()}
+        self.crawl_index = {t: [i for i, c in enumerate(columns) if c in CRAWL_ID_COLUMNS]
+                            for t, columns in self.columns.items()}
+        self.held = ArchiveState.of_connection(self.conn).site_host()  # the archive's site, if it has one yet
+        self.site: str | None = None  # the file's
+        self.stated = False  # whether an export record named it (else it comes from the lines' URLs)
+        self.crawl_ids: dict[int, int] = {}  # the file's crawl id -> the archive's
+        self.renumbered = False
         self.sql = {t: _upsert_sql(t, self.columns[t], schemas.tables()[t]["pk"])
                     for t in ("forums", "threads", "posts", "users")}
         self.sql["attachments"] = _upsert_sql("attachments", ["pid"] + self.columns["attachments"],
@@ -710,12 +841,96 @@ class _Importer:
 
     def _values(self, table: str, obj: dict) -> list:
         json_cols = self.json_cols[table]
-        return [_dump_json(obj.get(c)) if c in json_cols else obj.get(c) for c in self.columns[table]]
+        values = [_dump_json(obj.get(c)) if c in json_cols else obj.get(c) for c in self.columns[table]]
+        if self.renumbered:
+            for i in self.crawl_index[table]:
+                if values[i] is not None:
+                    values[i] = self.crawl_ids.get(values[i], values[i])
+        return values
+
+    # -- the site -----------------------------------------------------------------------------
+    def claim(self, host: str, url: str | None = None, first_seen: str | None = None) -> None:
+        """The file holds lines of ``host``: raise :class:`~archive.db.OtherSite` if the archive holds another site
+        or the file's earlier lines were of another; record the site in an archive that has none yet."""
+        from archive.db import OtherSite
+
+        if self.site is not None:
+            if host != self.site:
+                raise OtherSite(f"the file holds lines of several sites ({self.site}, {host}): one archive holds one "
+                                "site (export each archive on its own); nothing was imported")
+            return
+        if self.held and self.held != host:
+            raise OtherSite(f"{self.path} holds the site {self.held}, not {host}: one archive holds one site (import"
+                            f" it into its own, e.g. --db data/{host}.db); nothing was imported")
+        self.site = host
+        if not self.conn.execute("SELECT 1 FROM site LIMIT 1").fetchone():
+            self.conn.execute("INSERT OR IGNORE INTO site (host, url, first_seen) VALUES (?, ?, ?)",
+                              (host, url, first_seen))
+
+    def _urls_site(self, urls: Iterable[str | None]) -> None:
+        """A file without an ``export`` record: its site is the host of its threads' and posts' URLs."""
+        from archive.state import site_host
+
+        for url in urls:
+            if url and "//" in url:
+                self.claim(site_host(url))
+
+    def header(self, record: dict) -> None:
+        """The ``export`` record: check the format, claim its site."""
+        if record.get("format") != EXPORT_FORMAT:
+            raise ValueError(f"not a dzarchive export (format {record.get('format')!r})")
+        version = record.get("version")
+        if not isinstance(version, int) or version > EXPORT_VERSION:
+            raise ValueError(f"export format version {version!r}: made by a newer dzarchive (this one reads up to "
+                             f"{EXPORT_VERSION}); update dzarchive to import it")
+        site = record.get("site")
+        if site:
+            self.claim(site["host"], site.get("url"), site.get("first_seen"))
+            self.stated = True
+
+    # -- the history --------------------------------------------------------------------------
+    def crawl(self, crawl: dict) -> None:
+        """A ``crawl`` record: the same run (start time and URL; its own id first, as two runs may start in the
+        same second) is the archive's row; another keeps its id where that is free, else takes the next, and the
+        file's later crawl ids follow (:meth:`_values`)."""
+        columns = [c for c in schemas.columns("crawls") if c != "id"]
+        old = crawl.get("id")
+        taken = set(self.crawl_ids.values())
+        same = [row_id for (row_id,) in self.conn.execute(
+            "SELECT id FROM crawls WHERE started_at IS ? AND start_url IS ? ORDER BY id IS NOT ?, id",
+            [crawl.get("started_at"), crawl.get("start_url"), old]) if row_id not in taken]
+        if same:
+            new = same[0]
+        else:
+            free = old is not None and not self.conn.execute("SELECT 1 FROM crawls WHERE id = ?", [old]).fetchone()
+            names = (["id"] if free else []) + columns
+            cursor = self.conn.execute(
+                f"INSERT INTO crawls ({', '.join(f'[{c}]' for c in names)}) VALUES ({', '.join('?' for _ in names)})",
+                ([old] if free else []) + [crawl.get(c) for c in columns])
+            new = cursor.lastrowid
+        if old is not None:
+            self.crawl_ids[old] = new
+            self.renumbered = self.renumbered or new != old
+
+    def _stats(self, uid: int, stats: dict) -> None:
+        """One user_stats row, unless the archive has the figures seen then from that source already."""
+        exists = self.conn.execute("SELECT 1 FROM user_stats WHERE uid = ? AND seen_at IS ? AND source IS ?",
+                                   [uid, stats.get("seen_at"), stats.get("source")]).fetchone()
+        if not exists:
+            columns = ["uid"] + self.columns["user_stats"]
+            self.conn.execute(f"INSERT INTO user_stats ({', '.join(f'[{c}]' for c in columns)})"
+                              f" VALUES ({', '.join('?' for _ in columns)})", [uid] + self._values("user_stats", stats))
+
+    def user_record(self, user: dict) -> None:
+        """A ``user`` record: the users row, then every figures row in the order seen."""
+        figures = user.get("figures") or []
+        self.user({k: v for k, v in user.items() if k != "figures"})
+        for stats in figures:
+            self._stats(user["uid"], stats)
 
     def _write(self, table: str, obj: dict, keys: tuple = ()) -> None:
         """Merge one row: ``keys`` are the values of the ids it is nested under (its tid, or its pid and tid)."""
         self.conn.execute(self.sql[table], [*keys, *self._values(table, obj)])
-        self.counts[table] += 1
 
     def _insert_new(self, table: str, keys: dict, obj: dict) -> None:
         """Insert a row of a table keyed by row ids of its own (revisions, figures) unless the same row is there."""
@@ -726,7 +941,6 @@ class _Importer:
             return
         self.conn.execute(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)})"
                           f" VALUES ({', '.join('?' for _ in columns)})", values)
-        self.counts[table] += 1
 
     def forum(self, forum: dict | None) -> None:
         if not forum or forum.get("fid") is None or forum["fid"] in self._done_forums:
@@ -746,16 +960,8 @@ class _Importer:
             self._done_users.clear()
         self._done_users[uid] = fingerprint
         self._write("users", user)
-        stats = user.get("stats")
-        if stats:
-            exists = self.conn.execute("SELECT 1 FROM user_stats WHERE uid = ? AND seen_at IS ? AND source IS ?",
-                                       [uid, stats.get("seen_at"), stats.get("source")]).fetchone()
-            if not exists:
-                columns = ["uid"] + self.columns["user_stats"]
-                self.conn.execute(
-                    f"INSERT INTO user_stats ({', '.join(f'[{c}]' for c in columns)})"
-                    f" VALUES ({', '.join('?' for _ in columns)})", [uid] + self._values("user_stats", stats))
-                self.counts["user_stats"] += 1
+        if user.get("stats"):
+            self._stats(uid, user["stats"])
 
     def attachments(self, pid: int, attachments: list[dict] | None) -> None:
         for attachment in attachments or []:
@@ -771,7 +977,6 @@ class _Importer:
         for position, quote in enumerate(post.get("quotes") or [], 1):
             self.conn.execute(self.sql["quotes"], [pid, position, quote.get("pid"), quote.get("author"),
                                                    quote.get("time_text")])
-            self.counts["quotes"] += 1
         self.attachments(pid, post.get("attachments"))
         for revision in post.get("revisions") or []:
             self._insert_new("post_revisions", {"pid": pid}, revision)
@@ -801,6 +1006,13 @@ class _Importer:
             self._insert_new("figure_history", {"tid": tid}, figure)
 
     def line(self, obj: dict) -> None:
+        """One line of any kind: a thread, a --flat post, or a record (:data:`RECORD_KEYS`)."""
+        # (The "site" key lines of several archives start with needs no check: each archive's lines come after its
+        # own export record, or without records, name their site by their URLs.)
+        if "posts" in obj or "pid" in obj:
+            self.lines += 1
+        if not self.stated and ("posts" in obj or "pid" in obj):
+            self._urls_site([obj.get("url")] + [post.get("url") for post in obj.get("posts") or []])
         if "posts" in obj:  # a thread line
             self.forum(obj.get("forum"))
             has_row = obj.get("forum") is not None or any(
@@ -814,45 +1026,73 @@ class _Importer:
             if obj.get("thread_title") is not None or obj.get("fid") is not None:
                 self.conn.execute(_upsert_sql("threads", ["tid", "fid", "title"], ["tid"]),
                                   [obj["tid"], obj.get("fid"), obj.get("thread_title")])
-                self.counts["threads"] += 1
             self.post(obj)
+        elif "export" in obj:
+            self.header(obj["export"])
+        elif "crawl" in obj:
+            self.crawl(obj["crawl"])
+        elif "user" in obj:
+            self.user_record(obj["user"])
+        elif "post_absence" in obj:
+            self._insert_new("post_absences", {}, obj["post_absence"])
+        elif "thread_change" in obj:
+            self._insert_new("thread_changes", {}, obj["thread_change"])
         else:
-            raise ValueError("neither a thread line (with posts) nor a post line (with pid)")
+            raise ValueError("neither a thread line (with posts), a post line (with pid) nor a record ("
+                             + ", ".join(RECORD_KEYS) + ")")
+
+    def finish(self) -> None:
+        """After the last line: lines whose site nothing told are refused (the archive's site cannot be checked)."""
+        if self.site is None and self.lines:
+            raise ValueError("no export record and no thread or post URL says which site these lines are of: "
+                             "nothing was imported")
 
 
 def import_jsonl(archive_path: str | Path, source: str | Path | IO[bytes]) -> dict[str, int]:
-    """Rebuild (or add to) an archive from an export: thread lines or ``--flat`` post lines, gzip or not.
+    """Rebuild (or add to) an archive from an export: thread lines or ``--flat`` post lines, gzip or not, and the
+    records before them (the site, crawls, users' figures, absences, thread state changes).
 
-    In: the archive to create or update, and a path, ``-`` or binary stream of JSONL. Out: rows written
-    per table of :data:`~research.common.EXPORTED_TABLES` (the nested ones included: polls and their options,
-    ratings, comments, figures...). Rows merge as in a crawl (a null never erases a value; comments on what
-    identifies them, revisions and figures only when the same row is not there yet); search indexes follow by
-    trigger.
+    In: the archive to create or update, and a path, ``-`` or binary stream of JSONL. Out: rows added per table
+    (``site``, ``crawls``, the tables of :data:`~research.common.EXPORTED_TABLES` and the history tables). Rows merge
+    as in a crawl (a null never erases a value; comments on what identifies them, revisions, figures and history
+    only when the same row is not there yet; a crawl already there is the same crawl); search indexes follow by
+    trigger. All or nothing: the whole file is one transaction. Raises :class:`~archive.db.OtherSite` (nothing
+    written) when the file is of another site than the archive's, or holds lines of several sites; ValueError
+    for a line that is not an export's, naming it. An archive this call created is removed again on failure.
     """
     from archive import Archive
 
+    created = not Path(archive_path).exists()
     archive = Archive(archive_path)
     ensure_search(archive.db)
-    importer = _Importer(archive.db)
+    importer = _Importer(archive.db, archive_path)
     conn = archive.db.conn
+    tables = ("site", "crawls") + EXPORTED_TABLES + tuple(HISTORY_COLUMNS)
+    count_sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM [{table}])" for table in tables)
+    failed = True
     try:
         with _open_lines(source) as stream:
-            pending = 0
-            conn.execute("BEGIN")
-            for number, raw in enumerate(stream, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    importer.line(json.loads(raw))
-                except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                    conn.execute("ROLLBACK")
-                    raise ValueError(f"line {number}: {exc}") from exc
-                pending += 1
-                if pending >= IMPORT_BATCH:
-                    conn.execute("COMMIT")
-                    conn.execute("BEGIN")
-                    pending = 0
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = conn.execute(count_sql).fetchone()
+                for number, raw in enumerate(stream, 1):
+                    if not raw.strip():
+                        continue
+                    try:
+                        importer.line(json.loads(raw))
+                    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                        raise ValueError(f"line {number}: {exc}") from exc
+                importer.finish()
+                after = conn.execute(count_sql).fetchone()
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
             conn.execute("COMMIT")
+        failed = False
     finally:
         archive.close()
-    return importer.counts
+        if failed and created:  # leave no empty archive behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{archive_path}{suffix}").unlink(missing_ok=True)
+    # Rows merge: what the file adds is what the tables gained (a second import of it adds nothing).
+    return {table: a - b for table, a, b in zip(tables, after, before)}

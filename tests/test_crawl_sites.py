@@ -198,6 +198,10 @@ def test_search_stats_changes_and_export_of_several_archives(two_archives):
     assert table.stdout.splitlines()[0].startswith("site,fid,name")
     exported = lines(run_cli("export", "--db", str(two_archives), "--flat"))
     assert {line["site"] for line in exported} == {"bbs.example.test", "bbs.sample.test"}
+    # each archive's records (its site, crawls, history) come before its posts; the posts:
+    assert [line["export"]["site"]["host"] for line in exported if "export" in line] == [
+        "bbs.example.test", "bbs.sample.test"]
+    exported = [line for line in exported if "pid" in line]
     assert len(exported) == len(expected(SITE_A)["posts"]) + len(expected(SITE_F)["posts"])
     validator = jsonschema.Draft202012Validator(json.loads((ROOT / "schemas" / "export.schema.json").read_text()))
     assert [line["pid"] for line in exported if not validator.is_valid(line)] == []
