@@ -1,5 +1,5 @@
-"""``dzarchive export | import-jsonl | search | query | stats | changes | datasette-metadata``: thin commands over
-:mod:`research`. ``register(cli)`` adds them to the main ``dzarchive`` group.
+"""``dzarchive export | import-jsonl | search | query | stats | changes | datasette-metadata | serve``: thin
+commands over :mod:`research`. ``register(cli)`` adds them to the main ``dzarchive`` group.
 
 Every command that prints rows takes the same output switches: ``--table`` (default, aligned text),
 ``--csv``, ``--tsv``, ``--json`` (JSON Lines: one object per line; ``--nl`` is the same, as in sqlite-utils).
@@ -10,6 +10,7 @@ import csv
 import functools
 import json
 import os
+import signal
 import sqlite3
 import sys
 import unicodedata
@@ -195,29 +196,46 @@ def _quiet_broken_pipe(function):
 @click.option("--until", metavar="DATE", help="Only posts posted on or before DATE (a whole day, month or year).")
 @click.option("--search", "search_query", metavar="QUERY",
               help="Only posts matching QUERY (as `dzarchive search` reads it), or in threads whose title does.")
+@click.option("--author", "authors", multiple=True, metavar="NAME",
+              help="Only posts by this poster (the name as the forum shows it; repeatable: any of them).")
+@click.option("--uid", "uids", type=click.IntRange(min=1), multiple=True, metavar="UID",
+              help="Only posts by this user id (repeatable; with --author: posts by any poster named).")
 @click.option("--flat", is_flag=True, help="One post per line (with its thread's fid and title).")
 @click.option("--gzip", "compress", is_flag=True, help="Write gzip (also when OUTPUT ends in .gz).")
 @click.option("--changes", "with_changes", is_flag=True,
               help="Add each post's changes between crawls (new, edited, gone: when, which crawl, which page).")
 @click.option("--media", is_flag=True,
               help="Give each attachment its media object: the crawl --media download (sha256, path under DB.media/).")
+@click.option("--no-records", "no_records", is_flag=True,
+              help="Only thread (--flat: post) lines, without the records before them (site, crawls, history): for "
+                   "tools that read every line as a row. import-jsonl then takes the site from the URLs, and the "
+                   "copy has no crawl history.")
 @_quiet_broken_pipe
 @exits_130_on_interrupt
-def export(dbs, output, forums, tids, since, until, search_query, flat, compress, with_changes, media):
+def export(dbs, output, forums, tids, since, until, search_query, authors, uids, flat, compress, with_changes, media,
+           no_records):
     """Export threads as JSON Lines: one thread per line with its forum and posts in floor order.
 
     A thread carries its poll (with its options), reward, debate, activity (with its applicants), trades
     (with their goods' pictures), tags and figures over time; each post its attachments, earlier revisions,
-    ratings, 点评 comments, debate stand and its author with the author's latest figures. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times. Several archives are
-    exported one after the other, each line starting with the site it comes from ("site").
+    ratings, 点评 comments, debate stand and its author with the author's latest figures. Before the threads
+    come records: the archive's site, its crawls, and the history of what is exported (users' figures over
+    time, posts found gone, threads' state changes), so that import-jsonl rebuilds an archive of the same
+    site whose `changes` are the original's. --author/--uid give the threads the poster wrote in, each with
+    only that poster's posts. The line format is schemas/export.schema.json. UTF-8, ISO 8601 times. Several
+    archives are exported one after the other, each line starting with the site it comes from ("site").
     """
     _bounds(since, until)
     try:
         research.parse_search(search_query)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--search") from None
+    authors = tuple(name.strip() for name in authors)
+    if any(not name for name in authors):
+        raise click.BadParameter("an empty name: give the poster's name as the forum shows it", param_hint="--author")
     paths = _archives(dbs)
-    selection = research.Selection(forum=forums, tid=tids, since=since, until=until, search=search_query)
+    selection = research.Selection(forum=forums, tid=tids, since=since, until=until, search=search_query,
+                                   author=authors, uid=uids)
     compress = compress or output.endswith(".gz")
 
     def write(out) -> research.ExportResult:
@@ -226,7 +244,7 @@ def export(dbs, output, forums, tids, since, until, search_query, flat, compress
             archive = _open_db(str(path))
             site = _site(path, archive) if len(paths) > 1 else None
             result = research.export_jsonl(archive, out, selection, flat=flat, compress=compress,
-                                           changes=with_changes, media=media, site=site)
+                                           changes=with_changes, media=media, site=site, records=not no_records)
             total.threads += result.threads
             total.posts += result.posts
         return total
@@ -251,39 +269,90 @@ def export(dbs, output, forums, tids, since, until, search_query, flat, compress
 def import_jsonl(source, db):
     """Rebuild an archive from a `dzarchive export` file (SOURCE, - for stdin; gzip is detected).
 
-    Thread lines and --flat lines both work, with everything they nest (polls, ratings, comments...). Rows
-    merge into an existing archive as a crawl's do.
+    Thread lines and --flat lines both work, with everything they nest (polls, ratings, comments...) and the
+    records before them (the site, crawls, users' figures, posts gone, thread state changes). Rows merge into
+    an existing archive as a crawl's do; importing the same file twice adds nothing. One archive holds one site:
+    a file of another site than the archive's, or of several sites, is refused with exit code 4 (a file without
+    a site record: the site of its URLs). All or nothing: a file that fails anywhere imports nothing.
     """
+    from archive import ArchiveLock, ArchiveLocked
+    from archive.db import OtherSite
+    from scraper.exit_codes import EXIT_LOCKED, EXIT_OTHER_SITE
+
     if source != "-" and not Path(source).is_file():
         raise click.BadParameter(f"no file {source}", param_hint="SOURCE")
     try:
-        counts = research.import_jsonl(db, source)
-    except ValueError as exc:
+        with ArchiveLock(db):  # as a crawl: never two writers merging into one archive at once
+            counts = research.import_jsonl(db, source)
+    except ArchiveLocked as exc:
+        click.echo(f"dzarchive: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except OtherSite as exc:  # as a crawl of another site into the archive is refused
+        click.echo(f"dzarchive: {exc}", err=True)
+        sys.exit(EXIT_OTHER_SITE)
+    except (ValueError, NotAnArchive) as exc:
         raise click.ClickException(f"{source}: {exc}") from None
     summary = ", ".join(f"{n:,} {table}" for table, n in counts.items() if n)
-    click.echo(f"imported into {db}: {summary or 'nothing'}", err=True)
+    click.echo(f"imported into {db}: {summary + ' added' if summary else 'nothing new (it held every row already)'}",
+               err=True)
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+class _SearchCommand(click.Command):
+    """``search``: an option it does not know is an error, as everywhere (click's "did you mean"); a word
+    that starts with a dash (a word to leave out, -广告) is read as an option too, and the error says how to
+    write it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes the list
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            ends = given.index("--") if "--" in given else len(given)
+            word = next((a for a in given[:ends] if a.startswith(exc.option_name) and not a.startswith("--")), None)
+            if word is None:
+                raise
+            raise click.UsageError(
+                f"No such option: {word}. A query word that starts with a dash goes after -- (dzarchive search"
+                f" [OPTIONS] -- 盐帮 {word}) or in quotes with the rest of the query (dzarchive search \"盐帮 {word}\")",
+                ctx) from None
+
+
+@click.command(cls=_SearchCommand)
 @click.argument("query", nargs=-1, required=True)
 @db_option
-@click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only in this forum.")
+@click.option("--author", "authors", multiple=True, metavar="NAME",
+              help="Only posts, comments and threads by this poster (the name as archived, exactly; repeatable: "
+                   "any of them).")
+@click.option("--uid", "uids", type=click.IntRange(min=1), multiple=True, metavar="UID",
+              help="Only those by this user id (repeatable; with --author: by any poster named either way).")
+@click.option("--tid", "tids", type=click.IntRange(min=1), multiple=True, metavar="TID",
+              help="Only in this thread (repeatable).")
+@click.option("--forum", "forums", type=int, multiple=True, metavar="FID", help="Only in this forum (repeatable).")
 @click.option("--since", metavar="DATE", help="Only posts (and threads) from DATE on.")
 @click.option("--until", metavar="DATE", help="Only posts (and threads) up to DATE (a whole day, month or year).")
-@click.option("--limit", type=int, default=research.DEFAULT_LIMIT, show_default=True,
-              help="Most matches to print; 0 for all.")
+@click.option("--limit", type=click.IntRange(min=0), default=research.DEFAULT_LIMIT, show_default=True,
+              metavar="N", help="Most matches to print; 0 for all. When it leaves matches out, a line on stderr "
+                                "says how many there are.")
 @click.option("--oldest", is_flag=True, help="Oldest first (default: newest first).")
+@click.option("--fold/--no-fold", default=True, show_default=True,
+              help="Traditional and Simplified Chinese find each other (討論 finds 讨论 and the reverse; OpenCC's "
+                   "tables). --no-fold: only the script typed.")
 @output_options
 @_quiet_broken_pipe
-def search(query, dbs, forums, since, until, limit, oldest, fmt, no_headers, width):
+def search(query, dbs, authors, uids, tids, forums, since, until, limit, oldest, fold, fmt, no_headers, width):
     """Full-text search of posts, 点评 comments and thread titles; Chinese words of any length.
 
     QUERY is words separated by spaces (the full-width space too): all must appear. A phrase in
-    "…", “…” or 「…」 quotes is matched as a whole; `a OR b` needs either; -word must not appear
-    (no `--` needed: `dzarchive search 盐帮 -广告`). Prints thread title, floor, author, time and a
-    snippet with the matches in «»; match says what matched (post, comment or title): a comment is shown
-    under the floor of the post it comments on, with its commenter as author. Terms of 3+ characters use the
-    trigram index; shorter ones scan.
+    "…", “…” or 「…」 quotes is matched as a whole; `a OR b` needs either; -word must not appear. A word that
+    starts with a dash looks like an option: put the query after -- or in quotes (`dzarchive search -- 盐帮
+    -广告`, `dzarchive search "盐帮 -广告"`). Traditional and Simplified Chinese are folded: 討論 finds 讨论
+    and the reverse (--no-fold: only as typed). The filters all apply: --author/--uid (a poster, named either
+    way), --tid, --forum, --since/--until; each repeatable.
+
+    Prints thread title, floor, author, time and a snippet with the matches in «»; match says what matched
+    (post, comment or title): a comment is shown under the floor of the post it comments on, with its commenter
+    as author. When --limit leaves matches out, stderr says so ("20 of 27 shown (--limit 0 for all)"), in every
+    output format; stdout holds only the rows. Terms of 3+ characters use the trigram index; shorter ones scan.
     """
     _bounds(since, until)
     query = " ".join(query)
@@ -293,11 +362,15 @@ def search(query, dbs, forums, since, until, limit, oldest, fmt, no_headers, wid
         raise click.BadParameter(str(exc), param_hint="QUERY") from None
     paths = _archives(dbs)
     snippet_chars = SEARCH_TABLE_SNIPPET if fmt == "table" else research.SNIPPET_CHARS
-    hits = []
+    filters = {"forum": forums, "tid": tids, "author": authors, "uid": uids, "since": since, "until": until,
+               "fold": fold}
+    hits, total = [], 0
     for path in paths:
         archive = _searchable(str(path))
-        found = research.search(archive, query, forum=forums, since=since, until=until, limit=limit or None,
-                                order="oldest" if oldest else "newest", snippet_chars=snippet_chars)
+        found = research.search(archive, query, limit=limit or None, order="oldest" if oldest else "newest",
+                                snippet_chars=snippet_chars, **filters)
+        # Counted only when the limit may have cut: a second query, without snippets.
+        total += research.search_count(archive, query, **filters) if limit and len(found) == limit else len(found)
         if len(paths) > 1:
             site = _site(path, archive)
             found = [dict(hit, site=site) for hit in found]
@@ -313,19 +386,26 @@ def search(query, dbs, forums, since, until, limit, oldest, fmt, no_headers, wid
     columns = ("site", *columns) if len(paths) > 1 else columns
     print_rows(columns, ([hit[c] for c in columns] for hit in hits), fmt, headers=not no_headers,
                widths={"title": 30, "snippet": 2 * SEARCH_TABLE_SNIPPET + 2, "posted_at": 25}, width=width)
+    if total > len(hits):
+        sys.stdout.flush()  # the line comes after the rows
+        click.echo(f"{len(hits)} of {total} shown (--limit 0 for all)", err=True)
 
 
 def _searchable(db: str):
-    """An archive opened for search, its index built first if it predates search (this needs write access)."""
+    """An archive opened for search, its index built first if it predates search, or rebuilt once if it predates
+    Traditional/Simplified folding (this needs write access; without, the index is used as it is)."""
     archive = _open_db(db)
     if not research.search_ready(archive) and research.has_trigram():
-        click.echo(f"building the search index of {db} (once per archive)...", err=True)
+        had_index = archive.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts_fts'").fetchone()
+        click.echo(f"{'rebuilding' if had_index else 'building'} the search index of {db}"
+                   f"{' with Traditional/Simplified folding' if had_index else ''} (once per archive)...", err=True)
         archive.conn.close()
         archive = _open_db(db, readonly=False)
         try:
             research.ensure_search(archive)
         except sqlite3.OperationalError as exc:  # a read-only file: search by scanning instead
-            click.echo(f"cannot build it ({exc}); searching without it", err=True)
+            click.echo(f"cannot build it ({exc}); searching {'with the index as it is' if had_index else 'without it'}",
+                       err=True)
     return archive
 
 
@@ -466,13 +546,21 @@ def changes(dbs, since, crawl_id, kinds, forums, fmt, no_headers, width):
                widths={"at": 25, "diff": 80}, width=width)
 
 
+def _datasette_metadata_of(paths: list[Path]) -> tuple[dict, list[str]]:
+    """The Datasette metadata of ``paths`` and the names Datasette gives them; with several, each says its site."""
+    names = research.datasette_database_names(paths)
+    sites = {name: _site(path) for name, path in zip(names, paths)} if len(paths) > 1 else None
+    return research.datasette_metadata(*names, sites=sites), names
+
+
 @click.command("datasette-metadata")
 @db_option
 def datasette_metadata(dbs):
-    """Print Datasette metadata (tables, columns, search) for the archive: > metadata.json.
+    """Print Datasette metadata (tables, columns, search, reading queries) for the archive: > metadata.json.
 
     The metadata is keyed by the archive's file name as Datasette names it (a.db -> a), so give the
-    same files to both; with several archives each is described, with its site:
+    same files to both; with several archives each is described, with its site. `dzarchive serve` does
+    all this in one step.
 
     \b
     dzarchive datasette-metadata --db a.db > metadata.json
@@ -480,16 +568,62 @@ def datasette_metadata(dbs):
     dzarchive datasette-metadata --db data/ > metadata.json && datasette data/*.db -m metadata.json
     """
     paths = _archives(dbs)
-    metadata = research.datasette_metadata(research.datasette_database_name(paths[0]))
-    if len(paths) > 1:
-        template = next(iter(metadata["databases"].values()))
-        metadata["databases"] = {
-            research.datasette_database_name(path): dict(template, description=f"The archive of {_site(path)}")
-            for path in paths}
+    for path in paths:
+        _open_db(str(path))  # a file that is not an archive: one line, before any output
+    metadata, _ = _datasette_metadata_of(paths)
     click.echo(json.dumps(metadata, ensure_ascii=False, indent=2))
 
 
-COMMANDS = (export, import_jsonl, search, query, stats, changes, datasette_metadata)
+@click.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="HOST",
+              help="Address to listen on (0.0.0.0: every interface; the archive is then readable by anyone who "
+                   "can reach this machine).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, metavar="N",
+              help="Port to listen on (0: any free port, printed).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the archive in the web browser once it is served.")
+def serve(dbs, host, port, open_browser):
+    """Read the archive in Datasette, in a web browser: threads, posters, search, every table.
+
+    Serves the archive(s) read-only (nothing is written to them) with the metadata of
+    `datasette-metadata` until Ctrl-C. Open "A thread" (/ARCHIVE/a_thread?tid=N) for a thread's posts in
+    floor order, "A user's posts" (/ARCHIVE/a_users_posts?uid=N), thread_summary (a title opens its
+    posts), or search posts. Needs Datasette: pip install -e '.[datasette]' (README: "Reading the
+    archive in Datasette", also for the plain `datasette` way).
+    """
+    # Until the server takes the signals over, SIGTERM ends a starting serve as Ctrl-C does (one line, exit 0).
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        _serve(dbs, host, port, open_browser)
+    except KeyboardInterrupt:
+        click.echo("stopped before serving")
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _serve(dbs, host, port, open_browser) -> None:
+    try:
+        from research import datasette_ui
+    except ImportError as exc:
+        if exc.name is None or not exc.name.startswith("datasette"):
+            raise
+        raise click.ClickException("serve needs Datasette: pip install -e '.[datasette]' "
+                                   "(or pip install 'datasette>=0.65,<0.66')") from None
+    paths = _archives(dbs)
+    for path in paths:
+        _open_db(str(path))
+    metadata, names = _datasette_metadata_of(paths)
+    try:
+        how = datasette_ui.serve(paths, metadata, names, host=host, port=port, open_browser=open_browser,
+                                 say=click.echo)
+    except datasette_ui.ServeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"stopped ({how})")
+
+
+COMMANDS = (export, import_jsonl, search, query, stats, changes, datasette_metadata, serve)
 
 
 def register(group: click.Group) -> None:
