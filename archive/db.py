@@ -14,6 +14,7 @@ in one transaction.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from functools import lru_cache
@@ -23,11 +24,16 @@ from pathlib import Path
 import filelock
 import sqlite_utils
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 import schemas
 
 from .access import check_archive
 from . import fulltext
-from .fulltext import ensure_search, search_paused
+from .fulltext import ensure_search, register_functions, search_outdated, search_paused
 from .records import FetchError, PageRecord
 from .state import ArchiveState, site_host
 from .writes import write_batch
@@ -76,39 +82,86 @@ class OtherSite(RuntimeError):
 
 
 class ArchiveLock:
-    """An exclusive lock on an archive for the length of a crawl (``ARCHIVE.lock`` beside it).
+    """An exclusive lock on an archive for the length of a crawl (``ARCHIVE.lock`` beside it, there only while held).
 
-    It is an OS lock taken through ``filelock`` (``flock`` on Unix, ``LockFileEx`` on Windows), so it is
-    released when its process dies, however it dies. While held, the file names its holder (pid and
-    start time) for the message a second crawl prints.
+    It is an OS lock (``flock`` on Unix; ``filelock``'s ``LockFileEx`` elsewhere), so it is released when its
+    process dies, however it dies. While held, the file names its holder (pid and start time) for the message a
+    second crawl prints. The file is removed on release, race-free: the holder unlinks it while still holding the
+    lock, and a process that got the lock on a file that is no longer the one at the path (it opened it before the
+    unlink) lets go and tries again on the new one, so two processes never hold locks on different files. After a
+    kill the file stays (empty or naming the dead holder) and the next crawl takes it over.
     """
 
     def __init__(self, db_path: str | Path):
         self.path = Path(f"{db_path}.lock")
+        self._fd: int | None = None
         self._lock: filelock.BaseFileLock | None = None
 
     def acquire(self) -> "ArchiveLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(self.path, timeout=0)
         try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise ArchiveLocked(f"another crawl is writing to {str(self.path)[:-5]} ({self._holder()}); "
-                                "not starting a second one") from None
-        self._lock = lock
+            self._fd = self._flock() if fcntl is not None else None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise
+            self._fd = None  # a file system without flock (some network and FUSE mounts): filelock's fallback
+        if self._fd is None:  # Windows (filelock removes its file on release there), or no flock here
+            lock = filelock.FileLock(self.path, timeout=0)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise self._locked() from None
+            self._lock = lock
         self._note(f"pid {os.getpid()} since {utc_now()}")
         return self
 
+    def _flock(self) -> int:
+        """Open and lock the file at the path, the same file as the one still there once locked."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise self._locked() from None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                here = os.stat(self.path)
+            except FileNotFoundError:
+                here = None
+            held = os.fstat(fd)
+            if here is not None and (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino):
+                return fd
+            os.close(fd)  # the holder before us removed this file on release: lock the one at the path now
+
+    def _locked(self) -> ArchiveLocked:
+        return ArchiveLocked(f"another crawl is writing to {str(self.path)[:-5]} ({self._holder()}); "
+                             "not starting a second one")
+
     def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                self.path.unlink(missing_ok=True)  # while still held: see the class docstring
+            except OSError:
+                pass  # a folder that became read-only: the empty-named file stays, and the next crawl takes it
+            finally:
+                os.close(fd)  # releases the flock
         if self._lock is not None:
             self._note("")
             self._lock.release()
             self._lock = None
 
     def _note(self, text: str) -> None:
-        # Best effort: Windows does not let another handle write a locked file.
+        # Best effort: a full disk has no room for it, and Windows does not let another handle write a locked file.
         try:
-            self.path.write_text(text, encoding="utf-8")
+            if self._fd is not None:
+                os.ftruncate(self._fd, 0)
+                os.pwrite(self._fd, text.encode("utf-8"), 0)
+            else:
+                self.path.write_text(text, encoding="utf-8")
         except OSError:
             pass
 
@@ -140,13 +193,16 @@ class Archive:
             raise FileNotFoundError(f"no archive at {self.path}")
         self.db = sqlite_utils.Database(self.path)
         self.db.conn.execute("PRAGMA busy_timeout = 10000")
+        register_functions(self.db.conn)  # the search triggers fold the texts they index with it
         # In WAL mode NORMAL syncs at checkpoints, not at every commit: a transaction is still whole or
         # absent after any crash; a power cut may lose the last few, which a resumed crawl fetches again.
         self.db.conn.execute("PRAGMA synchronous = NORMAL")
         if create:
             self.db.enable_wal()
-            if self.db.execute("PRAGMA user_version").fetchone()[0] != schema_fingerprint() or search_paused(self.db):
-                # A pause left committed (by a writer that is not the archive's batches) is lifted there too.
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != schema_fingerprint() or search_paused(self.db) \
+                    or search_outdated(self.db):
+                # A pause left committed (by a writer that is not the archive's batches) is lifted there too, and
+                # search indexes folded otherwise (or not at all) are rebuilt.
                 self.ensure_schema()
 
     # -- schema -----------------------------------------------------------------------------

@@ -46,6 +46,82 @@ class DzarchiveGroup(click.Group):
         self._add_all()
         return super().list_commands(ctx)
 
+    def invoke(self, ctx):
+        """Run the command; a bad option or argument value (click.BadParameter, from click's types or a command's
+        checks) is said in one line, exit 2, without the usage lines click puts above it."""
+        try:
+            return super().invoke(ctx)
+        except click.BadParameter as exc:
+            if isinstance(exc, click.MissingParameter):
+                raise
+            raise BadValue(exc.format_message()) from None
+
+
+class BadValue(click.UsageError):
+    """A bad option or argument value: ``Error: Invalid value for '--tz': ...`` on one line, exit 2."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True, file=file)
+
+
+def _checked(check, *, keep: bool = False):
+    """A click callback that runs ``check`` (a :mod:`scraper.checks` function) on the value given, a
+    :class:`~scraper.checks.CrawlInputError` becoming click's BadParameter; the callback returns what ``check``
+    returns, or (``keep``) the value as given."""
+
+    def callback(ctx, param, value):
+        from scraper.checks import CrawlInputError
+
+        if value is None:
+            return value
+        try:
+            if isinstance(value, tuple):  # a repeatable option: each of its values
+                checked = tuple(check(v) for v in value)
+            else:
+                checked = check(value)
+        except CrawlInputError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        return value if keep else checked
+
+    return callback
+
+
+def _check_tz(value):
+    from scraper.checks import check_timezone
+
+    return check_timezone(value)
+
+
+def _check_url(value):
+    from scraper.checks import check_start_url
+
+    return check_start_url(value)
+
+
+def _check_setting(value):
+    from scraper.checks import check_setting
+
+    return check_setting(value)
+
+
+def _check_delay(value):
+    import math
+
+    from scraper.checks import CrawlInputError
+
+    if not math.isfinite(value):
+        raise CrawlInputError(f"{value} is not a number of seconds")
+    return value
+
+
+def _check_date(value):
+    from scraper.checks import CrawlInputError
+    from scraper.parsers.dates import parse_http_date
+
+    if parse_http_date(value) is None:
+        raise CrawlInputError(f"{value!r} is not an HTTP date (e.g. 'Tue, 03 Dec 2024 08:00:00 GMT')")
+    return value
+
 
 # Commands whose crawl turns the collector back on when it starts (scraper.crawl.run_crawl): see main().
 CRAWLING_COMMANDS = ("crawl", "demo")
@@ -61,9 +137,9 @@ def cli(ctx):
 
 
 @cli.command(epilog=exit_codes.help_text())
-@click.argument("url")
+@click.argument("url", callback=_checked(_check_url, keep=True))
 @click.option("--db", default=DEFAULT_DB, show_default=True, metavar="PATH", help="SQLite archive to create or update.")
-@click.option("--tz", "timezone_name", default="+08:00", show_default=True,
+@click.option("--tz", "timezone_name", default="+08:00", show_default=True, callback=_checked(_check_tz),
               help="The forum's time zone (Discuz prints local times without an offset).")
 @click.option("--profiles/--no-profiles", default=True, show_default=True,
               help="Also fetch each poster's profile page (exact registration time and figures).")
@@ -82,7 +158,7 @@ def cli(ctx):
               help="After the crawl, pack the archive's WARCs into this WACZ file (needs --warc).")
 @click.option("--media", is_flag=True, help="Download the images and attachments posts show (into ARCHIVE.media/).")
 @click.option("--media-offsite", is_flag=True, help="With --media: also images hosted on other sites.")
-@click.option("--delay", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+@click.option("--delay", type=click.FloatRange(min=0), default=None, metavar="SECONDS", callback=_checked(_check_delay),
               help=f"Seconds between requests to a host; AutoThrottle adapts from it.  [default: {DEFAULT_DELAY}]")
 @click.option("--contact", default=None, metavar="EMAIL|URL",
               help="How the forum's admins can reach you, sent in the User-Agent "
@@ -92,7 +168,8 @@ def cli(ctx):
 @click.option("--retry-errors", is_flag=True,
               help="Fetch only the pages the last crawls could not fetch or read (their errors rows), and what they lead to.")
 @click.option("--ignore-robots", is_flag=True, help="Do not obey the site's robots.txt (prints a warning).")
-@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", callback=_checked(_check_setting, keep=True),
+              help="Any Scrapy setting.")
 def crawl(url, db, timezone_name, profiles, full, cookies, login_user, keep_pages, warc_dir, wacz_file, media, media_offsite, delay,
           contact, log_file, verbose, retry_errors, ignore_robots, overrides):
     """Archive the Discuz! site, forum or thread at URL.
@@ -228,11 +305,13 @@ def run(config_path, redis_url):
 
 @cli.command()
 @click.argument("page", type=click.File("rb"))
-@click.option("--url", required=True, help="The URL the page was fetched from (it tells ids and page numbers).")
+@click.option("--url", required=True, callback=_checked(_check_url),
+              help="The URL the page was fetched from (it tells ids and page numbers).")
 @click.option("--content-type", default=None, help="The Content-Type header, if known (for its charset).")
-@click.option("--date", "date_header", default=None,
+@click.option("--date", "date_header", default=None, callback=_checked(_check_date),
               help="The Date header it was served with: anchors relative times (3 天前). Default: now.")
-@click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
+@click.option("--tz", "timezone_name", default="+08:00", show_default=True, callback=_checked(_check_tz),
+              help="The forum's time zone.")
 def parse(page, url, content_type, date_header, timezone_name):
     """Run the parsers on one saved PAGE (or - for stdin) and print what they extract as JSON."""
     from scraper.parsers import parse_page
@@ -247,7 +326,8 @@ def parse(page, url, content_type, date_header, timezone_name):
 @click.option("--db", default=DEFAULT_DB, show_default=True, metavar="PATH",
               help="The archive whose kept pages to read again.")
 @click.option("--all", "all_pages", is_flag=True, help="Every kept page, not only those that could not be read.")
-@click.option("--tz", "timezone_name", default="+08:00", show_default=True, help="The forum's time zone.")
+@click.option("--tz", "timezone_name", default="+08:00", show_default=True, callback=_checked(_check_tz),
+              help="The forum's time zone.")
 @click.option("--warc", "from_warc", is_flag=True,
               help="Read the pages from the WARC FILES given instead, building or updating --db.")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -21,8 +20,10 @@ from archive.state import site_host
 from archive.writes import beside_posts
 
 from . import downloader
+from .checks import CrawlInputError, check_start_url, check_timezone  # noqa: F401 - CrawlInputError re-exported
 from .exit_codes import (  # noqa: F401 - re-exported: callers import them from here
     EXIT_BAD_INPUT, EXIT_ERRORS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK, EXIT_OTHER_SITE,
+    EXIT_WRITE_FAILED,
 )
 SUMMARY_EXAMPLES = 5  # changes of each kind a verbose summary lists
 logger = logging.getLogger(__name__)
@@ -45,6 +46,11 @@ class CrawlResult:
     login_error: str | None = None  # --login: why the site refused it
     barrier: str | None = None  # the firewall challenge or CC-defence check the crawl stopped at, in one line
     cc: dict = field(default_factory=dict)  # what the CC defence cost: hosts slowed, answers fetched again, reloads
+    # The write that stopped the crawl ({"what", "path", "reason", "remedy"}: scraper/write_failures.py), and what
+    # was archived before it ({"pages", "posts"}).
+    write_failure: dict | None = None
+    archived: dict = field(default_factory=dict)
+    why: str | None = None  # a failed crawl: why, in one line (scraper/failures.py)
 
     @property
     def status(self) -> str:
@@ -53,7 +59,10 @@ class CrawlResult:
     @property
     def exit_code(self) -> int:
         """0 finished with every page read; 5 finished, but some pages could not be fetched or read (their
-        ``errors`` rows; ``--retry-errors`` fetches them); 1 failed; 130 interrupted."""
+        ``errors`` rows; ``--retry-errors`` fetches them); 1 failed; 6 stopped by a write that failed (a full
+        disk); 130 interrupted."""
+        if self.write_failure:
+            return EXIT_WRITE_FAILED
         if self.status == "finished" and self.crawl.get("errors"):
             return EXIT_ERRORS
         return {"finished": EXIT_OK, "interrupted": EXIT_INTERRUPTED}.get(self.status, EXIT_FAILED)
@@ -62,8 +71,9 @@ class CrawlResult:
         """What the crawl archived and found changed; ``verbose`` lists the first few changes of each kind."""
         c, n = self.crawl, self.counts
         status = self.status + (" with errors" if self.exit_code == EXIT_ERRORS else "")
+        said = self.why if self.status == "failed" and self.why else c.get("start_url", "")
         lines = [
-            f"crawl {c.get('id', '?')} {status}: {c.get('start_url', '')}",
+            f"crawl {c.get('id', '?')} {status}: {said}",
             f"  fetched {c.get('pages') or 0} pages, wrote {c.get('items') or 0} rows, {c.get('errors') or 0} errors"
             + (f", Discuz! {c['site_version']}" if c.get("site_version") else ""),
             f"  archive {self.db}: {n.get('forums', 0)} forums, {n.get('threads', 0)} threads, "
@@ -81,6 +91,8 @@ class CrawlResult:
         lines += self._cc_lines()
         if self.barrier:
             lines.append(f"  stopped: {self.barrier}; nothing was marked gone, and what was archived before is kept")
+        if self.write_failure_line:
+            lines.append(f"  stopped: {self.write_failure_line}")
         if self.reason == "closed_site":
             lines.append("  the site says it is closed (站点已关闭), and said it again when asked again: the crawl stopped,"
                          " keeping everything archived; run it again once the site is open")
@@ -90,6 +102,18 @@ class CrawlResult:
             lines.append(f"  see: dzarchive query \"SELECT kind, url, message FROM errors WHERE crawl_id = {c.get('id')}\""
                          f" --db {self.db}")
         return "\n".join(lines)
+
+    @property
+    def write_failure_line(self) -> str | None:
+        """The one line that says which write failed, what the archive holds, and how to carry on; None when every
+        write succeeded."""
+        failure = self.write_failure
+        if not failure:
+            return None
+        pages, posts = self.archived.get("pages", 0), self.archived.get("posts", 0)
+        return (f"could not write {failure['what']} {failure['path']}: {failure['reason']} — stopped after archiving"
+                f" {pages} page{'s' if pages != 1 else ''} ({posts} post{'s' if posts != 1 else ''});"
+                f" {failure['remedy']} and run the same command again to resume")
 
     def _cc_lines(self) -> list[str]:
         """What Discuz!'s CC defence cost the crawl (scraper/barriers.py), when it answered at all."""
@@ -104,8 +128,10 @@ class CrawlResult:
         return lines
 
     def _change_lines(self, verbose: bool) -> list[str]:
-        if self.baseline:
+        if self.baseline and self.status != "failed":
             return ["  first crawl of this archive: what it archived is what later crawls are compared with"]
+        if self.baseline:
+            return []  # a failed first crawl is no starting point to say anything of
         if not self.changes:
             return []
         if not any(self.changes.values()):
@@ -172,11 +198,38 @@ class NetworkErrorsOnOneLine(logging.Filter):
                 logger_.addFilter(cls())
 
 
-class CrawlInputError(ValueError):
-    """A crawl that cannot start as asked (a bad URL, time zone, cookies file or archive); nothing was written."""
+class PageErrorsAtInfo(logging.Filter):
+    """Logs a page the crawl could not fetch or read at INFO, not ERROR: it is counted in the progress line and the
+    summary, which says what to do about it, and kept in the ``errors`` table; on the terminal (no ``--log-file``) it
+    shows with ``-v``. Without this, one refused connection is four ERROR lines (robots.txt given up, its
+    middleware's "Error downloading", the page given up, the store's error) under a progress line that says 1.
 
+    Only these messages of these loggers are demoted: anything else logged at ERROR (a bug, a failed write) stays.
+    """
 
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$")
+    DEMOTED = {
+        "scrapy.downloadermiddlewares.retry": ("Gave up retrying",),
+        "scrapy.downloadermiddlewares.robotstxt": ("Error downloading",),
+        "scrapy.core.scraper": ("Error downloading",),
+        "pipelines.store": ("%s error: %s (%s)", "%s: %s (%s)"),  # a FetchError; a page's own error
+    }
+
+    def __init__(self, starts: tuple[str, ...]):
+        super().__init__()
+        self.starts = starts
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and isinstance(record.msg, str) and record.msg.startswith(self.starts):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info = record.exc_text = None  # the message says it; the traceback is Twisted's plumbing
+        return True
+
+    @classmethod
+    def install(cls) -> None:
+        for name, starts in cls.DEMOTED.items():
+            logger_ = logging.getLogger(name)
+            if not any(isinstance(f, cls) for f in logger_.filters):
+                logger_.addFilter(cls(starts))
 
 
 class NothingToRetry(CrawlInputError):
@@ -191,27 +244,6 @@ def _failed_urls(db: str | Path) -> list[str]:
         state.close()
 
 
-def check_start_url(url: str) -> str:
-    """The start URL as the crawl uses it (``http://`` added when no scheme is given); raises
-    :class:`CrawlInputError` for one that names no web host."""
-    text = (url or "").strip()
-    if not text:
-        raise CrawlInputError("no start URL: give a page of the forum, e.g. http://bbs.example.com/forum.php")
-    if "://" not in text:
-        text = "http://" + text
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError as exc:
-        raise CrawlInputError(f"{url!r} is not a URL ({exc})") from None
-    if parts.scheme not in ("http", "https"):
-        raise CrawlInputError(f"{url!r} is not a web address: the scheme must be http or https, not {parts.scheme!r}")
-    if not host or not (_HOST.match(host) or ":" in host):
-        raise CrawlInputError(f"{url!r} is not a URL with a host name (e.g. http://bbs.example.com/forum.php)")
-    return text
-
-
 def check_crawl_input(url: str, db: str | Path, timezone_name: str | None, settings: dict) -> str:
     """Everything a crawl is given, checked before anything is written; returns the start URL to use.
 
@@ -220,12 +252,10 @@ def check_crawl_input(url: str, db: str | Path, timezone_name: str | None, setti
     """
     from archive.access import ArchiveNotWritable, NotAnArchive, check_archive, check_writable
     from scraper.cookies import CookiesFileError, read_cookies_file
-    from scraper.parsers import parse_tz
-
     start = check_start_url(url)
     try:
-        parse_tz(timezone_name)
-    except ValueError as exc:
+        check_timezone(timezone_name)
+    except CrawlInputError as exc:
         raise CrawlInputError(f"--tz: {exc}") from None
     if settings.get("DZ_COOKIES"):
         try:
@@ -296,7 +326,10 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
     routes plain-HTTP requests through an HTTP proxy, as ``http_proxy`` would.
     """
     from scraper.barriers import STAT_BARRIER, STAT_INTERVAL, STAT_REFUSED, STAT_RELOADS, STAT_SLOWED
+    from scraper.failures import STAT_FIRST_FAILURE, STAT_START_FAILURE, crawl_failure
     from scraper.spiders.site import SiteSpider
+
+    from scraper.write_failures import STAT_WRITE_FAILURE, is_write_failure, reason_of, remedy_of
 
     url = check_crawl_input(url, db, timezone_name, settings or {})
     if (settings or {}).get("DZ_RETRY_ERRORS") and not _failed_urls(db):
@@ -318,12 +351,19 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
             # archive itself says what is left to fetch, so start afresh.
             shutil.rmtree(jobdir, ignore_errors=True)
         stopped_cleanly.unlink(missing_ok=True)
-        # Job state is the crawl's queue of URLs (a session id may be one of their parameters): only ours to read.
-        jobdir.mkdir(mode=0o700, exist_ok=True)
-        jobdir.chmod(0o700)
+        try:
+            # Job state is the crawl's queue of URLs (a session id may be one of their parameters): only ours to read.
+            jobdir.mkdir(mode=0o700, exist_ok=True)
+            jobdir.chmod(0o700)
+        except OSError as exc:  # a full disk before the crawl began: nothing was written
+            shutil.rmtree(jobdir, ignore_errors=True)
+            return CrawlResult(db=str(db), write_failure={"what": "the job state", "path": str(jobdir),
+                                                          "reason": reason_of(exc), "remedy": remedy_of(exc)})
         if proxy:
             os.environ["http_proxy"] = proxy
         NetworkErrorsOnOneLine.install()
+        if not (settings or {}).get("LOG_FILE"):
+            PageErrorsAtInfo.install()  # a log file keeps them at ERROR: there they are what the reader looks for
         try:
             process = CrawlerProcess(crawl_settings(db, timezone_name, profiles, overrides))
             crawler = process.create_crawler(SiteSpider)
@@ -344,21 +384,48 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
         reason = crawler.stats.get_value("finish_reason")
         login_error = crawler.stats.get_value("dzarchive/login_error")
         barrier = crawler.stats.get_value(STAT_BARRIER)
+        why = crawl_failure(crawler.stats.get_value(STAT_START_FAILURE), crawler.stats.get_value(STAT_FIRST_FAILURE),
+                            robots_forbidden=crawler.stats.get_value("dzarchive/robots_forbidden") or 0,
+                            retrying=bool((settings or {}).get("DZ_RETRY_ERRORS")))
         cc = {"slowed": crawler.stats.get_value(STAT_SLOWED), "interval": crawler.stats.get_value(STAT_INTERVAL),
               "refused": crawler.stats.get_value(STAT_REFUSED), "reloads": crawler.stats.get_value(STAT_RELOADS)}
-        if row.get("status") == "finished":
-            shutil.rmtree(jobdir, ignore_errors=True)  # the next run starts afresh (incremental)
-        elif row.get("status") == "interrupted" and jobdir.exists():
-            stopped_cleanly.touch()  # the next run continues from the saved queue
-    archive = Archive(db, checked=True)  # checked before the crawl, and written by it since
+        write_failure = crawler.stats.get_value(STAT_WRITE_FAILURE)
+        archived = crawler.stats.get_value("dzarchive/archived") or {}
+        if row.get("status") == "interrupted" and not write_failure and jobdir.exists():
+            try:
+                stopped_cleanly.touch()  # the next run continues from the saved queue
+            except OSError:  # a full disk: the next run starts afresh from what the archive holds
+                shutil.rmtree(jobdir, ignore_errors=True)
+        else:
+            # A crawl that ended (finished, failed, stopped by a write that failed) leaves no job state: the next
+            # run starts afresh (incremental), and the requests seen of a stopped crawl include pages never archived.
+            shutil.rmtree(jobdir, ignore_errors=True)
     try:
-        if not row:
-            crawls = archive.last_crawls(1)
-            row = crawls[0] if crawls else {}
-        counts = archive.counts()
-        changes = crawl_changes(archive.db.conn, row["id"]) if row.get("id") else {}
-        baseline = bool(row.get("id")) and row["id"] <= baseline_crawl(archive.db.conn)
+        # Only read after a failed write: opening for writing would make (or upgrade) the schema.
+        archive = Archive(db, checked=True, create=not write_failure)  # checked before the crawl, written since
+    except OSError as exc:
+        if not write_failure:
+            raise
+        logger.debug("archive not readable after the failed write: %s", exc)
+        archive = None
+    counts, changes, baseline = {}, {}, False
+    try:
+        if archive is not None and not write_failure:
+            if not row:
+                crawls = archive.last_crawls(1)
+                row = crawls[0] if crawls else {}
+            counts = archive.counts()
+            changes = crawl_changes(archive.db.conn, row["id"]) if row.get("id") else {}
+            baseline = bool(row.get("id")) and row["id"] <= baseline_crawl(archive.db.conn)
+        elif archive is not None:
+            counts = archive.counts()  # what the archive holds: the stopped crawl's committed pages, and before
+    except Exception as exc:  # noqa: BLE001 - after a failed write, the summary says what it can read
+        if not (write_failure and is_write_failure(exc)):
+            raise
     finally:
-        archive.close()
+        if archive is not None:
+            archive.close()
     return CrawlResult(db=str(db), crawl=row, counts=counts, changes=changes, baseline=baseline, reason=reason,
-                       login_error=login_error, barrier=barrier, cc={k: v for k, v in cc.items() if v})
+                       login_error=login_error, barrier=barrier, cc={k: v for k, v in cc.items() if v},
+                       why=None if barrier or login_error or reason == "closed_site" or write_failure else why,
+                       write_failure=write_failure, archived=archived)

@@ -22,6 +22,9 @@ from archive.records import FetchError, PageRecord
 from .urls import classify
 
 LIST_KINDS = {"index", "forumdisplay"}  # pages that reveal more pages to fetch
+# A page's error kinds that are no error of the crawl's: a thread deleted or hidden is the page's state, archived as
+# such. The summary's count (``crawls.errors``, archive/db.py finish_crawl) leaves them out as well.
+NOT_ERRORS = {"special"}
 STOPPING = ("stopping: finishing the pages in progress and saving the queue; the same command carries on "
             "where it stopped. Ctrl-C again stops at once (every page archived so far is kept; the next run "
             "finds what is missing from the archive).")
@@ -84,6 +87,8 @@ class Progress:
         self.pending = pending or (lambda: 0)
         self.pages = 0
         self.failed = 0
+        self.errors = 0  # as the summary counts them: errors_of() each item
+        self.shown: tuple | None = None  # the figures of the last plain line written
         self.posts = 0
         self.lists_scheduled: set[str] = set()
         self.started = time.monotonic()
@@ -133,12 +138,12 @@ class Progress:
             self.posts += len(item.rows.get("posts", []))
         elif isinstance(item, FetchError):
             self.failed += 1
+        self.errors += errors_of(item)
         self.show()
 
     def snapshot(self) -> Snapshot:
-        errors = self.stats.get_value("log_count/ERROR", 0) if self.stats else self.failed
         done = self.pages + self.failed
-        return Snapshot(done=done, known=done + self.pending(), posts=self.posts, errors=errors,
+        return Snapshot(done=done, known=done + self.pending(), posts=self.posts, errors=self.errors,
                         elapsed=time.monotonic() - self.started, lists_waiting=len(self.lists_scheduled))
 
     # -- showing it -----------------------------------------------------------------------------
@@ -150,8 +155,12 @@ class Progress:
             self._bar.update(self._task, completed=state.done, total=max(state.known, 1),
                              info=f"{state.rate:.1f}/s  {eta}  {state.errors} errors  {state.posts} posts")
         elif force or now - self.last >= self.interval:
-            self.last = now
-            self.stream.write(f"progress: {self.snapshot().line()}\n")
+            state = self.snapshot()
+            figures = (state.done, state.known, state.posts, state.errors)
+            if force and figures == self.shown:
+                return  # the last line said it already (its rate and time were as good)
+            self.last, self.shown = now, figures
+            self.stream.write(f"progress: {state.line()}\n")
             self.stream.flush()
 
     def engine_started(self):
@@ -165,7 +174,7 @@ class Progress:
             self.show()
             self._bar.stop()
         elif self.pages or self.failed:
-            self.show(force=True)
+            self.show(force=True)  # the last state, unless the line before showed it already
 
     def _hook_ctrl_c(self) -> None:
         """Say at once what the first Ctrl-C does, then let Scrapy's handler stop the crawl.
@@ -193,6 +202,17 @@ class Progress:
         else:
             self.stream.write(STOPPING + "\n")
             self.stream.flush()
+
+
+def errors_of(item) -> int:
+    """The crawl's errors an item stands for, counted as the summary counts the ``errors`` rows the store writes for it
+    (archive/db.py ``finish_crawl``): 1 for a request that got no page (however many times it was retried), 1 for
+    each error of a page that could not be read (or read whole), none for a page's own state (a deleted thread)."""
+    if isinstance(item, FetchError):
+        return 1
+    if isinstance(item, PageRecord):
+        return sum(1 for kind, _ in item.errors if kind not in NOT_ERRORS)
+    return 0
 
 
 def _pending(crawler) -> int:

@@ -90,3 +90,15 @@ def crawl_until_interrupted(server, db, *args: str, after: int = 12, path: str =
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     return subprocess.CompletedProcess(cmd, process.returncode, out, err)
+
+
+def guest_checker_line(db: Path, capture: Path, tmp_path: Path) -> str:
+    """The judges' checker (``../shared/tools``) on the archive ``db`` against the capture's guest view: the summary
+    line it ends with (``threads 100.0% posts 100.0% users 100.0%``)."""
+    tools = FIXTURES.parent / "tools"
+    truth = tmp_path / "truth.json"
+    subprocess.run([sys.executable, str(tools / "view_expected.py"), str(capture / "expected.json"), str(truth),
+                    "--view", "guest"], check=True, capture_output=True, timeout=120)
+    run = subprocess.run([sys.executable, str(tools / "check_archive.py"), str(db), str(truth)], check=False,
+                         capture_output=True, text=True, timeout=300)
+    return run.stdout.strip().splitlines()[-1]
