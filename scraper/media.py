@@ -14,9 +14,11 @@ asked again, and within a crawl each URL is asked once.
 """
 from __future__ import annotations
 
+import mimetypes
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -48,9 +50,53 @@ class MediaItem:
     http_status: int | None = None
     message: str | None = None
     fetched_at: str | None = None
+    extension: str | None = None  # what the stored file is named with (see file_extension), without the dot
 
 
 _LOGIN_PAGE = "mod=logging"  # member.php?mod=logging&action=login: where Discuz sends guests
+NAME_META = "dz_media_name"  # the attachment's name as the post shows it
+_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,8})$")
+# A URL path ending in these names the program that serves the file, not the file (forum.php?mod=attachment).
+_SCRIPT_EXTENSIONS = frozenset({"php", "asp", "aspx", "jsp", "cgi", "pl", "html", "htm", "shtml", "do", "action"})
+_DISPOSITION_NAME = re.compile(r"""filename\*?\s*=\s*(?:[\w-]+'[\w-]*')?["']?([^"';]+)""", re.I)
+# Content-Type -> extension where mimetypes' first guess is not the usual one (image/jpeg -> .jpe).
+_TYPE_EXTENSIONS = {"image/jpeg": "jpg", "image/pjpeg": "jpg", "image/png": "png", "image/gif": "gif",
+                    "image/webp": "webp", "image/bmp": "bmp", "image/svg+xml": "svg", "image/x-icon": "ico",
+                    "application/pdf": "pdf", "application/zip": "zip", "application/x-rar-compressed": "rar",
+                    "text/plain": "txt"}
+
+
+def _extension_of(name: str | None, *, is_path: bool = False) -> str | None:
+    match = _EXTENSION.search(unquote(name or "").strip())
+    if match is None:
+        return None
+    extension = match.group(1).lower()
+    return None if is_path and extension in _SCRIPT_EXTENSIONS else extension
+
+
+def file_extension(urls: list[str], disposition: str | None, name: str | None, content_type: str | None) -> str | None:
+    """The extension a media file is stored with, without the dot, or ``None``; the first of:
+
+    1. the file name in the URL path (the final URL after redirects, then the one the post showed), unless it
+       names a script (``forum.php``: Discuz's download links);
+    2. the file name the server gives (``Content-Disposition: attachment; filename="laozaofang.jpg"``, which is
+       what Discuz sends for ``forum.php?mod=attachment``);
+    3. the attachment's name as the post shows it (``alt``, the link text);
+    4. the ``Content-Type`` (``image/jpeg`` -> ``jpg``; Discuz's bare ``image`` says nothing).
+    """
+    for url in urls:
+        extension = _extension_of(urlsplit(url).path, is_path=True)
+        if extension:
+            return extension
+    match = _DISPOSITION_NAME.search(disposition or "")
+    extension = _extension_of(match.group(1)) if match else None
+    if extension or _extension_of(name):
+        return extension or _extension_of(name)
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type in _TYPE_EXTENSIONS:
+        return _TYPE_EXTENSIONS[media_type]
+    guessed = mimetypes.guess_extension(media_type) if "/" in media_type else None
+    return guessed.lstrip(".") if guessed and media_type != "application/octet-stream" else None
 
 
 def _asked_url(request) -> str:
@@ -106,7 +152,8 @@ class MediaFetcher:
             out.append(scrapy.Request(
                 url, callback=spider.parse_media, errback=spider.media_failed, priority=PRIORITY_MEDIA, dont_filter=True,
                 # allow_offsite: Discuz may redirect an attachment to its remote attachment host.
-                meta={MEDIA_META: True, "handle_httpstatus_list": ANSWER_STATUSES, "allow_offsite": True}))
+                meta={MEDIA_META: True, "handle_httpstatus_list": ANSWER_STATUSES, "allow_offsite": True,
+                      NAME_META: attachment.name}))
         return out
 
     def parse(self, response) -> MediaItem:
@@ -121,7 +168,9 @@ class MediaFetcher:
                               date_header=response.headers.get("Date"))
             status = page.status if page.status in _PAGE_STATES else "failed"
             return MediaItem(status=status, message=page.message or "an HTML page instead of the file", **base)
-        return MediaItem(status="ok", body=response.body, **base)
+        disposition = response.headers.get("Content-Disposition", b"").decode("utf-8", "replace") or None
+        extension = file_extension([response.url, base["url"]], disposition, response.meta.get(NAME_META), content_type)
+        return MediaItem(status="ok", body=response.body, extension=extension, **base)
 
     def failed(self, failure) -> MediaItem:
         """A media request that got no answer: disallowed by robots.txt, or a fetch or HTTP error."""
@@ -144,16 +193,20 @@ class MediaFetcher:
 class OffsiteRobotsMiddleware:
     """Downloader middleware (order 45, before OffsiteMiddleware at 50): lets robots.txt of other hosts be fetched.
 
-    With ``--media-offsite`` an image on another host passes the offsite filter (``allow_offsite``),
-    but the robots.txt request RobotsTxtMiddleware makes for that host would not, and a robots.txt
-    that cannot be fetched allows everything. Robots.txt requests are only ever made for hosts whose
-    requests passed the filter, so they may pass too. Enabled by ``DZ_MEDIA_OFFSITE``.
+    With ``--media-offsite`` an image on another host passes the offsite filter (``allow_offsite``), and
+    so does a page requisite on a CDN with ``--warc`` (scraper/warc.py), but the robots.txt request
+    RobotsTxtMiddleware makes for that host would not, and a robots.txt that cannot be fetched allows
+    everything. Robots.txt requests are only ever made for hosts whose requests passed the filter, so
+    they may pass too. Enabled by ``DZ_MEDIA_OFFSITE`` (with ``DZ_MEDIA``) or ``DZ_WARC_DIR``.
     """
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not (crawler.settings.getbool("DZ_MEDIA") and crawler.settings.getbool("DZ_MEDIA_OFFSITE")):
-            raise NotConfigured("no --media-offsite")
+        s = crawler.settings
+        offsite_media = s.getbool("DZ_MEDIA") and s.getbool("DZ_MEDIA_OFFSITE")
+        requisites = bool(s.get("DZ_WARC_DIR")) and s.getbool("DZ_WARC_REQUISITES", True)
+        if not (offsite_media or requisites):
+            raise NotConfigured  # without a message: Scrapy would warn "Disabled ..." of a component simply off
         return cls()
 
     def process_request(self, request, spider=None):

@@ -95,6 +95,8 @@ def warc_pages(files: list[str | Path]):
             for record in ArchiveIterator(stream):
                 if record.rec_type not in ("response", "revisit") or record.http_headers is None:
                     continue
+                if record.rec_headers.get_header("WARC-Resource-Type") not in (None, "document"):
+                    continue  # a page requisite (--warc): a stylesheet, script or image, never read as a page
                 uri = record.rec_headers.get_header("WARC-Target-URI")
                 digest = record.rec_headers.get_header("WARC-Payload-Digest")
                 status = int(record.http_headers.get_statuscode() or 0)

@@ -57,13 +57,15 @@ def test_images_and_attachments_are_stored_content_addressed(media_crawl):
     assert (zip_row["status"], zip_row["size"], zip_row["sha256"]) == ("ok", len(ZIP), hashlib.sha256(ZIP).hexdigest())
     assert zip_row["content_type"] == "application/octet-stream" and zip_row["http_status"] == 200
     stored = media_crawl["folder"] / zip_row["path"]
-    assert zip_row["path"] == f"{zip_row['sha256'][:2]}/{zip_row['sha256']}" and stored.read_bytes() == ZIP
+    # The URL names a script (forum.php?mod=attachment): the extension is the server's file name's (data.zip).
+    assert zip_row["path"] == f"{zip_row['sha256'][:2]}/{zip_row['sha256']}.zip" and stored.read_bytes() == ZIP
 
 
 def test_a_redirected_attachment_is_recorded_under_the_url_the_post_shows(media_crawl):
     row = media_crawl["rows"][HOST + REDIRECTED]
     assert (row["status"], row["content_type"], row["sha256"]) == ("ok", "application/pdf", hashlib.sha256(PDF).hexdigest())
     assert HOST + REPORT not in media_crawl["rows"]
+    assert row["path"].endswith(".pdf")  # the file the redirect led to names it (report.pdf)
 
 
 def test_one_content_under_two_urls_is_stored_once(media_crawl):
@@ -72,6 +74,8 @@ def test_one_content_under_two_urls_is_stored_once(media_crawl):
     assert a["status"] == b["status"] == "ok" and a["sha256"] == b["sha256"] == hashlib.sha256(PHOTO).hexdigest()
     files = sorted(p for p in media_crawl["folder"].rglob("*") if p.is_file())
     assert len(files) == 3  # the photo, the zip and the pdf
+    assert sorted(p.suffix for p in files) == [".jpg", ".pdf", ".zip"]
+    assert a["path"] == b["path"] == f"{a['sha256'][:2]}/{a['sha256']}.jpg"
     assert (media_crawl["folder"] / a["path"]).read_bytes() == PHOTO
 
 
@@ -119,17 +123,19 @@ def test_media_offsite_fetches_images_hosted_elsewhere_after_their_robots(tmp_pa
     assert offsite == ["/robots.txt", "/pic.png"]
     row = media_rows(tmp_path / "a.db")[OFFSITE]
     assert row["status"] == "ok" and (tmp_path / "a.db.media" / row["path"]).read_bytes() == OFFSITE_PNG
+    assert row["path"].endswith(".png")
 
 
 def test_export_and_datasette_metadata_show_media(media_crawl, tmp_path):
     out = tmp_path / "t.jsonl"
     result = run_cli("export", "--db", str(media_crawl["db"]), "--tid", "23", "--media", "-o", str(out))
     assert result.returncode == 0, result.stderr
-    thread = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    # the thread's line (an export may start with records of its site and crawls)
+    thread = next(line for line in map(json.loads, out.read_text(encoding="utf-8").splitlines()) if "posts" in line)
     attachments = {a["url"]: a for a in thread["posts"][0]["attachments"]}
     photo = attachments[HOST + PHOTO_A]["media"]
     assert photo["status"] == "ok" and photo["sha256"] == hashlib.sha256(PHOTO).hexdigest()
-    assert photo["path"] == f"{photo['sha256'][:2]}/{photo['sha256']}"
+    assert photo["path"] == f"{photo['sha256'][:2]}/{photo['sha256']}.jpg"
     assert attachments[HOST + PDF_LOGIN]["media"]["status"] == "login_required"
     schema = research.export_schema()
     assert schema_errors(thread, schema["$defs"]["thread_line"], schema) == []
@@ -139,3 +145,54 @@ def test_export_and_datasette_metadata_show_media(media_crawl, tmp_path):
     archive = next(iter(meta["databases"].values()))
     assert "sha256" in archive["tables"]["media"]["columns"]
     assert "post_media" in archive["queries"]
+
+
+@pytest.mark.parametrize("urls, disposition, name, content_type, expected", [
+    (["http://h/data/attachment/forum/202510/19/a.JPG"], None, None, "image/png", "jpg"),  # the path first
+    (["http://h/forum.php?mod=attachment&aid=NDV8"], 'attachment; filename="laozaofang.jpg"', None, "image", "jpg"),
+    (["http://h/forum.php?mod=attachment&aid=NDV8"], None, "report.PDF", "application/octet-stream", "pdf"),
+    (["http://h/forum.php?mod=attachment&aid=NDV8"], None, None, "image/jpeg; charset=binary", "jpg"),
+    (["http://h/forum.php?mod=attachment&aid=NDV8"], None, None, "image", None),  # X's bare "image": no guess
+    (["http://h/attachment.php?aid=7"], "attachment; filename*=UTF-8''%E7%9B%90.png", None, None, "png"),
+    (["http://h/pic"], None, None, "application/octet-stream", None),
+])
+def test_stored_files_keep_their_extension_from_path_server_name_post_or_type(urls, disposition, name, content_type,
+                                                                              expected):
+    from scraper.media import file_extension
+
+    assert file_extension(urls, disposition, name, content_type) == expected
+
+
+def test_capture_g_attachments_are_stored_with_their_extensions_and_lazy_photos_downloaded(tmp_path):
+    """Capture G's thread 138: three inline photos shown lazily (src=none.gif, zoomfile/file) and one listed, served
+    by forum.php?mod=attachment with the bare type ``image`` and a Content-Disposition file name."""
+    from testbed.replay import ReplayServer
+
+    from .conftest import FIXTURES
+
+    db = tmp_path / "g.db"
+    with ReplayServer(FIXTURES / "discuz-x35-utf8-g") as server:
+        result = run_cli(*fast("crawl", "http://bbs.zigong.test/thread-138-1-1.html", "--db", str(db), "--media",
+                               "--no-profiles"), proxy=server.url)
+    assert result.returncode == 0, result.stderr
+    rows = media_rows(db)
+    photos = {url: row for url, row in rows.items() if "/data/attachment/forum/202510/19/" in url}
+    assert len(photos) == 4 and all(r["status"] == "ok" for r in photos.values())  # the zoomfile URLs, not none.gif
+    assert not any(url.endswith("none.gif") for url in rows)
+    for row in photos.values():
+        stored = tmp_path / "g.db.media" / row["path"]
+        assert row["path"].endswith(".jpg") and stored.read_bytes()[:3] == b"\xff\xd8\xff"
+
+
+def test_an_archive_stored_without_extensions_keeps_its_paths(tmp_path):
+    from pipelines.media import store_file
+
+    folder = tmp_path / "a.db.media"
+    old = folder / hashlib.sha256(PHOTO).hexdigest()[:2] / hashlib.sha256(PHOTO).hexdigest()
+    old.parent.mkdir(parents=True)
+    old.write_bytes(PHOTO)  # as an earlier version stored it
+    sha, path = store_file(folder, PHOTO, "jpg")
+    assert path == f"{sha[:2]}/{sha}" and (folder / path).read_bytes() == PHOTO
+    assert [p.name for p in old.parent.iterdir()] == [sha]  # the same content is not stored twice
+    sha_zip, path_zip = store_file(folder, ZIP, "zip")
+    assert path_zip == f"{sha_zip[:2]}/{sha_zip}.zip" and (folder / path_zip).read_bytes() == ZIP

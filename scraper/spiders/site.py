@@ -37,16 +37,26 @@ from archive.records import FetchError
 from archive.state import ArchiveState
 from pipelines.normalise import iso
 from scraper.barriers import BARRIER_META, CLOSE_BARRIER, STAT_BARRIER, StoppedAtBarrier
+from scraper.write_failures import StoppedWriting
 from scraper.confirm import SoftErrorConfirmation
+from scraper.failures import (STAT_FIRST_FAILURE, STAT_START_FAILURE, http_failure, network_failure, page_failure,
+                              robots_failure)
 from scraper.login import DiscuzLogin, LoginFailed
 from scraper.media import MediaFetcher
+from scraper.warc import PageRequisites
 from scraper.items import (
     KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_TRADEINFO, KIND_VIEWTHREAD, STATUS_ANTITHEFT,
     STATUS_BARRIER, STATUS_CLOSED_SITE, STATUS_FLOOD, STATUS_LOGIN_REQUIRED, Link,
     ParsedPage,
 )
 from scraper.parsers import parse_page, parse_tz
+from scraper.parsers.extras import _readers as _thread_extras_readers
 from scraper.urls import SiteUrls, Target, classify
+
+# parse_page imports its thread-extras readers at the first thread page (about 20 ms, 5% of crawling capture A):
+# imported with the spider instead, they are set-up (before the first request, and frozen out of the collector's
+# walks with the rest of it by run_crawl), not the crawl's time.
+_thread_extras_readers()
 
 PRIORITY_INDEX = 0
 PRIORITY_FORUM = 10
@@ -105,6 +115,7 @@ class SiteSpider(scrapy.Spider):
         self.tz = parse_tz(None)
         self.archive_state = ArchiveState(None)
         self.media = MediaFetcher()  # --media: see scraper/media.py
+        self.requisites = PageRequisites()  # --warc: what archived pages need to be shown, see scraper/warc.py
         self.confirmation = SoftErrorConfirmation()  # soft error pages: see scraper/confirm.py
         self.retry_errors = False  # --retry-errors: fetch only what the last crawls could not
         self.login = DiscuzLogin()  # --login USER: see scraper/login.py
@@ -128,6 +139,7 @@ class SiteSpider(scrapy.Spider):
         for kind, ident, page, url in spider.archive_state.page_urls():
             spider.urls.learn(kind, ident, page, url)
         spider.media = MediaFetcher.from_crawler(crawler)
+        spider.requisites = PageRequisites.from_crawler(crawler)
         spider.confirmation = SoftErrorConfirmation.from_crawler(crawler)
         spider.retry_errors = crawler.settings.getbool("DZ_RETRY_ERRORS", False)
         spider.login = DiscuzLogin.from_crawler(crawler)
@@ -251,6 +263,8 @@ class SiteSpider(scrapy.Spider):
                 page.raw_body = response.body
                 yield page  # archived as the crawl's error; nothing it would mark is touched (archive/changes.py)
                 raise CloseSpider(CLOSE_SITE_CLOSED)
+        self._note_failure(page_failure(page, response.url, response.status, start=bool(response.meta.get("start"))),
+                           response.meta)
         if response.meta.get("start"):
             self._set_scope(page)
         elif response.meta.get("subforum") and page.fid and self.scope == KIND_FORUMDISPLAY:
@@ -266,13 +280,21 @@ class SiteSpider(scrapy.Spider):
         yield page
         yield from self.follow(page, response.meta)
         yield from self.media.requests(page, self)
+        yield from self.requisites.for_page(response, self, skip=self.media.asked)
+
+    # -- page requisites (--warc): scraper/warc.py's; recorded in the WARC, never parsed as pages -----------
+    def parse_requisite(self, response):
+        yield from self.requisites.parse(response, self)
+
+    def requisite_failed(self, failure):
+        yield from self.requisites.failed(failure, self)
 
     # -- media (--media): requests and responses are scraper/media.py's; these only route them there ----
     def parse_media(self, response):
         yield self.media.parse(response)
 
     def media_failed(self, failure):
-        if not failure.check(StoppedAtBarrier):  # not sent: the crawl stopped at a barrier
+        if not failure.check(StoppedAtBarrier, StoppedWriting):  # not sent: the crawl stopped (a barrier, a write)
             yield self.media.failed(failure)
 
     def _identity(self, page: ParsedPage) -> Identity | None:
@@ -527,7 +549,7 @@ class SiteSpider(scrapy.Spider):
     def on_error(self, failure):
         """A request that produced no page: try another spelling if robots.txt forbade this one, else record it."""
         request = failure.request
-        if failure.check(StoppedAtBarrier):
+        if failure.check(StoppedAtBarrier, StoppedWriting):  # or a write that failed: the crawl is stopping
             return  # not sent: the crawl stopped at a barrier, and the page is no error of the forum's
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             retry = self._other_spelling(request)
@@ -536,14 +558,29 @@ class SiteSpider(scrapy.Spider):
                 return
             self.robots_forbidden.add(request.meta.get("identity") or request.url)
             self.crawler.stats.set_value("dzarchive/robots_forbidden", len(self.robots_forbidden))
+            self._note_failure(robots_failure(request.url, start=bool(request.meta.get("start"))), request.meta)
             return
+        start = bool(request.meta.get("start"))
         if failure.check(HttpError):
             response = failure.value.response
+            self._note_failure(http_failure(response.status, request.url, start=start), request.meta)
             yield FetchError(request.url, "http", f"HTTP {response.status}")
-        elif failure.check(DNSLookupError, TimeoutError, TCPTimedOutError):
+            return
+        self._note_failure(network_failure(failure.value, request.url), request.meta)
+        if failure.check(DNSLookupError, TimeoutError, TCPTimedOutError):
             yield FetchError(request.url, "fetch", f"{type(failure.value).__name__}: {failure.value}")
         else:
             yield FetchError(request.url, "fetch", f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    def _note_failure(self, line: str | None, meta: dict) -> None:
+        """Keep why the start page, or else the first other page, gave the crawl nothing (scraper/failures.py): the
+        summary of a failed crawl names it."""
+        stats = getattr(getattr(self, "crawler", None), "stats", None)
+        if line is None or stats is None:
+            return
+        key = STAT_START_FAILURE if meta.get("start") else STAT_FIRST_FAILURE
+        if not stats.get_value(key):
+            stats.set_value(key, line)
 
     def _other_spelling(self, request) -> scrapy.Request | None:
         identity, link = request.meta.get("identity"), request.meta.get("link")
