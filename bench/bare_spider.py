@@ -1,8 +1,9 @@
 """The baseline crawl: a bare Scrapy spider fetching a list of URLs, doing nothing with the pages.
 
-    http_proxy=http://127.0.0.1:PORT python -m bench.bare_spider urls.txt
+    http_proxy=http://127.0.0.1:PORT python -m bench.bare_spider urls.txt [CONCURRENT [PER_HOST]]
 
-Same concurrency as dzarchive (8, 4 per host), no delay, no AutoThrottle, no robots.txt, no retries.
+Same concurrency as the dzarchive crawl it is compared with (default dzarchive's own: 8, 4 per host), no
+delay, no AutoThrottle, no robots.txt, no retries.
 """
 import sys
 
@@ -27,7 +28,10 @@ class BareSpider(scrapy.Spider):
 
 if __name__ == "__main__":
     urls = [line.strip() for line in open(sys.argv[1], encoding="utf-8") if line.strip()]
-    process = CrawlerProcess({"CONCURRENT_REQUESTS": 8, "CONCURRENT_REQUESTS_PER_DOMAIN": 4, "DOWNLOAD_DELAY": 0,
+    concurrent = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    per_host = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+    process = CrawlerProcess({"CONCURRENT_REQUESTS": concurrent, "CONCURRENT_REQUESTS_PER_DOMAIN": per_host,
+                              "DOWNLOAD_DELAY": 0,
                               "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False, "RETRY_ENABLED": False,
                               "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
                               "HTTPERROR_ALLOWED_CODES": [404]})

@@ -94,14 +94,21 @@ DZ_PROGRESS = False  # progress on stderr (the CLI turns it on)
 DZ_PROGRESS_BAR = False  # as a rich progress bar (the CLI's choice when stderr is a terminal showing no log)
 DZ_PROGRESS_INTERVAL = 10.0  # seconds between plain progress lines when there is no bar
 
+# Scrapy's scheduler, but a job state (JOBDIR) that cannot be written stops the crawl (scraper/write_failures.py),
+# and the queue is kept in memory, written to JOBDIR only when the crawl stops before finishing (scraper/jobstate.py).
+SCHEDULER = "scraper.jobstate.CheckpointScheduler"
+
 EXTENSIONS = {"scraper.progress.Progress": 500}
 # Scrapy's own extensions but the two consoles, which run Python sent to a local port (telnet, or the remote
 # control's HTTP server): a crawl never uses them. Left out of the _BASE dict rather than set to None, because
 # Scrapy imports every class a component dict names, None or not, and the remote control brings aiohttp (about
 # a tenth of a second of start-up) and starts a server.
 _unused_extensions = ("scrapy.extensions.telnet.TelnetConsole", "scrapy.extensions.remote_control.RemoteControl")
-EXTENSIONS_BASE = {name: order for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
-                   if name not in _unused_extensions}
+# Scrapy's SpiderState (the spider's state in JOBDIR) as one that stops the crawl, in one line, when it cannot be
+# written (scraper/write_failures.py), and writes nothing for a crawl that finished (scraper/jobstate.py).
+_replaced_extensions = {"scrapy.extensions.spiderstate.SpiderState": "scraper.jobstate.StoppedSpiderState"}
+EXTENSIONS_BASE = {_replaced_extensions.get(name, name): order
+                   for name, order in _scrapy_defaults.EXTENSIONS_BASE.items() if name not in _unused_extensions}
 
 # --warc DIR: every exchange as WARC/1.1 records. At 950 the middleware is nearer the network than every
 # built-in one: it sees the final request headers and the response still content-encoded (HttpCompression

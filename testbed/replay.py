@@ -357,6 +357,9 @@ class _ReplayHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     # Clients holding keep-alive connections must not make stop() wait on their threads.
     block_on_close = False
+    # socketserver listens with a backlog of 5: a crawl opening 16 connections at once had the rest dropped
+    # by the kernel and retried a second later (TCP's first SYN retransmit), which the crawl measured as idle.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Crawlers routinely drop connections; only show tracebacks when asked to.

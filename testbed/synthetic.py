@@ -5,7 +5,9 @@ every ``multi_page_every``-th thread has ``pages_per_long_thread`` pages of ``PO
 posts, the others one page. Pages are capture A's list page (``forumdisplay&fid=2``) and thread
 page (``viewthread&tid=2``) with their rows and posts cloned: ids (tid, pid, uid, floor), titles,
 authors, texts, times, reply counts and the pagers are rewritten, everything else is the real
-markup. Nothing is written to disk: :class:`SyntheticForum` answers URLs as a capture does, so
+markup. Posts are by ``posters`` distinct members (thread ``tid`` opened by member ``tid % posters + 1``;
+``posters=threads`` gives every thread a poster of its own, as a large forum's archive holds many users).
+Nothing is written to disk: :class:`SyntheticForum` answers URLs as a capture does, so
 :class:`testbed.replay.ReplayServer` serves it (as an HTTP proxy for ``bbs.example.test``).
 
     from testbed.synthetic import SyntheticForum
@@ -61,11 +63,12 @@ class SyntheticForum(Capture):
     """A forum of ``threads`` threads served from templates (see the module docstring)."""
 
     def __init__(self, capture: str | Path, threads: int = 1000, *, multi_page_every: int = 10,
-                 pages_per_long_thread: int = 3):
+                 pages_per_long_thread: int = 3, posters: int = 50):
         real = Capture.load(capture)
         self.threads = threads
         self.multi_page_every = multi_page_every
         self.pages_per_long_thread = pages_per_long_thread
+        self.posters = max(1, posters)
         self._list = _ListTemplate(real.lookup(LIST_TEMPLATE).body().decode("utf-8"))
         self._thread = _ThreadTemplate(real.lookup(THREAD_TEMPLATE).body().decode("utf-8"))
         robots = Entry(url=f"http://{HOST}/robots.txt", file="robots.txt", path=Path("robots.txt"))
@@ -93,6 +96,10 @@ class SyntheticForum(Capture):
         """Post ids are unique: 100 per thread leaves room for every floor of a long thread."""
         return tid * 100 + floor
 
+    def poster(self, tid: int, floor: int) -> int:
+        """The uid of the member who wrote floor ``floor`` of thread ``tid``."""
+        return (tid if floor == 1 else tid + floor) % self.posters + 1
+
     def last_post_at(self, tid: int) -> datetime:
         return NEWEST - timedelta(minutes=2 * (self.threads - tid))
 
@@ -101,9 +108,10 @@ class SyntheticForum(Capture):
         return self.list_pages + sum(self.thread_pages(t) for t in range(1, self.threads + 1))
 
     def expected(self) -> dict:
-        """What the forum holds: thread, post and page counts a crawl must archive."""
+        """What the forum holds: thread, post, poster and page counts a crawl must archive."""
         posts = sum(self.replies(t) + 1 for t in range(1, self.threads + 1))
-        return {"threads": self.threads, "posts": posts, "list_pages": self.list_pages,
+        users = {self.poster(t, floor) for t in range(1, self.threads + 1) for floor in range(1, self.replies(t) + 2)}
+        return {"threads": self.threads, "posts": posts, "users": len(users), "list_pages": self.list_pages,
                 "thread_pages": self.total_pages() - self.list_pages}
 
     # -- serving (the Capture interface ReplayServer uses) ----------------------------------
@@ -210,7 +218,7 @@ class _ListTemplate:
                 links = "".join(f'<a href="forum.php?mod=viewthread&tid={tid}&amp;extra=page%3D{page}&amp;page={n}"'
                                 f' onclick="atarget(this)">{n}</a>' for n in range(2, pages + 1))
                 tps = f'<span class="tps">&nbsp;...{links}</span>'
-            uid, name = author(tid % 50 + 1)
+            uid, name = author(forum.poster(tid, 1))
             rows.append(self.row.format(
                 tps=tps, tid=tid, title=title(tid), uid=uid, author=name,
                 created=_time(forum.last_post_at(tid) - timedelta(days=1)).split(" ")[0],
@@ -256,7 +264,7 @@ class _ThreadTemplate:
         last_floor = forum.replies(tid) + 1
         for i in range(forum.posts_on(tid, page)):
             floor = (page - 1) * POSTS_PER_PAGE + i + 1
-            uid, name = author(tid % 50 + 1 if floor == 1 else (tid + floor) % 50 + 1)
+            uid, name = author(forum.poster(tid, floor))
             shown = _FLOOR_NAMES.get(floor, f"<em>{floor}</em><sup>#</sup>")
             at = newest - timedelta(minutes=last_floor - floor)
             posts.append(self._fill(self.post, dict(values, pid=forum.pid(tid, floor), uid=uid, author=name,

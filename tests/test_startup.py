@@ -57,8 +57,10 @@ def test_scrapys_consoles_are_left_out_and_its_other_extensions_kept():
     extensions = crawl_settings("unused.db").get_component_priority_dict_with_base("EXTENSIONS")
     assert "scrapy.extensions.remote_control.RemoteControl" not in extensions
     assert "scrapy.extensions.telnet.TelnetConsole" not in extensions
+    # Scrapy's SpiderState is replaced by one that writes the spider's state only when a crawl stops unfinished.
+    assert "scrapy.extensions.spiderstate.SpiderState" not in extensions
     for kept in ("scrapy.extensions.corestats.CoreStats", "scrapy.extensions.throttle.AutoThrottle",
-                 "scrapy.extensions.spiderstate.SpiderState", "scrapy.extensions.closespider.CloseSpider",
+                 "scraper.jobstate.StoppedSpiderState", "scrapy.extensions.closespider.CloseSpider",
                  "scraper.progress.Progress"):
         assert kept in extensions
 

@@ -2,6 +2,7 @@
 and the spider's work per list page does not grow with the forum."""
 from __future__ import annotations
 
+import sqlite3
 import urllib.request
 
 from scrapy.http import HtmlResponse, Request
@@ -13,6 +14,7 @@ from testbed.replay import ReplayServer
 from testbed.synthetic import POSTS_PER_PAGE, THREADS_PER_PAGE, SyntheticForum
 
 from .conftest import SITE_A, requires_fixtures
+from .test_e2e import fast, run_cli
 
 LIST = "http://bbs.example.test/forum.php?mod=forumdisplay&fid=2&page={}"
 THREAD = "http://bbs.example.test/forum.php?mod=viewthread&tid={}&page={}"
@@ -95,3 +97,21 @@ def test_the_spiders_requests_per_list_page_do_not_grow_with_the_number_of_list_
         assert len(threads) == THREADS_PER_PAGE
         counts[forum.list_pages] = (len(lists), len(threads))
     assert counts[50] == counts[5000]
+
+
+@requires_fixtures
+def test_a_forum_of_many_posters_gives_each_thread_its_own_and_a_crawl_archives_them_all(tmp_path):
+    forum = SyntheticForum(SITE_A, threads=60, multi_page_every=0, posters=60)
+    assert len({forum.poster(tid, 1) for tid in range(1, 61)}) == 60
+    assert SyntheticForum(SITE_A, threads=60).expected()["users"] == 50  # the default: 50 members post
+    first = _parse(forum, THREAD.format(17, 1))
+    assert [p.author_uid for p in first.posts] == [forum.poster(17, floor) for floor in range(1, len(first.posts) + 1)]
+    db = tmp_path / "archive.db"
+    with ReplayServer(forum) as server:
+        result = run_cli(*fast("crawl", LIST.format(1), "--db", str(db), "--no-profiles", "-s", "CONCURRENT_REQUESTS=16",
+                                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"), proxy=server.url)
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db)
+    expected = forum.expected()
+    assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == expected["posts"]
+    assert conn.execute("SELECT count(DISTINCT author_uid) FROM posts").fetchone()[0] == expected["users"] == 60
