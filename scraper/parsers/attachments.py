@@ -151,6 +151,8 @@ def read_attachment_facts(page: ParsedPage, root: etree._Element, ctx: ThreadCon
     max_width = _MaxWidth(root)
     for pid, container in ctx.posts.items():
         shown: dict[int, _Shown] = {}
+        if not ctx.shows(pid, "id", "aimg_", "aid", "attach_"):
+            continue  # no element of the post carries an attachment id: nothing to walk for
         for part in _content_cells(container):
             for el in _MARKED(part):
                 m = _ATTACHMENT_ID.match(el.get("id") or "")

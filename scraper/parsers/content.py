@@ -79,6 +79,7 @@ _FILE_LINKS = etree.XPath(FILE_LINKS)
 _LINKED_IMAGES = etree.XPath("descendant::img[not(contains(@src, 'attachicons'))]")
 _EDIT_NOTES = etree.XPath("descendant::i[contains(concat(' ', normalize-space(@class), ' '), ' pstatus ')]")
 _CODE_BLOCKS = etree.XPath("descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' blockcode ')]")
+_CLASS_SPACES = re.compile(r"[ \t\r\n]+")
 _WITH_EVENT_ATTRS = etree.XPath("descendant::*[@*[starts-with(name(), 'on')]]")
 _WITH_IDS = etree.XPath("descendant::*[@id]")
 _IMAGE_SOURCE_ATTRS = ("zoomfile", "file", "data-original", "data-src", "src")
@@ -119,7 +120,8 @@ _STRING = etree.XPath("string()")
 
 def text_of(el: etree._Element) -> str:
     """All the text under ``el`` (``text_content()`` of lxml.html, for the plain lxml elements the parsers read)."""
-    return _STRING(el)
+    # Without child nodes (len() counts comments too) its text is all there is: no XPath call for a label or figure.
+    return _STRING(el) if len(el) else el.text or ""
 
 
 def drop(el: etree._Element) -> None:
@@ -327,6 +329,19 @@ def inner_html(el: etree._Element) -> str:
     return (text + markup[len("<div>"):-len("</div>")]).strip()
 
 
+def _classed(body: etree._Element, tag: str, name: str) -> list:
+    """What ``descendant::TAG[has_class(NAME)]`` finds under ``body`` (:data:`_EDIT_NOTES`, :data:`_CODE_BLOCKS`),
+    by a walk that stops only at ``tag`` (tested in C), the class tested here: an XPath testing every element's
+    class costs more. A list: the caller drops what it finds."""
+    found = []
+    for el in body.iter(tag):
+        cls = el.get("class")
+        if el is not body and cls is not None and name in cls and \
+                f" {name} " in f" {_CLASS_SPACES.sub(' ', cls)} ":
+            found.append(el)
+    return found
+
+
 def clean_message(el: etree._Element, base_url: str) -> Message:
     """Clean one post body element (left untouched: work happens on a copy)."""
     body = copy.deepcopy(el)
@@ -334,7 +349,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
     remove_jammer(body)
     msg = Message()
 
-    for note in _EDIT_NOTES(body):
+    for note in _classed(body, "i", "pstatus"):
         note_text = tidy_text(text_of(note))
         m = EDIT_NOTE.search(note_text)
         if m and msg.edited_note is None:
@@ -343,7 +358,7 @@ def clean_message(el: etree._Element, base_url: str) -> Message:
             msg.edited_at_text = m.group("time")
         _drop_with_following_breaks(note)
 
-    for code in _CODE_BLOCKS(body):
+    for code in _classed(body, "div", "blockcode"):
         for button in list(code.iterchildren("em")):
             drop(button)
 

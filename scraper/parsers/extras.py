@@ -45,8 +45,21 @@ _ID_WITHIN = etree.XPath("descendant-or-self::*[@id=$id]")
 _PID = re.compile(r"^pid(\d+)$")
 _POST_DIV = re.compile(r"^post_(\d+)$")
 
+# The ids of a post's boxes the readers look up by id (ratings: X dl#ratelog_PID, div#post_rate_div_PID, 7.x
+# div#post_rate_PID; comments: div#comment_PID): looked up for all the page's posts at once (ThreadContext.element).
+_POST_IDS = ("ratelog_", "post_rate_div_", "post_rate_", "comment_")
+
 FAMILY_X = "x"
 FAMILY_7X = "7.x"
+
+# The attribute values of a post's container (the container's own included) that readers find their boxes by:
+# read in one walk per post and kind, and shared by every reader (see ThreadContext.shows).
+_VALUES_WITHIN = {
+    "class": etree.XPath("descendant-or-self::*/@class", smart_strings=False),
+    "id": etree.XPath("descendant-or-self::*/@id", smart_strings=False),
+    "href": etree.XPath("descendant-or-self::*/@href", smart_strings=False),
+    "form": etree.XPath("descendant-or-self::form/@*", smart_strings=False),
+}
 
 
 @dataclass
@@ -66,15 +79,43 @@ class ThreadContext:
     posts: dict[int, etree._Element] = field(default_factory=dict)
     _indexed: bool | None = field(default=None, repr=False)
     _post_items: dict[int, Post] | None = field(default=None, repr=False)
+    _values: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
+    _by_id: dict[str, etree._Element] | None = field(default=None, repr=False)
+
+    def shows(self, pid: int, attribute: str, *words: str) -> bool:
+        """Whether an element of post ``pid``'s container (the container included) has an ``attribute`` (``class``,
+        ``id``, ``href``, or ``form``: any attribute of a form) whose value contains one of ``words``.
+
+        A reader whose box is found only by such a value (``contains(@class, 'trd')``, ``@id='trade…'``,
+        ``contains(@href, 'mod=tag')``) finds nothing in a post where this is False: it returns at once instead
+        of walking the post. The values are read in one walk of the post per attribute, shared by every reader,
+        so that a page without polls, rewards, trades… pays one walk, not one per reader."""
+        key = (pid, attribute)
+        values = self._values.get(key)
+        if values is None:
+            container = self.posts.get(pid)
+            values = self._values[key] = "\n".join(_form_values(container) if attribute == "form"
+                                                    else _VALUES_WITHIN[attribute](container)) \
+                if container is not None else ""
+        return any(word in values for word in words)
 
     def element(self, root: etree._Element, container: etree._Element, element_id: str,
                 tag: str | None = None) -> etree._Element | None:
         """The element with ``element_id`` (of ``tag``, if given) in a post: from the tree's id index, which an
         HTML parse builds (a miss there is then final: no post is walked for a box it does not have); in a tree
-        without one, by walking the post ``container``."""
-        for el in _BY_ID(root, id=element_id):
-            if el.get("id") == element_id and (tag is None or el.tag == tag):
-                return el
+        without one, by walking the post ``container``.
+
+        The ids every reader asks for in every post (:data:`_POST_IDS`) are looked up in one ``id()`` call for
+        the whole page, on the first call (an XPath call costs more than the index's look-ups it makes)."""
+        if self._by_id is None:
+            self._by_id = {}
+            wanted = [f"{prefix}{pid}" for pid in self.posts for prefix in _POST_IDS]
+            for el in _BY_ID(root, id=" ".join(wanted)) if wanted else ():
+                self._by_id.setdefault(el.get("id"), el)
+            self._by_id.update((key, None) for key in wanted if key not in self._by_id)
+        found = self._by_id[element_id] if element_id in self._by_id else _first(_BY_ID(root, id=element_id))
+        if found is not None and found.get("id") == element_id and (tag is None or found.tag == tag):
+            return found
         if self._indexed is None:
             self._indexed = any(bool(_BY_ID(root, id=c.get("id"))) for c in list(self.posts.values())[:1]
                                 if c.get("id"))
@@ -110,6 +151,16 @@ class ThreadContext:
             if thread.tid == page.tid:
                 return thread
         return page.threads[0] if page.threads else None
+
+
+def _form_values(container: etree._Element) -> list[str]:
+    """What ``_VALUES_WITHIN["form"]`` finds (every attribute value of the forms in ``container``, itself included),
+    by a walk that stops only at forms (the tag tested in C: a post seldom holds one)."""
+    return [value for form in container.iter("form") for value in form.values()]
+
+
+def _first(found: list) -> etree._Element | None:
+    return found[0] if found else None
 
 
 def post_containers(root: etree._Element, pids: list[int] | None = None) -> dict[int, etree._Element]:

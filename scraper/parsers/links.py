@@ -32,6 +32,7 @@ from ..digits import as_int
 from ..items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_TRADEINFO, KIND_VIEWTHREAD, Link, ParsedPage
 from ..urls import classify as default_classify
 from ..urls import Target, is_folder_url, join_url, uid_from_avatar
+from .common import class_holds
 from .content import tidy_text
 
 _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
@@ -53,7 +54,7 @@ _SUBFORUM_ROW_LINKS = ("/descendant::div[starts-with(@id, 'subforum')]//h2/a"
 _PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
 _CLASSES = {"prev": -1, "nxt": 1, "next": 1}
 # Compiled once, run on lxml elements (no Selector per anchor: a page has hundreds).
-_X_ANCHORS = etree.XPath(_ANCHORS)
+_X_HREFS = etree.XPath(_ANCHORS + "/@href", smart_strings=False)
 _X_PAGERS = etree.XPath(_PAGERS)
 _X_THREAD_ROWS = etree.XPath(_THREAD_ROWS)
 _X_FORUM_ROW_LINKS = etree.XPath(_FORUM_ROW_LINKS)
@@ -73,7 +74,6 @@ _X_BY_ID = etree.XPath("id($id)")
 _X_COLUMN = etree.XPath("ancestor::td[contains(concat(' ', normalize-space(@class), ' '), ' pls ')"
                         " or contains(concat(' ', normalize-space(@class), ' '), ' postauthor ')][1]")
 _X_LINKS = etree.XPath("./descendant::a[@href]")
-_X_IMAGE_URLS = etree.XPath("./descendant::img/@src")
 
 
 def find_base_href(root: etree._Element, source: bytes | str | None) -> str:
@@ -83,8 +83,12 @@ def find_base_href(root: etree._Element, source: bytes | str | None) -> str:
         pattern = _BASE_TAG_BYTES if isinstance(source, bytes) else _BASE_TAG
         if not pattern.search(source):
             return ""
-    found = _X_BASE(root)
-    return found[0] if found else ""
+    # What _X_BASE(root)[0] is: the first base with an href, by a walk that stops there (it is in the head).
+    for base in root.getroottree().getroot().iter("base"):
+        href = base.get("href")
+        if href is not None:
+            return href
+    return ""
 
 
 @lru_cache(maxsize=1 << 16)
@@ -92,6 +96,27 @@ def _resolve(base: str, href: str) -> tuple[str, object]:
     """``(absolute URL, classify(URL))``: every page repeats the same menu, pager and profile links."""
     url = join_url(base, href.strip())
     return (url, default_classify(url)) if url is not None else ("", Target("other"))
+
+
+def _followed(target: Target, href: str) -> tuple[str, int | None, int, int]:
+    """``(kind, id, page, rank)`` of a link to a followed page (``target.kind`` in :data:`_FOLLOWED_KINDS`)."""
+    if target.kind == KIND_PROFILE:
+        return KIND_PROFILE, target.uid, 1, 0 if "do=profile" in href or "viewpro" in href else 1
+    return target.kind, target.tid if target.kind == KIND_VIEWTHREAD else target.fid, target.page, 0
+
+
+@lru_cache(maxsize=1 << 16)
+def _default_link(base: str, href: str) -> tuple[str, str, int | None, int, int] | None:
+    """``(kind, url, id, page, rank)`` of an anchor's ``href`` on a page whose base is ``base`` when Discuz's
+    default spellings read it as a followed page, else ``None``: a page's menus and profile links repeat on
+    every page, so each is read once."""
+    if not href or not _MAYBE_PAGE.search(href) or _NOT_A_PAGE.match(href.strip()):
+        return None
+    url, target = _resolve(base, href)
+    if target.kind not in _FOLLOWED_KINDS or not url.startswith(("http://", "https://")):
+        return None
+    kind, ident, number, rank = _followed(target, href)
+    return kind, url, ident, number, rank
 
 
 def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | None = None) -> list[Link]:
@@ -158,17 +183,20 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
             href = a.get("href", "")
             if resolve(href)[1].kind == "other" and "gid=" not in href:
                 add(KIND_FORUMDISPLAY, href, None)
-    for a in _X_ANCHORS(root):
-        href = a.get("href")
-        if identify is None and not _MAYBE_PAGE.search(href):
-            continue
-        target = resolve(href)[1]
-        if target.kind not in _FOLLOWED_KINDS:
-            continue
-        if target.kind == KIND_PROFILE:
-            add(KIND_PROFILE, href, target.uid, 1, rank=0 if "do=profile" in href or "viewpro" in href else 1)
-        else:
-            add(target.kind, href, target.tid if target.kind == KIND_VIEWTHREAD else target.fid, target.page)
+    if identify is None:
+        # Default spellings only: what each href leads to is the same on every page of the site (cached).
+        for href in _X_HREFS(root):
+            found = _default_link(base, href)
+            if found is not None and found[1] not in seen:
+                seen.add(found[1])
+                links.append(Link(kind=found[0], url=found[1], id=found[2], page=found[3], rank=found[4]))
+    else:
+        for href in _X_HREFS(root):
+            target = resolve(href)[1]
+            if target.kind not in _FOLLOWED_KINDS:
+                continue
+            kind, ident, number, rank = _followed(target, href)
+            add(kind, href, ident, number, rank)
     if page.kind == KIND_VIEWTHREAD:
         # The authors' name and avatar links no rule read: their spaces in the site's own rule.
         for href, uid in _author_space_links(root, page):
@@ -191,10 +219,19 @@ def _author_space_links(root: etree._Element, page: ParsedPage) -> list[tuple[st
                 href = a.get("href", "")
                 if _NOT_A_PAGE.match(href.strip()):
                     continue
-                if (post.author and tidy_text(_X_STRING(a)) == post.author) or any(
-                        uid_from_avatar(src) == post.author_uid for src in _X_IMAGE_URLS(a)):
+                if _shows_name(a, post.author) or any(
+                        uid_from_avatar(img.get("src")) == post.author_uid for img in a.iterdescendants("img")):
                     found.append((href, post.author_uid))
     return found
+
+
+def _shows_name(a: etree._Element, name: str | None) -> bool:
+    """Whether the link's text is ``name`` (tidied). tidy_text only folds white space, so a text without the
+    name's first character (never white space) is not tidied to be compared."""
+    if not name:
+        return False
+    text = _X_STRING(a) if len(a) else a.text or ""  # no child nodes: its text is all there is
+    return name[0] in text and tidy_text(text) == name
 
 
 def _author_areas(root: etree._Element, pid: int) -> list:
@@ -212,10 +249,21 @@ def _page_number(text: str) -> int | None:
     return as_int(m.group(1)) if m else None
 
 
+def _pagers(root: etree._Element) -> list:
+    """What :data:`_X_PAGERS` finds: a walk in C that stops only at divs, their class tested in Python (cheaper than
+    the XPath's tests of every div's attributes)."""
+    pagers = []
+    for div in root.getroottree().getroot().iter("div"):
+        cls = div.get("class")
+        if cls and ("pg" in cls or "pages" in cls) and (class_holds(div, "pg") or class_holds(div, "pages")):
+            pagers.append(div)
+    return pagers
+
+
 def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
     """(href, page number) of every link of the page's pagers."""
     found = []
-    for pager in _X_PAGERS(root):
+    for pager in _pagers(root):
         # 7.x+ pagers mark the current page as <strong>; X pagers also carry it in the jump box.
         strong = _X_STRONG(pager)
         shown = strong[0].strip() if strong else ""

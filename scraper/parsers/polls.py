@@ -121,6 +121,10 @@ def _find_box(root: etree._Element, page: ParsedPage, ctx: ThreadContext) -> etr
     container = ctx.posts.get(first) if first is not None else None
     if container is None:
         return None
+    # The form's name (poll) or action (votepoll), the blocks' classes (pollinfo, pinf…): a post without such a
+    # value has no box to walk for.
+    if not (ctx.shows(first, "form", "poll") or ctx.shows(first, "class", "poll", "pinf", "pcht")):
+        return None
     for el in _POLL_BOX_IN_POST(container):
         if el.tag == "form":
             return el

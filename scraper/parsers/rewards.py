@@ -77,7 +77,7 @@ def read_rewards(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> 
     """
     first_pid = ctx.first_pid(page)
     container = ctx.posts.get(first_pid) if first_pid is not None else None
-    if container is None:
+    if container is None or not ctx.shows(first_pid, "class", "rwd", "special_reward"):
         return
     boxes = _REWARD_BOXES(container)
     if not boxes:

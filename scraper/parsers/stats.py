@@ -22,6 +22,7 @@ from lxml import etree
 
 from ..digits import as_int
 from ..items import User, UserStats
+from .common import class_holds
 from .content import text_of, tidy_text
 from .labels import LabelTable
 from .numbers import Figure, parse_figure, parse_hours
@@ -53,8 +54,6 @@ _EXACT_FIGURE = re.compile(r"\s*[\d,]+\s*")
 _NUMBERCARD_CELLS = etree.XPath(
     "./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]/descendant::th"
     " | ./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]/descendant::td")
-_CELL_VALUE = etree.XPath("./p")
-_OWN_TEXT = etree.XPath("./text()")
 _DLS = etree.XPath("./descendant::dl")
 _LINES = etree.XPath("./descendant::p[not(ancestor::div[contains(@class, 'tns')])]")
 _SPAN_TITLES = etree.XPath("./descendant::span[@title]/@title")
@@ -70,22 +69,85 @@ def _label(text: str) -> str:
 
 def _figure_of(el: etree._Element) -> Figure:
     """A value element: exact figure from a ``span[title]`` when present."""
-    exact = next((t for t in _SPAN_TITLES(el) if _EXACT_FIGURE.fullmatch(t)), None)
+    exact = None
+    for span in el.iter("span"):  # what _SPAN_TITLES finds, without an XPath per value
+        title = span.get("title") if span is not el else None
+        if title is not None and _EXACT_FIGURE.fullmatch(title):
+            exact = title
+            break
     return parse_figure(tidy_text(text_of(el)), exact)
 
 
-def collect_pairs(block: etree._Element) -> list[tuple[str, Figure, str]]:
+class _Block:
+    """What a stats block's XPaths find (:data:`_NUMBERCARD_CELLS`, :data:`_DLS`, :data:`_LINES`,
+    :data:`_GROUP_LINK`, :data:`_GROUP_TITLE`, :data:`_CUSTOM_TITLE`, each in document order), from one walk of
+    the block instead of one walk per XPath. Where the walk alone cannot say (two numbercards), the XPath runs."""
+
+    __slots__ = ("cells", "custom_titles", "dls", "group_links", "group_titles", "lines")
+
+    def __init__(self, block: etree._Element):
+        cards, tns_divs, dls, paragraphs = [], [], [], []
+        self.group_links, self.group_titles, self.custom_titles = [], [], []
+        for el in block.iter("div", "dl", "p", "em", "a"):
+            if el is block:
+                continue
+            tag = el.tag
+            if tag == "div":
+                cls = el.get("class")
+                if cls is not None and "tns" in cls:
+                    tns_divs.append(el)
+                    if class_holds(el, "tns"):
+                        cards.append(el)
+            elif tag == "p":
+                paragraphs.append(el)
+                if class_holds(el, "xg1"):
+                    self.custom_titles.append(el)
+            elif tag == "dl":
+                dls.append(el)
+            elif tag == "em":
+                parent = el.getparent()
+                if el.get("id") is None and parent is not block and parent.tag == "p":
+                    self.group_titles.append(el)
+            else:  # a
+                href = el.get("href", "")
+                if "usergroup" in href or "gid=" in href:
+                    parent = el.getparent()
+                    if parent is not block and parent.tag == "em":
+                        grand = parent.getparent()
+                        if grand is not None and grand is not block and grand.tag == "p":
+                            self.group_links.append(el)
+        if not cards:
+            self.cells = []
+        elif len(cards) == 1:
+            self.cells = list(cards[0].iter("th", "td"))
+        else:
+            self.cells = _NUMBERCARD_CELLS(block)
+        self.dls = dls
+        # p outside any div whose class contains "tns", the block's own ancestors included.
+        above = block if block.tag == "div" else None
+        if (above is not None and "tns" in above.get("class", "")) or any(
+                "tns" in div.get("class", "") for div in block.iterancestors("div")):
+            self.lines = []
+        elif tns_divs:
+            inside = {p for div in tns_divs for p in div.iter("p")}
+            self.lines = [p for p in paragraphs if p not in inside]
+        else:
+            self.lines = paragraphs
+
+
+def collect_pairs(block: etree._Element, found: _Block | None = None) -> list[tuple[str, Figure, str]]:
     """Every (label, figure, origin) in a stats block; origin is ``card``, ``dl`` or ``line``."""
+    found = found or _Block(block)
     pairs: list[tuple[str, Figure, str]] = []
-    for cell in _NUMBERCARD_CELLS(block):
-        value_el = _CELL_VALUE(cell)
-        if not value_el:
+    for cell in found.cells:
+        value_el = next((child for child in cell if child.tag == "p"), None)  # ./p
+        if value_el is None:
             continue
         # The label is the cell's own text around the <p> (``<th><p>112</p>主题</th>``).
-        label = _label("".join(_OWN_TEXT(cell)))
+        label = _label("".join([cell.text or "", *(child.tail or "" for child in cell)]))
         if label:
-            pairs.append((label, _figure_of(value_el[0]), "card"))
-    for dl in _DLS(block):
+            pairs.append((label, _figure_of(value_el), "card"))
+    for dl in found.dls:
         label = None
         for child in dl:
             if child.tag == "dt":
@@ -93,7 +155,7 @@ def collect_pairs(block: etree._Element) -> list[tuple[str, Figure, str]]:
             elif child.tag == "dd" and label:
                 pairs.append((label, _figure_of(child), "dl"))
                 label = None
-    for p in _LINES(block):
+    for p in found.lines:
         m = _LABEL_VALUE_LINE.match(tidy_text(text_of(p)))
         if m:
             pairs.append((_label(m.group("label")), parse_figure(m.group("value")), "line"))
@@ -147,18 +209,19 @@ def parse_stats_block(block: etree._Element, uid: int, *, seen_at: datetime | No
     ``custom_title`` and ``registered_at_text``. A block with no pairs (guests with
     ``threadguestlite``) gives empty stats, which is not an error.
     """
-    stats, user_fields = stats_from_pairs(collect_pairs(block), uid, seen_at=seen_at, source="post")
-    group = _GROUP_LINK(block)
+    found = _Block(block)
+    stats, user_fields = stats_from_pairs(collect_pairs(block, found), uid, seen_at=seen_at, source="post")
+    group = found.group_links
     if group:
         user_fields["group_title"] = tidy_text(text_of(group[0])) or None
         m = _GID.search(group[0].get("href", ""))
         if m:
             user_fields["group_id"] = as_int(m.group(1))
     else:
-        title = _GROUP_TITLE(block)
+        title = found.group_titles
         if title:
             user_fields["group_title"] = tidy_text(text_of(title[0])) or None
-    custom = _CUSTOM_TITLE(block)
+    custom = found.custom_titles
     if custom:
         user_fields["custom_title"] = tidy_text(text_of(custom[0])) or None
     return stats, user_fields

@@ -48,8 +48,10 @@ def read_tags(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> Non
     container = ctx.posts.get(first_pid) if first_pid is not None else None
     if container is None or page.tid is None:
         return
-    links = [a for box in _TAG_BOXES(container) for a in _BOX_LINKS(box) if _TAG_HREF.search(a.get("href"))]
-    if not links:
+    # The box's classes, the links' hrefs: a first post without them has no tags to walk for.
+    boxes = _TAG_BOXES(container) if ctx.shows(first_pid, "class", "ptg", "threadtags") else []
+    links = [a for box in boxes for a in _BOX_LINKS(box) if _TAG_HREF.search(a.get("href"))]
+    if not links and ctx.shows(first_pid, "href", "mod=tag", "tag.php?name="):
         links = _TAG_LINKS(container)
     seen = {tag.tagname for tag in page.thread_tags if tag.tid == page.tid}
     for link in links:

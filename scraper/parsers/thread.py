@@ -20,7 +20,7 @@ from ..items import (
 )
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify
 from .authors import author_uid, is_member_link
-from .common import by_id, by_id_within, current_page, page_count, script_ids, type_prefix
+from .common import by_id, by_id_within, class_holds, current_page, page_count, script_ids, type_prefix
 from .content import clean_message, set_aside, tidy_text
 from .dates import DEFAULT_TZ, POSTED_LABELS, clean_time_text, parse_discuz_time, posted_time_text
 from .labels import LabelTable, any_label_re, label_pattern, spellings, xpath_contains_any
@@ -78,7 +78,10 @@ def _root(node):
 
 
 def _string(el) -> str:
-    return _STRING(el) if el is not None else ""
+    if el is None:
+        return ""
+    # Without child nodes (len() counts comments too) its text is all there is: no XPath call.
+    return _STRING(el) if len(el) else el.text or ""
 
 
 # Compiled once; per-post ids are XPath variables ($pid), so one expression serves every post.
@@ -123,6 +126,10 @@ _POSTED_TEXTS = etree.XPath(POSTED_TEXTS)
 _FLOOR_NUMBER = etree.XPath("./em/text()")
 _PCT = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pct ')]")
 _LOCKED = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' locked ')]")
+# The divs of a post that _ATTACHMENT_LISTS, _PCT and _LOCKED find, in one walk of the post (its message
+# included) instead of three; _with_class_word then picks each kind out as those XPaths do.
+_BODY_DIVS = etree.XPath("./descendant::div[contains(@class, 'pattl') or contains(@class, 'pct')"
+                         " or contains(@class, 'locked')]")
 # Relative to div#pt (the breadcrumbs) and div#postlist, found through the page's id index.
 _CRUMBS = etree.XPath("./descendant::a")
 _TS_HEADINGS = etree.XPath("./descendant::h1[contains(concat(' ', @class, ' '), ' ts ')]")
@@ -137,6 +144,120 @@ _CLOSED = etree.XPath("./descendant::img[contains(@src, 'locked.gif') or "
 _PAGERS = etree.XPath("./descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
 _FOLLOWING_PAGERS = etree.XPath("./following-sibling::div/descendant::div[contains(concat(' ', @class, ' '), ' pg ')]")
 _FORUM_IN_CRUMB = re.compile(r"forum-\d+-\d+\.html")
+# _AUTHOR_LINK's three branches, under the parts _Frame found (the favatar's authi divs, div#userinfoPID, the header's
+# authi divs).
+_UID_LINKS_UNDER = etree.XPath("./descendant::a[contains(@href, 'uid')]")
+_UID_LINKS_IN_STRONG = etree.XPath(".//strong/a[contains(@href, 'uid')]")
+_UID_LINKS_CHILD = etree.XPath("./a[contains(@href, 'uid')]")
+
+
+def _frame_parts(node, favatar: str, userinfo: str) -> list:
+    """Every element the frame XPaths above start from, in document order: what
+    ``./descendant::div[@id=$favatar or @id=$userinfo or contains(@class, 'authi')]
+    | ./descendant::td[contains(@class, 'pls') or contains(@class, 'plc')]`` finds, in one walk of the post (a walk
+    in C that stops only at divs and tds costs less than that XPath's tests of every element's attributes)."""
+    parts = []
+    for el in node.iter("div", "td"):
+        if el is node:
+            continue
+        if el.tag == "div":
+            ident = el.get("id")
+            if ident == favatar or ident == userinfo or "authi" in el.get("class", ""):
+                parts.append(el)
+        else:
+            cls = el.get("class", "")
+            if "pls" in cls or "plc" in cls:
+                parts.append(el)
+    return parts
+
+
+def _under(el, containers: list, node) -> bool:
+    """Whether one of ``containers`` is a proper ancestor of ``el`` below ``node``."""
+    for parent in el.iterancestors():
+        if parent is node:
+            return False
+        if parent in containers:  # lxml elements compare and hash by identity
+            return True
+    return False
+
+
+def _precedes(a, b) -> bool:
+    """Whether element ``a`` comes before ``b`` in document order (``a`` is not ``b``)."""
+    chain_a = [a, *a.iterancestors()]
+    chain_b = [b, *b.iterancestors()]
+    if any(x is b for x in chain_a):  # b is an ancestor of a
+        return False
+    if any(x is a for x in chain_b):
+        return True
+    while len(chain_a) > 1 and len(chain_b) > 1 and chain_a[-2] is chain_b[-2]:
+        chain_a.pop()
+        chain_b.pop()
+    parent = chain_a[-1]
+    return parent.index(chain_a[-2]) < parent.index(chain_b[-2])
+
+
+class _Frame:
+    """What _AUTHOR_LINK (its first element), _AUTHOR_COLUMN_AREA, _HEADER_AREAS and _AUTHOR_COLUMN find in a
+    post, from one walk of it (:func:`_frame_parts`) and walks of the few parts it finds, not one walk of the
+    post per XPath. Where the parts nest so that their order is not plain, the XPath itself is run."""
+
+    __slots__ = ("columns", "favatars", "key", "node", "parts")
+
+    def __init__(self, node, key: str):
+        self.node, self.key = node, key
+        self.parts = _frame_parts(node, "favatar" + key, "userinfo" + key)
+        self.favatars = [el for el in self.parts if el.tag == "div" and el.get("id") == "favatar" + key]
+        self.columns = [el for el in self.parts if el.tag == "td" and class_holds(el, "pls")]  # _AUTHOR_COLUMN
+
+    def author_link(self):
+        """``_AUTHOR_LINK(node)[0]``, or ``None``."""
+        node, parts = self.node, self.parts
+        authis = [el for el in parts if el.tag == "div" and "authi" in el.get("class", "")]
+        firsts = []
+        if self.favatars:
+            for div in authis:
+                if _under(div, self.favatars, node):
+                    links = _UID_LINKS_UNDER(div)
+                    if links:  # the first such div with a link holds the branch's first (nested or not)
+                        firsts.append(links[0])
+                        break
+        infos = [el for el in parts if el.tag == "div" and el.get("id") == "userinfo" + self.key]
+        if len(infos) > 1:
+            return (_AUTHOR_LINK(node, pid=self.key) or [None])[0]
+        if infos:
+            links = _UID_LINKS_IN_STRONG(infos[0])
+            if links:
+                firsts.append(links[0])
+        cells = [el for el in parts if el.tag == "td" and "plc" in el.get("class", "")]
+        if cells:
+            headed = [div for div in authis if _under(div, cells, node)]
+            if len(headed) > 1 and any(_under(div, headed, node) for div in headed):
+                return (_AUTHOR_LINK(node, pid=self.key) or [None])[0]
+            for div in headed:
+                links = _UID_LINKS_CHILD(div)
+                if links:
+                    firsts.append(links[0])
+                    break
+        if not firsts:
+            return None
+        first = firsts[0]
+        for other in firsts[1:]:
+            if other is not first and _precedes(other, first):
+                first = other
+        return first
+
+    def author_areas(self) -> list:
+        """``_AUTHOR_COLUMN_AREA(node)[:1] + _HEADER_AREAS(node)``."""
+        areas = []
+        for el in self.parts:
+            if el.tag == "div" and el.get("id") == "favatar" + self.key or self.columns and el is self.columns[0]:
+                areas.append(el)
+                break
+        cells = [el for el in self.parts if el.tag == "td" and class_holds(el, "plc")]
+        if cells:
+            areas += [el for el in self.parts if el.tag == "div" and class_holds(el, "authi")
+                      and _under(el, cells, self.node)]
+        return areas
 
 
 def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
@@ -161,15 +282,16 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
         thread = _parse_thread_header(sel, url, target.tid)
         # The pagers: in div#pgt above the posts (it marks the current page) and in the div after div#postlist.
         top = [pager for el in by_id(sel.root, "pgt", "div") for pager in _PAGERS(el)]
-        bottom = [pager for el in by_id(sel.root, "postlist", "div") for pager in _FOLLOWING_PAGERS(el)]
+        bottom = [pager for el in by_id(sel.root, "postlist", "div") for pager in _following_pagers(el)]
         page.page = current_page(sel, target.page, top)
         page.pages = thread.pages = page_count(sel, top + bottom)
         for node, pid, message in nodes:
             try:
-                post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz, resolve=resolve)
+                frame = _Frame(node, str(pid))
+                post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz, resolve=resolve, frame=frame)
             except (RecursionError, ValueError):
-                post = None
-            pls = _AUTHOR_COLUMN(node)
+                frame, post = None, None
+            pls = frame.columns if frame is not None else _AUTHOR_COLUMN(node)
             posts.append((post, node, message, pls[0] if pls else None))
     page.tid = thread.tid
     page.fid = thread.fid
@@ -202,6 +324,12 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     page.users = list(users.values())
     page.threads = [thread]
     return page
+
+
+def _following_pagers(postlist) -> list:
+    """What :data:`_FOLLOWING_PAGERS` finds, by walks that stop only at divs (the XPath tests every div's class)."""
+    return [div for sibling in postlist.itersiblings("div") for div in sibling.iter("div")
+            if div is not sibling and " pg " in f" {div.get('class', '')} "]
 
 
 def add_author(page: ParsedPage, users: dict[int, User], post: Post, column, now: datetime | None) -> User | None:
@@ -241,7 +369,8 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     # span#thread_subject on X2.5+, a#thread_subject on X2 and some themes.
     subject = by_id(root, "thread_subject")
     title = tidy_text(_string(subject[0])) if subject else None
-    counts = [text for el in postlist for text in _COUNTS(el)]
+    lists = [_ListParts(el) for el in postlist]
+    counts = [text for parts in lists for text in parts.counts()]
     views = parse_int(counts[0]) if len(counts) > 0 else None
     replies = parse_int(counts[1]) if len(counts) > 1 else None
     if views is None:
@@ -251,27 +380,74 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
         if m:
             views, replies = parse_int(m.group(1)), parse_int(m.group(2))
     # X3.4 ``img[src*=locked.gif]``; X3.5 the icon font ``<i class="fico-lock fc-s" title="关闭">`` by the title.
-    closed = any(_CLOSED(el) for el in postlist)
+    closed = any(parts.closed() for parts in lists)
     # The title's h1.ts is in the post list in every stock template; themes may move it.
-    headings = [h for el in postlist for h in _TS_HEADINGS(el)] or _ANY_TS_HEADINGS(root)
+    headings = [h for parts in lists for h in parts.headings] or _ANY_TS_HEADINGS(root)
     return Thread(
         tid=tid, fid=fid, title=title or None, type_prefix=type_prefix([a for h in headings for a in _PREFIX_LINK(h)]),
         views=views, replies=replies, is_closed=closed, forum_name=forum_name, url=url, status="ok",
     )
 
 
+_CLOSED_ALTS = frozenset(spellings("关闭"))
+_LOCK_ICONS = etree.XPath("./table[1]/descendant::i[contains(concat(' ', normalize-space(@class), ' '), ' fico-lock ')]")
+_OWN_TEXTS = etree.XPath("./text()")
+
+
+class _ListParts:
+    """What the header's XPaths over div#postlist find (:data:`_COUNTS`, :data:`_CLOSED`, :data:`_TS_HEADINGS`), from
+    one walk of it that stops only at divs, spans, imgs and h1s, instead of a walk per XPath."""
+
+    __slots__ = ("counters", "headings", "locked_img", "postlist", "spans")
+
+    def __init__(self, postlist):
+        self.postlist = postlist
+        self.counters, self.spans, self.headings = [], [], []
+        self.locked_img = False
+        for el in postlist.iter("div", "span", "img", "h1"):
+            if el is postlist:
+                continue
+            tag = el.tag
+            # These XPaths test concat(' ', @class, ' ') as it is (no normalize-space): so do these tests.
+            if tag == "div":
+                if " hm " in f" {el.get('class', '')} ":
+                    self.counters.append(el)
+            elif tag == "span":
+                if " xi1 " in f" {el.get('class', '')} ":
+                    self.spans.append(el)
+            elif tag == "img":
+                src = el.get("src", "")
+                if "locked.gif" in src or "locked.png" in src or el.get("alt") in _CLOSED_ALTS:
+                    self.locked_img = True
+            elif " ts " in f" {el.get('class', '')} ":
+                self.headings.append(el)
+
+    def counts(self) -> list:
+        """``_COUNTS(postlist)``: the text nodes of the span.xi1s inside a div.hm."""
+        if not self.counters or not self.spans:
+            return []
+        return [text for span in self.spans if _under(span, self.counters, self.postlist)
+                for text in _OWN_TEXTS(span)]
+
+    def closed(self) -> bool:
+        """``bool(_CLOSED(postlist))``."""
+        return self.locked_img or bool(_LOCK_ICONS(self.postlist))
+
+
 def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetime | None,
-                      tz: tzinfo, resolve=None) -> Post:
+                      tz: tzinfo, resolve=None, frame: _Frame | None = None) -> Post:
     """What the post's frame says (author, time, device and place notes, floor), its message set aside."""
     post = Post(pid=pid, tid=tid, url=url)
     key = str(pid)
     # Sites whose space links carry the username instead of the uid: the second form; an admin's own space
     # rule: the third.
-    author_link = _AUTHOR_LINK(node, pid=key) or _AUTHOR_SPACE_LINK(node, pid=key) or [
+    frame = frame or _Frame(node, key)
+    first = frame.author_link()
+    author_link = [first] if first is not None else _AUTHOR_SPACE_LINK(node, pid=key) or [
         a for a in _AUTHOR_NAME_LINK(node, pid=key) if is_member_link(a)][:1]
     if author_link:
         post.author = tidy_text(_string(author_link[0])) or None
-        areas = _AUTHOR_COLUMN_AREA(node, pid=key)[:1] + _HEADER_AREAS(node)  # favatar is inside the td.pls
+        areas = frame.author_areas()  # favatar is inside the td.pls
         post.author_uid = author_uid(author_link[0].get("href"), areas, resolve)
     else:
         anonymous = _ANONYMOUS(node, pid=key)
@@ -298,11 +474,29 @@ def _read_post_body(node, post: Post, message_el, url: str, *, now: datetime | N
     attachments: list[Attachment] = []
     if message_el is not None:
         read_message(message_el, post, attachments, url, now=now, tz=tz)
+    divs = _body_divs(node)
     # Attachments not inlined in the message are listed in div.pattl below it.
-    for listing in _ATTACHMENT_LISTS(node):
+    for listing in _with_class_word(divs, "pattl"):
         add_media(attachments, post.pid, clean_message(listing, url))
-    post.status = post_status(node, has_message=message_el is not None)
+    post.status = post_status(node, has_message=message_el is not None, divs=divs)
     return attachments
+
+
+def _body_divs(node) -> list:
+    """What :data:`_BODY_DIVS` finds, by a walk that stops only at divs and tests their class in Python (for a
+    post's hundreds of elements, cheaper than the XPath's attribute tests)."""
+    divs = []
+    for div in node.iter("div"):
+        cls = div.get("class")
+        if cls and ("pattl" in cls or "pct" in cls or "locked" in cls) and div is not node:
+            divs.append(div)
+    return divs
+
+
+def _with_class_word(divs: list, word: str) -> list:
+    """The elements of ``divs`` that ``contains(concat(' ', @class, ' '), ' WORD ')`` finds, in their order."""
+    spaced = f" {word} "
+    return [div for div in divs if spaced in f" {div.get('class', '')} "]
 
 
 def read_message(message_el, post: Post, attachments: list[Attachment], url: str, *,
@@ -378,14 +572,16 @@ def fill_floors_backwards(posts: list[Post], page: int | None) -> None:
             posts[i].is_first = posts[i].floor == 1
 
 
-def post_status(node, *, has_message: bool) -> str:
-    """A post's state: a deleted floor (``无效楼层``), else the first ``div.locked`` note that names one."""
+def post_status(node, *, has_message: bool, divs: list | None = None) -> str:
+    """A post's state: a deleted floor (``无效楼层``), else the first ``div.locked`` note that names one.
+
+    ``divs``: what ``_BODY_DIVS`` finds in the post, when the caller has read it."""
     node = _root(node)
-    pct = _PCT(node)
+    pct = _PCT(node) if divs is None else _with_class_word(divs, "pct")
     pct_text = _string(pct[0]) if pct else ""
     if _DELETED_FLOOR.search(pct_text):
         return POST_DELETED_FLOOR
-    for locked in _LOCKED(node):
+    for locked in _LOCKED(node) if divs is None else _with_class_word(divs, "locked"):
         text = _string(locked)
         for pattern, state in LOCKED_STATES:
             if pattern.search(text):

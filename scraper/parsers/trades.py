@@ -114,7 +114,7 @@ def read_trades(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> N
     """Append one :class:`Trade` per goods box of the opening post to ``page.trades`` and mark the thread
     ``special = "trade"``. Pages without goods boxes are left alone."""
     for pid, container in ctx.opening_posts(page):
-        found = _BOXES(container) if _TRADE_BLOCKS(container) else []
+        found = _BOXES(container) if ctx.shows(pid, "class", "trd", "trade") and _TRADE_BLOCKS(container) else []
         if not found:
             continue
         boxes = [(as_int(m.group(1)), box) for box in found
