@@ -193,9 +193,7 @@ class NetworkErrorsOnOneLine(logging.Filter):
     @classmethod
     def install(cls) -> None:
         for name in cls.QUIET_LOGGERS:
-            logger_ = logging.getLogger(name)
-            if not any(isinstance(f, cls) for f in logger_.filters):
-                logger_.addFilter(cls())
+            _add_filter_once(name, cls())
 
 
 class PageErrorsAtInfo(logging.Filter):
@@ -227,9 +225,15 @@ class PageErrorsAtInfo(logging.Filter):
     @classmethod
     def install(cls) -> None:
         for name, starts in cls.DEMOTED.items():
-            logger_ = logging.getLogger(name)
-            if not any(isinstance(f, cls) for f in logger_.filters):
-                logger_.addFilter(cls(starts))
+            _add_filter_once(name, cls(starts))
+
+
+def _add_filter_once(logger_name: str, log_filter: logging.Filter) -> None:
+    """Add ``log_filter`` to the logger unless a filter of its class is there already (a second crawl in the
+    same process, as the tests and the queue's worker run them)."""
+    logger_ = logging.getLogger(logger_name)
+    if not any(isinstance(f, type(log_filter)) for f in logger_.filters):
+        logger_.addFilter(log_filter)
 
 
 class NothingToRetry(CrawlInputError):
