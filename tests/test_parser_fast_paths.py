@@ -403,3 +403,93 @@ def test_base_href_and_bottom_pagers_as_their_xpaths_find_them():
         assert links.find_base_href(sel.root, None) == (found[0] if found else "")
         for postlist in common.by_id(sel.root, "postlist", "div"):
             assert thread._following_pagers(postlist) == thread._FOLLOWING_PAGERS(postlist)
+
+
+def _script_ids_long_way(root) -> tuple:
+    """script_ids before its walk stopped early: every inline script's assigning lines, joined, searched once."""
+    import re
+
+    from scraper.parsers.common import _ID_ASSIGNMENT, _SCRIPT_ID
+    texts = etree.XPath("/descendant::script[not(@src)]/text()")(root)
+    joined = "\n".join(line for text in texts if "id" in text and _ID_ASSIGNMENT.search(text)
+                       for line in text.split("\n") if _ID_ASSIGNMENT.search(line)) + "\n"
+    found = [_SCRIPT_ID[name].search(joined) for name in ("fid", "tid")]
+    assert all(m is None or isinstance(m, re.Match) for m in found)
+    return tuple((int(m.group(1)) or None) if m else None for m in found)
+
+
+@pytest.mark.parametrize("scripts, want", [
+    # The first assignment of each wins, wherever the other is; external scripts are not read.
+    (["var fid = parseInt('2'), tid = parseInt('7');", "tid = 9;"], (2, 7)),
+    (["var fid = 3;", "x = 1;", "var tid = parseInt('8');\nvar fid = 5;"], (3, 8)),
+    (["tid =", "'6'; fid = 4;"], (4, 6)),                 # an assignment cut over two scripts' lines
+    (["var tid = 0;", "tid = 3; fid = 0;"], (None, None)),  # 0 is "unset"
+    (["src"], (99, 98)),                                   # the external script's text is not read
+])
+def test_script_ids_stop_at_the_first_assignments_and_find_what_the_whole_page_gives(scripts, want):
+    from scraper.parsers.common import script_ids
+    body = "".join(f"<script>{s}</script>" if s != "src" else "<script src='x.js'>var tid = 4;</script>"
+                   for s in scripts)
+    root = etree.fromstring(f"<html><head>{body}</head><body><p>x</p><script>var fid = 99; tid = 98;</script>"
+                            "</body></html>", etree.HTMLParser())
+    assert script_ids(root) == _script_ids_long_way(root) == want
+
+
+@requires_fixtures
+def test_script_ids_find_what_the_whole_page_gives_on_the_captures():
+    from scraper.parsers.common import script_ids
+    found = 0
+    for page in _html_pages(limit=60):
+        sel, _, _ = read_document(page.body, page.url, "text/html; charset=utf-8")
+        assert script_ids(sel) == _script_ids_long_way(sel.root)
+        found += script_ids(sel)[1] is not None
+    assert found > 20
+
+
+# A thread page whose posts' frames carry what the thread header carries: a lock icon and counts.
+_HEADER_IN_POSTS = """<html><body><div id="pgt"><div class="pg"><strong>{page}</strong><a href="?page=3">3</a></div></div>
+<div id="postlist">{header}
+<div id="post_5"><table id="pid5"><tr><td class="pls"><div class="hm"><span class="xi1">70</span><span class="xi1">71</span>
+ </div><img src="static/image/common/locked.gif" alt="关闭"></td>
+ <td class="plc"><h1 class="ts">in a post</h1><em id="authorposton5">发表于 2020-1-2 03:04</em>
+ <a id="postnum5"><em>{floor}</em></a><table><tr><td id="postmessage_5">hi</td></tr></table></td></tr></table></div>
+</div></body></html>"""
+_HEADER = """<table><tr><td class="pls"><div class="hm"><span class="xi1">12</span><span class="xi1">3</span></div></td>
+<td class="plc"><h1 class="ts">the title</h1>{lock}</td></tr></table>"""
+
+
+def _header_thread(page: int, header: str):
+    html = _HEADER_IN_POSTS.format(page=page, floor=1 if page == 1 else 21, header=header)
+    parsed = parse_page(f"http://h/forum.php?mod=viewthread&tid=4&page={page}", html.encode("utf-8"),
+                        content_type="text/html; charset=utf-8")
+    assert parsed.kind == KIND_VIEWTHREAD and [p.pid for p in parsed.posts] == [5]
+    return parsed.threads[0]
+
+
+def test_the_thread_header_is_read_outside_the_posts():
+    # Stock markup: counts and lock in the header; a post's frame showing a lock icon does not close the thread.
+    thread = _header_thread(1, _HEADER.format(lock=""))
+    assert (thread.views, thread.replies, thread.is_closed) == (12, 3, False)
+    thread = _header_thread(1, _HEADER.format(lock='<img src="static/image/common/locked.gif" alt="关闭">'))
+    assert (thread.views, thread.replies, thread.is_closed) == (12, 3, True)
+    # A theme that moved the counts into the opening post's frame: read there, on the first page.
+    assert (_header_thread(1, "").views, _header_thread(1, "").replies) == (70, 71)
+    # A later page shows no counts (Discuz prints them on the first page): the posts are not read for them.
+    assert (_header_thread(2, "").views, _header_thread(2, "").replies, _header_thread(2, "").is_closed) == \
+        (None, None, False)
+
+
+@requires_fixtures
+def test_the_header_read_outside_the_posts_is_what_the_whole_list_gives_on_the_captures():
+    from scraper.parsers import thread
+    checked = 0
+    for page in _html_pages(limit=60):
+        sel, _, _ = read_document(page.body, page.url, "text/html; charset=utf-8")
+        nodes = thread.post_nodes(sel) if thread.is_thread_page(sel) else []
+        if not nodes:
+            continue
+        scoped = thread._parse_thread_header(sel, page.url, None, set(nodes), posts_may_tell=False)
+        whole = thread._parse_thread_header(sel, page.url, None)
+        assert scoped == whole
+        checked += 1
+    assert checked > 30

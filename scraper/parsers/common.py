@@ -27,7 +27,7 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SCRIPT_ID = {name: re.compile(rf"\b{name}\s*=\s*(?:parseInt\(\s*)?['\"]?(\d+)['\"]?\s*\)?\s*[,;\n]")
               for name in ("fid", "tid")}
 _ID_ASSIGNMENT = re.compile(r"\b[ft]id\s*=")
-_INLINE_SCRIPTS = etree.XPath("/descendant::script[not(@src)]/text()")
+_SCRIPT_TEXTS = etree.XPath("text()")
 _BY_ID = etree.XPath("id($id)")
 _STRONG_TEXT = etree.XPath("./strong/text()")
 _ID_WALK = etree.XPath("/descendant::*[@id=$id]")
@@ -72,10 +72,22 @@ def by_id(root: etree._Element, element_id: str, tag: str | None = None) -> list
     return [el for el in _ID_WALK(root, id=element_id) if tag is None or el.tag == tag]
 
 
-def by_id_within(node: etree._Element, element_id: str, tags: tuple[str, ...] = ()) -> list:
+def ids_indexed(root: etree._Element, element_ids) -> dict:
+    """id -> the element the document's id index holds for it, for each of ``element_ids`` it holds: what one
+    ``id(ID)`` call each would find, from one ``id('A B C …')`` call (an XPath call costs more than its look-ups)."""
+    wanted = " ".join(element_ids)
+    found: dict = {}
+    for el in _BY_ID(root, id=wanted) if wanted else ():
+        found.setdefault(el.get("id"), el)
+    return found
+
+
+def by_id_within(node: etree._Element, element_id: str, tags: tuple[str, ...] = (), indexed: dict | None = None) -> list:
     """What ``node``'s ``descendant::*[@id=ID]`` finds (of one of ``tags``, if given), through the id index
-    when the element indexed is under ``node``; else by walking ``node``."""
-    for el in _BY_ID(node, id=element_id):
+    when the element indexed is under ``node``; else by walking ``node``. ``indexed``: :func:`ids_indexed` of
+    the page for a set of ids that includes ``element_id``, looked up instead of the index."""
+    for el in (() if element_id not in indexed else (indexed[element_id],)) if indexed is not None \
+            else _BY_ID(node, id=element_id):
         if el.get("id") == element_id and (not tags or el.tag in tags):
             parent = el.getparent()
             while parent is not None:
@@ -343,16 +355,36 @@ def detect_version(sel: Selector) -> str | None:
 
 
 def script_ids(sel: Selector) -> tuple[int | None, int | None]:
-    """``(fid, tid)`` from the page's inline scripts (``var tid = parseInt('N')``); ``None`` where unset."""
+    """``(fid, tid)`` from the page's inline scripts (``var tid = parseInt('N')``); ``None`` where unset.
+
+    The first assignment of each in document order: the lines that assign either, of every inline script, are
+    joined and searched; the walk of the page's scripts stops once both are found (a match in the lines read so
+    far is the match in all of them: a line ends in a line feed, so no later text can make an earlier one), which
+    on a Discuz page is in its head, long before the posts."""
+    root = (sel.root if isinstance(sel, Selector) else sel).getroottree().getroot()
     # Line by line: a regex scanning whole scripts for "[^\n]*fid=" is quadratic in a script's line length.
     # A script with no assignment anywhere has none on any line: it is not split.
-    scripts = "\n".join(line for text in _INLINE_SCRIPTS(sel.root) if "id" in text and _ID_ASSIGNMENT.search(text)
-                         for line in text.split("\n") if _ID_ASSIGNMENT.search(line))
-    found = []
-    for name in ("fid", "tid"):
-        m = _SCRIPT_ID[name].search(scripts + "\n")
-        found.append((as_int(m.group(1)) or None) if m else None)
-    return found[0], found[1]
+    lines: list[str] = []
+    found: dict[str, re.Match | None] = {"fid": None, "tid": None}
+    for script in root.iter("script"):
+        if script.get("src") is not None:
+            continue
+        # A script's text is one text node (libxml2 joins adjacent ones); any child: its text nodes by XPath.
+        texts = (script.text,) if not len(script) else _SCRIPT_TEXTS(script)
+        added = False
+        for text in texts:
+            if text and "id" in text and _ID_ASSIGNMENT.search(text):
+                for line in text.split("\n"):
+                    if _ID_ASSIGNMENT.search(line):
+                        lines.append(line)
+                        added = True
+        if added:
+            joined = "\n".join(lines) + "\n"
+            for name in found:
+                found[name] = _SCRIPT_ID[name].search(joined)
+            if found["fid"] and found["tid"]:
+                break
+    return tuple((as_int(m.group(1)) or None) if m else None for m in found.values())
 
 
 _PAGERS_AT = lru_cache(maxsize=32)(etree.XPath)  # the few scopes page_count is given, compiled once

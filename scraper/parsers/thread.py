@@ -20,7 +20,7 @@ from ..items import (
 )
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify
 from .authors import author_uid, is_member_link
-from .common import by_id, by_id_within, class_holds, current_page, page_count, script_ids, type_prefix
+from .common import by_id, by_id_within, class_holds, current_page, ids_indexed, page_count, script_ids, type_prefix
 from .content import clean_message, set_aside, tidy_text
 from .dates import DEFAULT_TZ, POSTED_LABELS, clean_time_text, parse_discuz_time, posted_time_text
 from .labels import LabelTable, any_label_re, label_pattern, spellings, xpath_contains_any
@@ -31,6 +31,8 @@ from .stats import apply_user_fields, parse_stats_block
 # still keep div#post_PID around table#pidPID.
 POST_NODES_ANYWHERE = "/descendant::div[starts-with(@id, 'post_')][table[starts-with(@id, 'pid')]]"
 _NUMERIC_POST_ID = re.compile(r"^post_(\d+)$")
+# The ids of a post's message, time and floor (read_post_time, post_floor), looked up for all posts at once.
+_POST_IDS = ("postmessage_", "authorposton", "postnum")
 # The default ``custominfo.postno`` names of the first floors; sites may rename them.
 FLOOR_NAMES = LabelTable({"楼主": 1, "沙发": 2, "板凳": 3, "地板": 4, "地下室": 5})
 _FLOOR_DIGITS = re.compile(r"(\d+)")
@@ -181,10 +183,15 @@ def _under(el, containers: list, node) -> bool:
     return False
 
 
-def _precedes(a, b) -> bool:
-    """Whether element ``a`` comes before ``b`` in document order (``a`` is not ``b``)."""
-    chain_a = [a, *a.iterancestors()]
-    chain_b = [b, *b.iterancestors()]
+def _precedes(a, b, top=None) -> bool:
+    """Whether element ``a`` comes before ``b`` in document order (``a`` is not ``b``); ``top``: an element both are
+    under (their chains of ancestors are then compared up to it, not up to the root)."""
+    chain_a, chain_b = [a], [b]
+    for chain, el in ((chain_a, a), (chain_b, b)):
+        for parent in el.iterancestors():
+            chain.append(parent)
+            if parent is top:
+                break
     if any(x is b for x in chain_a):  # b is an ancestor of a
         return False
     if any(x is a for x in chain_b):
@@ -242,7 +249,7 @@ class _Frame:
             return None
         first = firsts[0]
         for other in firsts[1:]:
-            if other is not first and _precedes(other, first):
+            if other is not first and _precedes(other, first, node):
                 first = other
         return first
 
@@ -271,24 +278,33 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     target = classify(url)
     page = ParsedPage(url=url, kind="viewthread", fetched_at=fetched_at)
     nodes = []
+    numbered = []
     for node in post_nodes(sel):
         m = _NUMERIC_POST_ID.match(node.get("id", ""))
         if m and as_int(m.group(1)) is not None:
-            message = by_id_within(node, "postmessage_" + m.group(1), ("td", "div"))
-            nodes.append((node, as_int(m.group(1)), message[0] if message else None))
+            numbered.append((node, m.group(1)))
+    # Each post's message, time and floor ids, for all the posts in one look-up of the page's id index.
+    indexed = ids_indexed(sel.root, [f"{prefix}{number}" for _, key in numbered for prefix in _POST_IDS
+                                     for number in {key, str(as_int(key))}])
+    for node, key in numbered:
+        message = by_id_within(node, "postmessage_" + key, ("td", "div"), indexed)
+        nodes.append((node, as_int(key), message[0] if message else None))
     users: dict[int, User] = {}
     posts: list[tuple[Post | None, object, object, object]] = []
     with set_aside([message for _, _, message in nodes if message is not None]):
-        thread = _parse_thread_header(sel, url, target.tid)
         # The pagers: in div#pgt above the posts (it marks the current page) and in the div after div#postlist.
         top = [pager for el in by_id(sel.root, "pgt", "div") for pager in _PAGERS(el)]
         bottom = [pager for el in by_id(sel.root, "postlist", "div") for pager in _following_pagers(el)]
         page.page = current_page(sel, target.page, top)
+        # On a later page the posts' frames are not searched for the header's counts and title (see _ListParts).
+        thread = _parse_thread_header(sel, url, target.tid, {node for node, _, _ in nodes},
+                                      posts_may_tell=page.page in (None, 1))
         page.pages = thread.pages = page_count(sel, top + bottom)
         for node, pid, message in nodes:
             try:
                 frame = _Frame(node, str(pid))
-                post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz, resolve=resolve, frame=frame)
+                post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz, resolve=resolve, frame=frame,
+                                         indexed=indexed)
             except (RecursionError, ValueError):
                 frame, post = None, None
             pls = frame.columns if frame is not None else _AUTHOR_COLUMN(node)
@@ -349,7 +365,10 @@ def add_author(page: ParsedPage, users: dict[int, User], post: Post, column, now
     return user
 
 
-def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> Thread:
+def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None, posts=frozenset(),
+                         posts_may_tell: bool = True) -> Thread:
+    """The thread item from the page's header (breadcrumbs, title, counts, lock); ``posts`` are the post containers
+    (read elsewhere: the header is read outside them; see :class:`_ListParts` for ``posts_may_tell``)."""
     fid, tid = script_ids(sel)
     tid = tid or tid_from_url
     root = _root(sel)
@@ -369,7 +388,7 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     # span#thread_subject on X2.5+, a#thread_subject on X2 and some themes.
     subject = by_id(root, "thread_subject")
     title = tidy_text(_string(subject[0])) if subject else None
-    lists = [_ListParts(el) for el in postlist]
+    lists = [_ListParts(el, posts, posts_may_tell=posts_may_tell) for el in postlist]
     counts = [text for parts in lists for text in parts.counts()]
     views = parse_int(counts[0]) if len(counts) > 0 else None
     replies = parse_int(counts[1]) if len(counts) > 1 else None
@@ -382,7 +401,7 @@ def _parse_thread_header(sel: Selector, url: str, tid_from_url: int | None) -> T
     # X3.4 ``img[src*=locked.gif]``; X3.5 the icon font ``<i class="fico-lock fc-s" title="关闭">`` by the title.
     closed = any(parts.closed() for parts in lists)
     # The title's h1.ts is in the post list in every stock template; themes may move it.
-    headings = [h for parts in lists for h in parts.headings] or _ANY_TS_HEADINGS(root)
+    headings = [h for parts in lists for h in parts.title_headings()] or _ANY_TS_HEADINGS(root)
     return Thread(
         tid=tid, fid=fid, title=title or None, type_prefix=type_prefix([a for h in headings for a in _PREFIX_LINK(h)]),
         views=views, replies=replies, is_closed=closed, forum_name=forum_name, url=url, status="ok",
@@ -395,47 +414,71 @@ _OWN_TEXTS = etree.XPath("./text()")
 
 
 class _ListParts:
-    """What the header's XPaths over div#postlist find (:data:`_COUNTS`, :data:`_CLOSED`, :data:`_TS_HEADINGS`), from
-    one walk of it that stops only at divs, spans, imgs and h1s, instead of a walk per XPath."""
+    """What the header's XPaths over div#postlist find (:data:`_COUNTS`, :data:`_CLOSED`, :data:`_TS_HEADINGS`), read
+    outside the posts: one walk of div#postlist's other children (the header table, the pagers' rows) that stops
+    only at divs, spans, imgs and h1s. The thread's header is not in a post, and a post's frame never says the
+    thread is closed. Where no counts (or no title heading) show outside the posts, a theme may have moved them
+    into the opening post's frame: on the first page (``posts_may_tell``) the whole list is then walked for them,
+    as the XPaths do; Discuz shows the counts on the first page only."""
 
-    __slots__ = ("counters", "headings", "locked_img", "postlist", "spans")
+    __slots__ = ("_full", "counters", "headings", "locked_img", "postlist", "posts", "posts_may_tell", "spans")
 
-    def __init__(self, postlist):
-        self.postlist = postlist
+    def __init__(self, postlist, posts=frozenset(), scoped: bool = True, posts_may_tell: bool = True):
+        self.postlist, self.posts, self.posts_may_tell, self._full = postlist, posts, posts_may_tell, None
         self.counters, self.spans, self.headings = [], [], []
         self.locked_img = False
-        for el in postlist.iter("div", "span", "img", "h1"):
-            if el is postlist:
+        for child in postlist if scoped else (postlist,):
+            if child in posts:  # lxml elements hash by identity
                 continue
-            tag = el.tag
-            # These XPaths test concat(' ', @class, ' ') as it is (no normalize-space): so do these tests.
-            if tag == "div":
-                if " hm " in f" {el.get('class', '')} ":
-                    self.counters.append(el)
-            elif tag == "span":
-                if " xi1 " in f" {el.get('class', '')} ":
-                    self.spans.append(el)
-            elif tag == "img":
-                src = el.get("src", "")
-                if "locked.gif" in src or "locked.png" in src or el.get("alt") in _CLOSED_ALTS:
-                    self.locked_img = True
-            elif " ts " in f" {el.get('class', '')} ":
-                self.headings.append(el)
+            for el in child.iter("div", "span", "img", "h1"):
+                if el is postlist:
+                    continue
+                tag = el.tag
+                # These XPaths test concat(' ', @class, ' ') as it is (no normalize-space): so do these tests.
+                if tag == "div":
+                    if " hm " in f" {el.get('class', '')} ":
+                        self.counters.append(el)
+                elif tag == "span":
+                    if " xi1 " in f" {el.get('class', '')} ":
+                        self.spans.append(el)
+                elif tag == "img":
+                    src = el.get("src", "")
+                    if "locked.gif" in src or "locked.png" in src or el.get("alt") in _CLOSED_ALTS:
+                        self.locked_img = True
+                elif " ts " in f" {el.get('class', '')} ":
+                    self.headings.append(el)
+
+    def full(self) -> _ListParts:
+        """The same, read from the whole list (posts included) where the posts may tell; else this."""
+        if self._full is None:
+            self._full = _ListParts(self.postlist, scoped=False) if self.posts and self.posts_may_tell else self
+        return self._full
 
     def counts(self) -> list:
-        """``_COUNTS(postlist)``: the text nodes of the span.xi1s inside a div.hm."""
+        """``_COUNTS(postlist)``: the text nodes of the span.xi1s inside a div.hm (outside the posts where any)."""
+        found = self._counts()
+        if found:
+            return found
+        full = self.full()
+        return full._counts() if full is not self else found
+
+    def _counts(self) -> list:
         if not self.counters or not self.spans:
             return []
         return [text for span in self.spans if _under(span, self.counters, self.postlist)
                 for text in _OWN_TEXTS(span)]
 
+    def title_headings(self) -> list:
+        """``_TS_HEADINGS(postlist)`` (outside the posts where any)."""
+        return self.headings or self.full().headings
+
     def closed(self) -> bool:
-        """``bool(_CLOSED(postlist))``."""
+        """``bool(_CLOSED(postlist))`` outside the posts."""
         return self.locked_img or bool(_LOCK_ICONS(self.postlist))
 
 
 def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetime | None,
-                      tz: tzinfo, resolve=None, frame: _Frame | None = None) -> Post:
+                      tz: tzinfo, resolve=None, frame: _Frame | None = None, indexed: dict | None = None) -> Post:
     """What the post's frame says (author, time, device and place notes, floor), its message set aside."""
     post = Post(pid=pid, tid=tid, url=url)
     key = str(pid)
@@ -454,7 +497,7 @@ def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetim
         if anonymous:
             post.author = tidy_text(" ".join(_ANONYMOUS_NAME(anonymous[0]))) or None
 
-    time_el = read_post_time(node, pid, post, now=now, tz=tz)
+    time_el = read_post_time(node, pid, post, now=now, tz=tz, indexed=indexed)
     if time_el:
         authi_text = tidy_text(_STRING_PARENT(time_el[0]))
         device = _DEVICE.search(authi_text)
@@ -464,7 +507,7 @@ def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetim
         if location:
             post.location = location.group(1)
 
-    post.floor = post_floor(node, pid)
+    post.floor = post_floor(node, pid, indexed)
     return post
 
 
@@ -521,7 +564,7 @@ def add_media(attachments: list[Attachment], pid: int, msg) -> None:
                 attachments.append(Attachment(pid=pid, url=media_url, name=name, kind=kind, aid=aid))
 
 
-def read_post_time(node, pid: int, post: Post, *, now: datetime | None, tz: tzinfo) -> list:
+def read_post_time(node, pid: int, post: Post, *, now: datetime | None, tz: tzinfo, indexed: dict | None = None) -> list:
     """Set ``posted_at_text``/``posted_at`` from ``em#authorpostonPID`` (exact from its ``span[title]``).
 
     Without that element (Discuz 5.5/6.x, themes), the first bare ``发表于 T`` text outside the
@@ -529,7 +572,7 @@ def read_post_time(node, pid: int, post: Post, *, now: datetime | None, tz: tzin
     is found) for callers reading around it.
     """
     node = _root(node)
-    time_el = by_id_within(node, f"authorposton{pid}")
+    time_el = by_id_within(node, f"authorposton{pid}", (), indexed)
     if time_el:
         post.posted_at_text = clean_time_text(_string(time_el[0])) or None
         title = _TIME_TITLE(time_el[0])
@@ -546,12 +589,12 @@ def read_post_time(node, pid: int, post: Post, *, now: datetime | None, tz: tzin
     return []
 
 
-def post_floor(node, pid: int) -> int | None:
+def post_floor(node, pid: int, indexed: dict | None = None) -> int | None:
     """The floor ``#postnumPID`` shows: ``<em>N</em>``, a ``postno`` name (楼主, 沙发…) or digits; else ``None``.
 
     X and 7.x render it as ``a#postnumPID``, 5.5/6.x as ``strong#postnumPID`` (``7楼``).
     """
-    link = by_id_within(_root(node), f"postnum{pid}")
+    link = by_id_within(_root(node), f"postnum{pid}", (), indexed)
     if not link:
         return None
     number = _FLOOR_NUMBER(link[0])
