@@ -493,3 +493,19 @@ def test_the_header_read_outside_the_posts_is_what_the_whole_list_gives_on_the_c
         assert scoped == whole
         checked += 1
     assert checked > 30
+
+
+def test_author_link_walks_find_the_first_link_their_xpaths_find():
+    from scraper.parsers import thread
+    root = etree.fromstring(
+        "<html><body><div id='u'><strong><strong><a href='space-uid-1.html'>nested</a></strong>"
+        "<a href='space-uid-2.html'>outer</a></strong><b><a href='uid=3'>not in strong</a></b></div>"
+        "<div id='v'><a>no href</a><span><a href='x?uid=4'>deep</a></span><a href='uid=5'>child</a></div>"
+        "<div id='w'><strong>no link</strong><a href='UID=6'>case</a></div></body></html>", etree.HTMLParser())
+    for div in root.iter("div"):
+        assert thread._uid_link_under(div) is _first(thread._UID_LINKS_UNDER(div))
+        assert thread._uid_link_in_strong(div) is _first(thread._UID_LINKS_IN_STRONG(div))
+        assert next((a for a in div if a.tag == "a" and "uid" in a.get("href", "")), None) is \
+            _first(thread._UID_LINKS_CHILD(div))
+    assert thread._uid_link_in_strong(root.find(".//div[@id='u']")).text == "nested"
+    assert thread._uid_link_under(root.find(".//div[@id='w']")) is None

@@ -203,6 +203,25 @@ def _precedes(a, b, top=None) -> bool:
     return parent.index(chain_a[-2]) < parent.index(chain_b[-2])
 
 
+def _uid_link_under(div):
+    """``_UID_LINKS_UNDER(div)[0]`` (or ``None``), by a walk that stops only at links."""
+    for a in div.iter("a"):
+        if "uid" in a.get("href", "") and a is not div:
+            return a
+    return None
+
+
+def _uid_link_in_strong(div):
+    """``_UID_LINKS_IN_STRONG(div)[0]`` (or ``None``): the first link with a uid whose parent is a ``strong`` under
+    ``div``, by a walk that stops only at links."""
+    for a in div.iter("a"):
+        if "uid" in a.get("href", "") and a is not div:
+            parent = a.getparent()
+            if parent is not div and parent.tag == "strong":
+                return a
+    return None
+
+
 class _Frame:
     """What _AUTHOR_LINK (its first element), _AUTHOR_COLUMN_AREA, _HEADER_AREAS and _AUTHOR_COLUMN find in a
     post, from one walk of it (:func:`_frame_parts`) and walks of the few parts it finds, not one walk of the
@@ -224,26 +243,26 @@ class _Frame:
         if self.favatars:
             for div in authis:
                 if _under(div, self.favatars, node):
-                    links = _UID_LINKS_UNDER(div)
-                    if links:  # the first such div with a link holds the branch's first (nested or not)
-                        firsts.append(links[0])
+                    link = _uid_link_under(div)
+                    if link is not None:  # the first such div with a link holds the branch's first (nested or not)
+                        firsts.append(link)
                         break
         infos = [el for el in parts if el.tag == "div" and el.get("id") == "userinfo" + self.key]
         if len(infos) > 1:
             return (_AUTHOR_LINK(node, pid=self.key) or [None])[0]
         if infos:
-            links = _UID_LINKS_IN_STRONG(infos[0])
-            if links:
-                firsts.append(links[0])
+            link = _uid_link_in_strong(infos[0])
+            if link is not None:
+                firsts.append(link)
         cells = [el for el in parts if el.tag == "td" and "plc" in el.get("class", "")]
         if cells:
             headed = [div for div in authis if _under(div, cells, node)]
             if len(headed) > 1 and any(_under(div, headed, node) for div in headed):
                 return (_AUTHOR_LINK(node, pid=self.key) or [None])[0]
             for div in headed:
-                links = _UID_LINKS_CHILD(div)
-                if links:
-                    firsts.append(links[0])
+                link = next((a for a in div if a.tag == "a" and "uid" in a.get("href", "")), None)  # _UID_LINKS_CHILD
+                if link is not None:
+                    firsts.append(link)
                     break
         if not firsts:
             return None
