@@ -49,6 +49,8 @@ def _long_way(body: bytes, url: str) -> bytes:
     (b"\xef\xbb\xbf<html><body>bom</body></html>", False),            # BOM: decided the long way
     (b"<html><body>a\x00b\x1fc</body></html>", False),                 # NUL and C0 controls are dropped
     (b"<html><body>a\xef\xbf\xbeb\xef\xbf\xbfc</body></html>", False),  # U+FFFE / U+FFFF are dropped
+    (b"<html><body>\xef\xbc\x9a a\xef\xbf\xbfc</body></html>", False),     # U+FFFF alone, after a full-width colon
+    (b"<html><body>\xef\xbf\xbd\xef\xbc\x8c</body></html>", True),        # U+FFFD and a full-width comma are kept
     (b"<html><body>x</body></html>\xe3\x80\x80", False),                # a trailing U+3000 is stripped by str.strip
     (b"\xc2\xa0<p>nbsp first</p>", False),
     (b"   ", False),

@@ -283,13 +283,16 @@ def _clean_utf8(body: bytes) -> bytes | None:
     holds no character of :data:`_CONTROL_CHARS` (in UTF-8 a C0 control is its own byte, U+FFFE/U+FFFF are
     ``EF BF BE/BF``). Else ``None``."""
     data = body.strip(_ASCII_SPACE)
-    if not data or data[0] >= 0x80 or data[-1] >= 0x80 or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+    if not data or data[0] >= 0x80 or data[-1] >= 0x80 or _NONCHARACTERS.search(data):
         return None
     # One memchr per control byte (vectorised, a few instructions per 32 bytes): far cheaper than a regex or
     # bytes.translate over the page.
     return None if any(control in data for control in _C0_CONTROLS) else data
 
 
+# U+FFFE and U+FFFF in UTF-8: one regex (its literal prefix found by a fast scan) costs a fifth of two
+# ``bytes in`` tests, which stumble on every EF lead byte of the page's full-width punctuation.
+_NONCHARACTERS = re.compile(rb"\xef\xbf[\xbe\xbf]")
 # What str.strip() strips among ASCII characters, and the C0 controls of _CONTROL_CHARS.
 _ASCII_SPACE = bytes(c for c in range(0x80) if chr(c).isspace())
 _C0_CONTROLS = tuple(bytes([c]) for c in range(0x20) if _CONTROL_CHARS.match(chr(c)))
