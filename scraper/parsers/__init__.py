@@ -86,12 +86,16 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
         return _finish(page, http_status, content_type, date_header,
                        decode_body(body, content_type, charset_hint)[1], None, zone, now)
     sel, charset, flattened = read_document(body, url, content_type, charset_hint)
-    raw_text = sel.get() if len(body) < 20000 else ""
     base_href = find_base_href(sel.root, body)
     version = detect_version(sel)
     family = detect_family(sel, version)
     if family == FAMILY_LEGACY and is_6x_thread(sel):
         family = FAMILY_6X
+    # The page as text (small pages only), for special_status: serialised only where a page turns out to be no
+    # thread page, unless a reader that may change the tree runs before that one (7.x, a trade's goods page).
+    small = len(body) < 20000
+    raw_text = (sel.get() if small else "") if family == FAMILY_LEGACY or is_tradeinfo_url(url) else \
+        (lambda: sel.get() if small else "")
     resolve = _resolver(base_href, url, identify)
     try:
         # A trade's goods page (do=tradeinfo) is no thread page: its own kind, one goods item and no floor.
@@ -179,12 +183,12 @@ def _resolver(base_href: str, url: str, identify: Callable[[str], Target] | None
     return resolve
 
 
-def _parse_x_family(sel, url: str, raw_text: str, *, now: datetime, tz: tzinfo,
+def _parse_x_family(sel, url: str, raw_text: str | Callable[[], str], *, now: datetime, tz: tzinfo,
                     fetched_at: datetime, resolve: Callable[[str], Target] | None = None) -> ParsedPage | None:
     """A Discuz! X page of any kind, or ``None`` when no X markup is recognised."""
     if is_thread_page(sel):
         return parse_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at, resolve=resolve)
-    special = special_status(sel, raw_text)
+    special = special_status(sel, raw_text() if callable(raw_text) else raw_text)
     if special is not None:
         target = classify(url)
         return ParsedPage(url=url, kind=KIND_SPECIAL, status=special[0], message=special[1], fetched_at=fetched_at,
