@@ -511,3 +511,48 @@ def test_author_link_walks_find_the_first_link_their_xpaths_find():
             _first(thread._UID_LINKS_CHILD(div))
     assert thread._uid_link_in_strong(root.find(".//div[@id='u']")).text == "nested"
     assert thread._uid_link_under(root.find(".//div[@id='w']")) is None
+
+
+# Posts whose messages hold the divs the post state reads (a hidden part's div.locked, a message that is itself a
+# div.pct), a post nested in another's message, and a post without a message.
+_ODD_BODIES = """<html><body><div id="postlist">
+<div id="post_1"><table id="pid1"><tr><td class="pls"><div class="pattl">a</div></td><td class="plc">
+ <div class="pct"><div class="pcb"><table><tr><td class="t_f" id="postmessage_1">x<div class="locked">hidden</div>
+ <div id="post_3"><table id="pid3"><tr><td><div id="postmessage_3" class="locked pct">y<div class="pattl">z</div></div>
+ </td></tr></table></div></td></tr></table></div></div><div class="locked">after</div></td></tr></table></div>
+<div id="post_2"><table id="pid2"><tr><td class="plc"><div class="pct">no message</div></td></tr></table></div>
+<div id="post_4"><table id="pid4"><tr><td class="plc"><div class="pattl" id="postmessage_4">own<div class="pct">in</div>
+ </div></td></tr></table></div>
+</div></body></html>"""
+
+
+def _check_bodies(root) -> int:
+    from scraper.parsers import content, thread
+    from scraper.parsers.common import by_id_within
+    nodes = [(node, node.get("id")[5:]) for node in thread.post_nodes(root)]
+    messages = {key: (by_id_within(node, "postmessage_" + key, ("td", "div")) or [None])[0] for node, key in nodes}
+    aside = [m for m in messages.values() if m is not None]
+    places = [(m.getparent(), m.getparent().index(m)) for m in aside]
+    with content.set_aside(aside):
+        stand_ins = {parent[index]: m for (parent, index), m in zip(places, aside)}
+        bodies = {key: thread._Frame(node, key, stand_ins).body for node, key in nodes}
+    for node, key in nodes:
+        assert thread._spliced(bodies[key], set(aside)) == thread._BODY_DIVS(node) == thread._body_divs(node)
+    return len(nodes)
+
+
+def test_body_divs_read_in_the_frame_walk_are_what_the_xpath_finds_once_the_messages_are_back():
+    from scraper.parsers import thread
+    root = etree.fromstring(_ODD_BODIES, etree.HTMLParser())
+    assert _check_bodies(root) == 3
+    first = thread.post_nodes(root)[0]
+    assert [d.text for d in thread._BODY_DIVS(first)] == ["a", None, "hidden", "y", "z", "after"]
+
+
+@requires_fixtures
+def test_body_divs_read_in_the_frame_walk_are_what_the_xpath_finds_on_the_captures():
+    checked = 0
+    for page in _html_pages(limit=40):
+        sel, _, _ = read_document(page.body, page.url, "text/html; charset=utf-8")
+        checked += _check_bodies(sel.root)
+    assert checked > 50

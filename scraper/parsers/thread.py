@@ -153,24 +153,50 @@ _UID_LINKS_IN_STRONG = etree.XPath(".//strong/a[contains(@href, 'uid')]")
 _UID_LINKS_CHILD = etree.XPath("./a[contains(@href, 'uid')]")
 
 
-def _frame_parts(node, favatar: str, userinfo: str) -> list:
+def _frame_parts(node, favatar: str, userinfo: str, stand_ins: dict | None = None) -> tuple[list, list | None]:
     """Every element the frame XPaths above start from, in document order: what
     ``./descendant::div[@id=$favatar or @id=$userinfo or contains(@class, 'authi')]
     | ./descendant::td[contains(@class, 'pls') or contains(@class, 'plc')]`` finds, in one walk of the post (a walk
-    in C that stops only at divs and tds costs less than that XPath's tests of every element's attributes)."""
+    in C that stops only at divs and tds costs less than that XPath's tests of every element's attributes).
+
+    With ``stand_ins`` (stand-in -> message, the messages set aside): also what :func:`_body_divs` will find once
+    the messages are back, from the same walk: the divs outside the messages, and in a message's place the message
+    itself (its divs are read when asked, :func:`_spliced`). Without: ``None``."""
     parts = []
+    body = [] if stand_ins is not None else None
     for el in node.iter("div", "td"):
         if el is node:
             continue
-        if el.tag == "div":
-            ident = el.get("id")
-            if ident == favatar or ident == userinfo or "authi" in el.get("class", ""):
+        if body is not None and el in stand_ins:  # lxml elements hash by identity
+            body.append(stand_ins[el])
+            if el.tag == "div" and ("authi" in el.get("class", "") or el.get("id") in (favatar, userinfo)):
                 parts.append(el)
+            elif el.tag == "td" and ("pls" in el.get("class", "") or "plc" in el.get("class", "")):
+                parts.append(el)
+            continue
+        if el.tag == "div":
+            cls = el.get("class", "")
+            ident = el.get("id")
+            if ident == favatar or ident == userinfo or "authi" in cls:
+                parts.append(el)
+            if body is not None and ("pattl" in cls or "pct" in cls or "locked" in cls):
+                body.append(el)
         else:
             cls = el.get("class", "")
             if "pls" in cls or "plc" in cls:
                 parts.append(el)
-    return parts
+    return parts, body
+
+
+def _spliced(body: list, messages: set) -> list:
+    """What :func:`_body_divs` finds, from :func:`_frame_parts`' list: each message put back is walked for its divs."""
+    out = []
+    for el in body:
+        if el in messages:
+            out.extend(_body_divs(el, include_self=True))
+        else:
+            out.append(el)
+    return out
 
 
 def _under(el, containers: list, node) -> bool:
@@ -227,11 +253,11 @@ class _Frame:
     post, from one walk of it (:func:`_frame_parts`) and walks of the few parts it finds, not one walk of the
     post per XPath. Where the parts nest so that their order is not plain, the XPath itself is run."""
 
-    __slots__ = ("columns", "favatars", "key", "node", "parts")
+    __slots__ = ("body", "columns", "favatars", "key", "node", "parts")
 
-    def __init__(self, node, key: str):
+    def __init__(self, node, key: str, stand_ins: dict | None = None):
         self.node, self.key = node, key
-        self.parts = _frame_parts(node, "favatar" + key, "userinfo" + key)
+        self.parts, self.body = _frame_parts(node, "favatar" + key, "userinfo" + key, stand_ins)
         self.favatars = [el for el in self.parts if el.tag == "div" and el.get("id") == "favatar" + key]
         self.columns = [el for el in self.parts if el.tag == "td" and class_holds(el, "pls")]  # _AUTHOR_COLUMN
 
@@ -310,7 +336,13 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
         nodes.append((node, as_int(key), message[0] if message else None))
     users: dict[int, User] = {}
     posts: list[tuple[Post | None, object, object, object]] = []
-    with set_aside([message for _, _, message in nodes if message is not None]):
+    messages = [message for _, _, message in nodes if message is not None]
+    # Where each message is: its stand-in is found there while the messages are set aside.
+    places = [(parent, parent.index(message)) for message in messages for parent in (message.getparent(),)
+              if parent is not None]
+    with set_aside(messages):
+        stand_ins = {parent[index]: message for (parent, index), message in zip(places, messages)} \
+            if len(places) == len(messages) else None
         # The pagers: in div#pgt above the posts (it marks the current page) and in the div after div#postlist.
         top = [pager for el in by_id(sel.root, "pgt", "div") for pager in _PAGERS(el)]
         bottom = [pager for el in by_id(sel.root, "postlist", "div") for pager in _following_pagers(el)]
@@ -321,21 +353,23 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
         page.pages = thread.pages = page_count(sel, top + bottom)
         for node, pid, message in nodes:
             try:
-                frame = _Frame(node, str(pid))
+                frame = _Frame(node, str(pid), stand_ins)
                 post = _parse_post_frame(node, pid, thread.tid, url, now=now, tz=tz, resolve=resolve, frame=frame,
                                          indexed=indexed)
             except (RecursionError, ValueError):
                 frame, post = None, None
             pls = frame.columns if frame is not None else _AUTHOR_COLUMN(node)
-            posts.append((post, node, message, pls[0] if pls else None))
+            posts.append((post, node, message, pls[0] if pls else None, frame.body if frame is not None else None))
+    put_back = set(messages)
     page.tid = thread.tid
     page.fid = thread.fid
     previous_floor: int | None = None
-    for (post, node, message, column), (_, pid, _) in zip(posts, nodes):
+    for (post, node, message, column, body), (_, pid, _) in zip(posts, nodes):
         attachments: list[Attachment] = []
         if post is not None:
             try:
-                attachments = _read_post_body(node, post, message, url, now=now, tz=tz)
+                attachments = _read_post_body(node, post, message, url, now=now, tz=tz,
+                                              body=body if body is not None else None, messages=put_back)
             except (RecursionError, ValueError):
                 post = None
         if post is None:
@@ -531,12 +565,13 @@ def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetim
 
 
 def _read_post_body(node, post: Post, message_el, url: str, *, now: datetime | None,
-                    tz: tzinfo) -> list[Attachment]:
-    """The post's message, its attachment listings and its state; the attachments found."""
+                    tz: tzinfo, body: list | None = None, messages: set = frozenset()) -> list[Attachment]:
+    """The post's message, its attachment listings and its state; the attachments found. ``body``: what the
+    frame's walk found for :func:`_body_divs` (see :func:`_frame_parts`), the ``messages`` in it read now."""
     attachments: list[Attachment] = []
     if message_el is not None:
         read_message(message_el, post, attachments, url, now=now, tz=tz)
-    divs = _body_divs(node)
+    divs = _spliced(body, messages) if body is not None else _body_divs(node)
     # Attachments not inlined in the message are listed in div.pattl below it.
     for listing in _with_class_word(divs, "pattl"):
         add_media(attachments, post.pid, clean_message(listing, url))
@@ -544,13 +579,14 @@ def _read_post_body(node, post: Post, message_el, url: str, *, now: datetime | N
     return attachments
 
 
-def _body_divs(node) -> list:
+def _body_divs(node, include_self: bool = False) -> list:
     """What :data:`_BODY_DIVS` finds, by a walk that stops only at divs and tests their class in Python (for a
-    post's hundreds of elements, cheaper than the XPath's attribute tests)."""
+    post's hundreds of elements, cheaper than the XPath's attribute tests); ``include_self``: ``node`` too, if it
+    is such a div (``descendant-or-self``)."""
     divs = []
     for div in node.iter("div"):
         cls = div.get("class")
-        if cls and ("pattl" in cls or "pct" in cls or "locked" in cls) and div is not node:
+        if cls and ("pattl" in cls or "pct" in cls or "locked" in cls) and (include_self or div is not node):
             divs.append(div)
     return divs
 
