@@ -95,7 +95,8 @@ def read_activities(page: ParsedPage, root: etree._Element, ctx: ThreadContext) 
     ``page.activities`` and mark the thread ``special = "activity"``. Pages without the box are left alone."""
     for pid, container in ctx.opening_posts(page):
         # The box is div.act holding div.spi, or div.activity_info: a post whose classes name neither has none.
-        box = _box(container) if ctx.shows(pid, "class", "spi", "activity_info") else []
+        classes = ctx.facts(page, pid).classes  # of the post's divs and tds
+        box = _box(container) if "spi" in classes or "activity_info" in classes else []
         if not box:
             continue
         if _X_CLASS.search(box[0].get("class", "")):

@@ -149,10 +149,16 @@ def read_attachment_facts(page: ParsedPage, root: etree._Element, ctx: ThreadCon
     """
     _merge_same_aid(page)
     max_width = _MaxWidth(root)
+    with_aid = {a.pid for a in page.attachments if a.aid is not None}
     for pid, container in ctx.posts.items():
         shown: dict[int, _Shown] = {}
-        if not ctx.shows(pid, "id", "aimg_", "aid", "attach_"):
-            continue  # no element of the post carries an attachment id: nothing to walk for
+        # What the walk below finds changes a post's items only where an item of it has an aid already, or where
+        # an attachment's URL is found: an img#aimg_AID, or a download / buy link (an ``a`` whose href holds
+        # "attach", in the post or in the list entry around an a#aidAID). A post with none of these is not walked.
+        if pid not in with_aid:
+            facts = ctx.facts(page, pid)
+            if not facts.attachment_ids and "attach" not in facts.hrefs:
+                continue
         for part in _content_cells(container):
             for el in _MARKED(part):
                 m = _ATTACHMENT_ID.match(el.get("id") or "")

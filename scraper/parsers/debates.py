@@ -84,8 +84,6 @@ _STAND_MARKS = etree.XPath(
 _STAND_LINKS = etree.XPath(f"descendant::a[contains(@href, 'stand=')][not(contains(@href, 'action=reply'))]"
                            f"[{_OUTSIDE_MESSAGE}]")
 _VOTE_LINKS = etree.XPath("descendant::a[contains(@href, 'debatevote')]")
-# The id index only (a miss must not walk the page): is a voterdebate_PID link on the page?
-_ID_INDEX = etree.XPath("id($id)")
 
 _END_TIME = re.compile(chars("结束时间") + r"\s*[:：]\s*(?P<time>.+?)\s*(?:[,，]|" + chars("裁判") + r"\s*[:：]|$)")
 _UMPIRE = re.compile(chars("裁判") + r"\s*[:：]\s*(?P<name>.+?)\s*$")
@@ -111,17 +109,17 @@ def read_debates(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> 
     first_pid = ctx.first_pid(page)
     container = ctx.posts.get(first_pid) if first_pid is not None else None
     # The box's classes (X td.si_1, 7.x div.debatesquare): a first post without them has no box to walk for.
-    debate = _read_box(container, page, ctx, tid) \
-        if container is not None and ctx.shows(first_pid, "class", "si_1", "debatesquare") else None
+    debate = _read_box(container, page, ctx, tid) if container is not None and any(
+        word in ctx.facts(page, first_pid).classes for word in ("si_1", "debatesquare")) else None
     thread = ctx.thread(page)
 
     def known() -> bool:
         # Only asked where no post has a stand mark by class: is this page a debate's all the same?
         # Every post's voterdebate_PID in one lookup of the page's index of ids.
-        return debate is not None or (thread is not None and thread.special == SPECIAL_DEBATE) or bool(
-            ctx.posts and _ID_INDEX(root, id=" ".join(f"voterdebate_{pid}" for pid in ctx.posts)))
+        return debate is not None or (thread is not None and thread.special == SPECIAL_DEBATE) or any(
+            ctx.by_id(root, f"voterdebate_{pid}") is not None for pid in ctx.posts)
 
-    stands = _read_stands(ctx, tid, first_pid, known)
+    stands = _read_stands(page, ctx, tid, first_pid, known)
     if debate is not None:
         page.debates.append(debate)
     page.debate_posts.extend(stands)
@@ -330,7 +328,7 @@ def _uid_of_name(page: ParsedPage, debate: Debate, name: str) -> int | None:
 
 # ---- every reply's stand -------------------------------------------------------------------------------
 
-def _read_stands(ctx: ThreadContext, tid: int, first_pid: int | None,
+def _read_stands(page: ParsedPage, ctx: ThreadContext, tid: int, first_pid: int | None,
                  known: Callable[[], bool]) -> list[DebatePost]:
     """A :class:`DebatePost` for every reply on the page that shows a stand (the opening post has none).
 
@@ -340,12 +338,13 @@ def _read_stands(ctx: ThreadContext, tid: int, first_pid: int | None,
     for pid, container in ctx.posts.items():
         if pid == first_pid:
             continue
-        stand = _stand_of(pid, container, tid)
+        facts = ctx.facts(page, pid)
+        stand = _stand_of(pid, container, tid, marks=facts.marks) if facts.marks else None
         if stand is None:
             if not is_debate:
                 is_debate.append(known())
-            if is_debate[0]:
-                stand = _stand_of(pid, container, tid, by_link=True)
+            if is_debate[0] and "stand=" in facts.hrefs:  # _STAND_LINKS: an a whose href holds stand=
+                stand = _stand_of(pid, container, tid, by_link=True, marks=facts.marks)
         if stand is not None:
             out.append(stand)
     return out
@@ -362,9 +361,11 @@ def _stand_marks(container: etree._Element) -> list:
     return marks
 
 
-def _stand_of(pid: int, container: etree._Element, tid: int, by_link: bool = False) -> DebatePost | None:
+def _stand_of(pid: int, container: etree._Element, tid: int, by_link: bool = False,
+              marks: list | None = None) -> DebatePost | None:
+    """The reply's stand; ``marks`` are :func:`_stand_marks` of ``container`` where the caller has them."""
     mark = link = None
-    for candidate in _stand_marks(container):
+    for candidate in _stand_marks(container) if marks is None else marks:
         links = [a for a in _LINKS(candidate) if _STAND_PARAM.search(a.get("href", ""))]
         if links or _STAND_CLASS.search(candidate.get("class") or "") and candidate.tag == "span":
             mark, link = candidate, (links[0] if links else None)

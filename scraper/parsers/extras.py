@@ -37,6 +37,7 @@ from lxml import etree
 
 from ..digits import as_int
 from ..items import KIND_VIEWTHREAD, ParsedPage, Post, Thread
+from .common import class_holds
 
 # Post containers of every family: X and 7.x div#post_PID > table#pidPID, 5.5/6.x and themes table#pidPID.
 _POST_TABLES = etree.XPath("/descendant::table[starts-with(@id, 'pid')]")
@@ -46,8 +47,15 @@ _PID = re.compile(r"^pid(\d+)$")
 _POST_DIV = re.compile(r"^post_(\d+)$")
 
 # The ids of a post's boxes the readers look up by id (ratings: X dl#ratelog_PID, div#post_rate_div_PID, 7.x
-# div#post_rate_PID; comments: div#comment_PID): looked up for all the page's posts at once (ThreadContext.element).
-_POST_IDS = ("ratelog_", "post_rate_div_", "post_rate_", "comment_")
+# div#post_rate_PID; comments: div#comment_PID; a debate reply's a#voterdebate_PID) and the page's (the poll's
+# form#poll, 支持/反对's four): looked up for the whole page in one id() call (ThreadContext.by_id).
+_POST_IDS = ("ratelog_", "post_rate_div_", "post_rate_", "comment_", "voterdebate_")
+_PAGE_IDS = ("poll", "recommendv_add", "recommend_add", "recommendv_subtract", "recommend_subtract")
+
+# What PostFacts walks a post for: every post's stand marks, links and pictures; an opening post's divs, cells and
+# forms too (the boxes of special threads, tags). The tags lxml stops at in C; the rest of the post is skipped.
+_REPLY_TAGS = ("a", "span", "img", "label")
+_OPENING_TAGS = ("div", "a", "td", "span", "img", "label", "form")
 
 FAMILY_X = "x"
 FAMILY_7X = "7.x"
@@ -60,6 +68,61 @@ _VALUES_WITHIN = {
     "href": etree.XPath("descendant-or-self::*/@href", smart_strings=False),
     "form": etree.XPath("descendant-or-self::form/@*", smart_strings=False),
 }
+
+
+class PostFacts:
+    """What the readers' gates need to know of one post, from one walk of its container (:meth:`ThreadContext.facts`):
+    each reader whose box cannot be in a post without such a value returns at once instead of walking the post.
+
+    - ``hrefs``: the ``href`` of every ``a`` in the post (``\n``-joined): attachment links (``attach``), the warn
+      icon (``viewwarning``), 5.5/6.x rate logs (``viewratings``), tag links, debate stand links (``stand=``);
+    - ``attachment_ids``: whether an ``a`` has an id starting ``aid`` or an ``img`` one starting ``aimg_``;
+    - ``marks``: the debate stand marks (``label`` whose class holds ``pdbts``, ``span.debatevote``), in order, the
+      container itself excepted (what :data:`.debates._STAND_MARKS` finds);
+    - ``classes`` (opening posts only, else ``None``): the class of every ``div`` and ``td``, the container's own
+      included (``\n``-joined): where the special threads' boxes and the tag box are found by class;
+    - ``forms`` (opening posts only, else ``None``): every attribute value of the post's forms (the poll form).
+    """
+
+    __slots__ = ("hrefs", "attachment_ids", "marks", "classes", "forms")
+
+    def __init__(self, container: etree._Element, opening: bool):
+        hrefs: list[str] = []
+        marks: list[etree._Element] = []
+        classes: list[str] = []
+        forms: list[str] = []
+        aids = False
+        for el in container.iter(*(_OPENING_TAGS if opening else _REPLY_TAGS)):
+            tag = el.tag
+            if tag == "div" or tag == "td":
+                cls = el.get("class")
+                if cls is not None:
+                    classes.append(cls)
+            elif tag == "a":
+                href = el.get("href")
+                if href is not None:
+                    hrefs.append(href)
+                if not aids:
+                    ident = el.get("id")
+                    aids = ident is not None and ident.startswith("aid")
+            elif tag == "span":
+                cls = el.get("class")
+                if cls is not None and "debatevote" in cls and el is not container and class_holds(el, "debatevote"):
+                    marks.append(el)
+            elif tag == "img":
+                if not aids:
+                    ident = el.get("id")
+                    aids = ident is not None and ident.startswith("aimg_")
+            elif tag == "label":
+                if "pdbts" in el.get("class", "") and el is not container:
+                    marks.append(el)
+            else:  # form
+                forms += el.values()
+        self.hrefs = "\n".join(hrefs)
+        self.attachment_ids = aids
+        self.marks = marks
+        self.classes = "\n".join(classes) if opening else None
+        self.forms = "\n".join(forms) if opening else None
 
 
 @dataclass
@@ -81,6 +144,48 @@ class ThreadContext:
     _post_items: dict[int, Post] | None = field(default=None, repr=False)
     _values: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
     _by_id: dict[str, etree._Element] | None = field(default=None, repr=False)
+    _facts: dict[int, PostFacts] = field(default_factory=dict, repr=False)
+    _opening: frozenset[int] | None = field(default=None, repr=False)
+    _asked: set[str] = field(default_factory=set, repr=False)
+
+    def facts(self, page: ParsedPage, pid: int) -> PostFacts | None:
+        """The :class:`PostFacts` of post ``pid`` (``None`` when the page shows no container for it), read in one walk
+        on the first ask and shared by every reader. The opening posts (:meth:`opening_posts`) are walked for their
+        classes and forms too."""
+        facts = self._facts.get(pid)
+        if facts is None:
+            container = self.posts.get(pid)
+            if container is None:
+                return None
+            if self._opening is None:
+                self._opening = frozenset(pid for pid, _ in self.opening_posts(page))
+            facts = self._facts[pid] = PostFacts(container, pid in self._opening)
+        return facts
+
+    def by_id(self, root: etree._Element, element_id: str) -> etree._Element | None:
+        """The element the tree's id index holds for ``element_id``, one of the ids every page is asked for
+        (:data:`_POST_IDS` of its posts, :data:`_PAGE_IDS`): all of them are looked up in one ``id()`` call, on the
+        first ask (an XPath call costs more than the index's look-ups it makes). Where two elements share an id,
+        the first (the one the index holds)."""
+        if self._by_id is None:
+            self._look_up_ids(root)
+        return self._by_id.get(element_id)
+
+    def _look_up_ids(self, root: etree._Element) -> None:
+        wanted = [f"{prefix}{pid}" for pid in self.posts for prefix in _POST_IDS]
+        wanted += _PAGE_IDS
+        # Whether the tree has an index of ids (see element): the first container's own id, when it is one word.
+        first = next(iter(self.posts.values()), None)
+        own = first.get("id") if first is not None else None
+        if own is not None and own.split() == [own]:
+            wanted.append(own)
+        found: dict[str, etree._Element] = {}
+        for el in _BY_ID(root, id=" ".join(wanted)):
+            found.setdefault(el.get("id"), el)
+        if own is not None and own.split() == [own]:
+            self._indexed = own in found
+        self._by_id = found
+        self._asked = set(wanted)
 
     def shows(self, pid: int, attribute: str, *words: str) -> bool:
         """Whether an element of post ``pid``'s container (the container included) has an ``attribute`` (``class``,
@@ -108,12 +213,8 @@ class ThreadContext:
         The ids every reader asks for in every post (:data:`_POST_IDS`) are looked up in one ``id()`` call for
         the whole page, on the first call (an XPath call costs more than the index's look-ups it makes)."""
         if self._by_id is None:
-            self._by_id = {}
-            wanted = [f"{prefix}{pid}" for pid in self.posts for prefix in _POST_IDS]
-            for el in _BY_ID(root, id=" ".join(wanted)) if wanted else ():
-                self._by_id.setdefault(el.get("id"), el)
-            self._by_id.update((key, None) for key in wanted if key not in self._by_id)
-        found = self._by_id[element_id] if element_id in self._by_id else _first(_BY_ID(root, id=element_id))
+            self._look_up_ids(root)
+        found = self._by_id.get(element_id) if element_id in self._asked else _first(_BY_ID(root, id=element_id))
         if found is not None and found.get("id") == element_id and (tag is None or found.tag == tag):
             return found
         if self._indexed is None:
@@ -169,9 +270,14 @@ def post_containers(root: etree._Element, pids: list[int] | None = None) -> dict
     ``pids`` (the posts the page's parser read) are looked up in the tree's id index, one step each; without
     them, or where the index does not hold them, the page is walked for every ``table#pidN``."""
     out: dict[int, etree._Element] = {}
-    for pid in pids or ():
-        for table in _BY_ID(root, id=f"pid{pid}"):
-            if table.tag == "table":
+    if pids:
+        # Every pid in one id() call (the index answers each id as one call does; the call costs more).
+        tables = {}
+        for el in _BY_ID(root, id=" ".join(f"pid{pid}" for pid in pids)):
+            tables.setdefault(el.get("id"), el)
+        for pid in pids:
+            table = tables.get(f"pid{pid}")
+            if table is not None and table.tag == "table":
                 parent = table.getparent()
                 out[pid] = parent if parent is not None and parent.get("id") == f"post_{pid}" else table
     if pids and len(out) == len(pids):

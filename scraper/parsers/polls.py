@@ -49,7 +49,6 @@ from .labels import chars, label_re
 
 # The box: form#poll through the id index (no walk of the page); themes that drop the id keep the form's
 # name or its votepoll action, or the stock info/chart blocks, all inside the first post's container.
-_POLL_FORM = etree.XPath("id('poll')")
 _POLL_BOX_IN_POST = etree.XPath(
     "(descendant::form[@name='poll' or contains(@action, 'action=votepoll')]"
     " | descendant::div[" + " or ".join(has_class(c) for c in ("pinf", "pcht", "pollinfo", "pollchart",
@@ -114,16 +113,17 @@ def read_polls(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> No
 
 def _find_box(root: etree._Element, page: ParsedPage, ctx: ThreadContext) -> etree._Element | None:
     """The poll form (or, in a theme without it, the element holding the info and chart blocks)."""
-    for el in _POLL_FORM(root):
-        if el.get("id") == "poll" and el.tag in ("form", "div"):
-            return el
+    el = ctx.by_id(root, "poll")  # form#poll, looked up with the page's other ids
+    if el is not None and el.get("id") == "poll" and el.tag in ("form", "div"):
+        return el
     first = ctx.first_pid(page)
     container = ctx.posts.get(first) if first is not None else None
     if container is None:
         return None
-    # The form's name (poll) or action (votepoll), the blocks' classes (pollinfo, pinf…): a post without such a
-    # value has no box to walk for.
-    if not (ctx.shows(first, "form", "poll") or ctx.shows(first, "class", "poll", "pinf", "pcht")):
+    # The form's name (poll) or action (votepoll), the blocks' div classes (pollinfo, pinf…): a post without such
+    # a value has no box to walk for.
+    facts = ctx.facts(page, first)
+    if not ("poll" in facts.forms or any(word in facts.classes for word in ("poll", "pinf", "pcht"))):
         return None
     for el in _POLL_BOX_IN_POST(container):
         if el.tag == "form":

@@ -48,6 +48,9 @@ from .extras import FAMILY_7X, ThreadContext
 _ROW_CELLS = tuple(etree.XPath(path) for path in ("./table/tr/td", "./tr/td", "./table/tbody/tr/td", "./tbody/tr/td"))
 # The warn icon where the templates print it: X td.plc > div.pi > a.warnicon, 7.x td.postcontent > div.defaultpost >
 # div.postmessage > span.postratings > a; anywhere outside the message in frames not recognised (themes).
+# The same paths, stepped down in Python (_cells).
+_ROW_PATHS = (("table", "tr", "td"), ("tr", "td"), ("table", "tbody", "tr", "td"), ("tbody", "tr", "td"))
+_CONTENT_CLASSES = frozenset(("plc", "postcontent"))
 _WARN_IN_CELL = etree.XPath("div/a[contains(@href, 'viewwarning')] | div/div/span/a[contains(@href, 'viewwarning')]")
 _WARN_ANYWHERE = etree.XPath(
     "descendant::a[contains(@href, 'action=viewwarning')][not(ancestor::*[starts-with(@id, 'postmessage_')])]")
@@ -67,8 +70,10 @@ def read_post_states(page: ParsedPage, root: etree._Element, ctx: ThreadContext)
         if container is None:
             continue
         cells = _cells(container)
-        content = [cell for cell in cells if _classes(cell) & {"plc", "postcontent"}]
-        warned = any(_WARN_IN_CELL(cell) for cell in content) if content else bool(_WARN_ANYWHERE(container))
+        content = [cell for cell in cells if _CONTENT_CLASSES.intersection((cell.get("class") or "").split())]
+        # Both warn-icon paths end at an a whose href holds viewwarning: a post without one is not warned.
+        warned = ("viewwarning" in ctx.facts(page, post.pid).hrefs) and (
+            any(_WARN_IN_CELL(cell) for cell in content) if content else bool(_WARN_ANYWHERE(container)))
         if warned:
             post.is_warned = None if ctx.family == FAMILY_7X and post.status == POST_BANNED_SINGLE else True
         elif content:
@@ -79,10 +84,16 @@ def read_post_states(page: ParsedPage, root: etree._Element, ctx: ThreadContext)
 
 
 def _cells(container: etree._Element) -> list:
-    for path in _ROW_CELLS:
-        cells = path(container)
-        if cells:
-            return cells
+    """What the first of :data:`_ROW_CELLS` that finds any finds, by stepping down the children (the tags tested
+    in C, in document order as the XPath's node-set is)."""
+    for path in _ROW_PATHS:
+        level = [container]
+        for tag in path:
+            level = [child for el in level for child in el.iterchildren(tag)]
+            if not level:
+                break
+        else:
+            return level
     return []
 
 

@@ -29,8 +29,6 @@ from ..items import ParsedPage
 from .content import text_of
 from .extras import ThreadContext
 
-# Through the page's index of ids: one lookup each, no walk (7.x pages have none of these ids).
-_BY_ID = etree.XPath("id($id)")
 _IDS = "recommendv_add recommend_add recommendv_subtract recommend_subtract"
 _DIGITS = re.compile(r"[-+]?\d[\d,]*")
 _HIDDEN = re.compile(r"display\s*:\s*none", re.I)
@@ -41,10 +39,8 @@ def read_recommend(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -
     thread = ctx.thread(page)
     if thread is None:
         return
-    # The four ids in one lookup of the index (an XPath call costs more than the look-ups it makes).
-    found: dict[str, etree._Element] = {}
-    for el in _BY_ID(root, id=_IDS):
-        found.setdefault(el.get("id"), el)
+    # The four ids, looked up with the page's other ids in one call (an XPath call costs more than its look-ups).
+    found = {name: el for name in _IDS.split() if (el := ctx.by_id(root, name)) is not None}
     add = _count(found, "recommendv_add", "recommend_add")
     sub = _count(found, "recommendv_subtract", "recommend_subtract")
     if add is not None:

@@ -49,9 +49,10 @@ def read_tags(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> Non
     if container is None or page.tid is None:
         return
     # The box's classes, the links' hrefs: a first post without them has no tags to walk for.
-    boxes = _TAG_BOXES(container) if ctx.shows(first_pid, "class", "ptg", "threadtags") else []
+    facts = ctx.facts(page, first_pid)  # the divs' classes, the links' hrefs
+    boxes = _TAG_BOXES(container) if "ptg" in facts.classes or "threadtags" in facts.classes else []
     links = [a for box in boxes for a in _BOX_LINKS(box) if _TAG_HREF.search(a.get("href"))]
-    if not links and ctx.shows(first_pid, "href", "mod=tag", "tag.php?name="):
+    if not links and ("mod=tag" in facts.hrefs or "tag.php?name=" in facts.hrefs):
         links = _TAG_LINKS(container)
     seen = {tag.tagname for tag in page.thread_tags if tag.tid == page.tid}
     for link in links:

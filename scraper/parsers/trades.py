@@ -114,7 +114,8 @@ def read_trades(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> N
     """Append one :class:`Trade` per goods box of the opening post to ``page.trades`` and mark the thread
     ``special = "trade"``. Pages without goods boxes are left alone."""
     for pid, container in ctx.opening_posts(page):
-        found = _BOXES(container) if ctx.shows(pid, "class", "trd", "trade") and _TRADE_BLOCKS(container) else []
+        classes = ctx.facts(page, pid).classes  # of the post's divs and tds: _TRADE_BLOCKS finds divs
+        found = _BOXES(container) if ("trd" in classes or "trade" in classes) and _TRADE_BLOCKS(container) else []
         if not found:
             continue
         boxes = [(as_int(m.group(1)), box) for box in found
