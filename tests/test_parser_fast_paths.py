@@ -36,6 +36,12 @@ def _html_pages(limit: int = 12):
     return pages
 
 
+def _on_the_captures(check, limit: int = 40) -> int:
+    """The sum of ``check(root)`` over the captures' first ``limit`` HTML pages each (what it checked)."""
+    return sum(check(read_document(page.body, page.url, "text/html; charset=utf-8")[0].root)
+               for page in _html_pages(limit=limit))
+
+
 def _long_way(body: bytes, url: str) -> bytes:
     """The tree read_document built before the shortcut: decode, drop controls, strip, encode, parse."""
     text, _ = decode_body(body, "text/html; charset=utf-8")
@@ -332,11 +338,7 @@ def test_post_frame_and_stats_walks_find_what_their_xpaths_find_on_odd_markup():
 
 @requires_fixtures
 def test_post_frame_and_stats_walks_find_what_their_xpaths_find_on_the_captures():
-    checked = 0
-    for page in _html_pages(limit=40):
-        sel, _, _ = read_document(page.body, page.url, "text/html; charset=utf-8")
-        checked += _check_frames(sel.root)
-    assert checked > 50
+    assert _on_the_captures(_check_frames) > 50
 
 
 _ODD_BOXES = """<html><body><div class="pg\tx"><a href="?page=2">2</a></div><div class="pages\u3000">no</div>
@@ -382,11 +384,7 @@ def test_walks_in_python_find_what_their_xpaths_find_on_odd_markup():
 
 @requires_fixtures
 def test_walks_in_python_find_what_their_xpaths_find_on_the_captures():
-    checked = 0
-    for page in _html_pages(limit=40):
-        sel, _, _ = read_document(page.body, page.url, "text/html; charset=utf-8")
-        checked += _check_walks(sel.root)
-    assert checked > 50
+    assert _on_the_captures(_check_walks) > 50
 
 
 def test_base_href_and_bottom_pagers_as_their_xpaths_find_them():
@@ -551,8 +549,4 @@ def test_body_divs_read_in_the_frame_walk_are_what_the_xpath_finds_once_the_mess
 
 @requires_fixtures
 def test_body_divs_read_in_the_frame_walk_are_what_the_xpath_finds_on_the_captures():
-    checked = 0
-    for page in _html_pages(limit=40):
-        sel, _, _ = read_document(page.body, page.url, "text/html; charset=utf-8")
-        checked += _check_bodies(sel.root)
-    assert checked > 50
+    assert _on_the_captures(_check_bodies) > 50
