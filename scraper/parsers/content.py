@@ -27,6 +27,7 @@ import copy
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote
 
 from lxml import etree, html as lxml_html
@@ -91,6 +92,8 @@ _BLOCK_TAGS = frozenset({
     "div", "p", "li", "tr", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "dl",
     "dt", "dd", "pre", "hr", "section", "article",
 })
+_MARKED_TAGS = frozenset({"br", "img", *_BLOCK_TAGS})  # what _flatten_text writes breaks for
+_COMMENT, _PI = etree.Comment, etree.ProcessingInstruction
 _EVENT_ATTR = re.compile(r"^on[a-z]+$")
 _RANDOM_ID = re.compile(r"^(?:aimg|code)_(?!\d+$)\w+$")
 # Line-break markers put into the tree's text before it is serialised as text: Unicode noncharacters,
@@ -98,7 +101,6 @@ _RANDOM_ID = re.compile(r"^(?:aimg|code)_(?!\d+$)\w+$")
 _BR = "\ufdd0"  # a <br> (or a line break inside <pre>): one line break each
 _SOFT_BREAK = "\ufdd1"  # a block element's start or end: one line break, however many meet
 _BREAK_RUN = re.compile("[\ufdd0\ufdd1][\ufdd0\ufdd1 \t\r]*")
-_TEXT = etree.XPath("string()")
 
 
 @dataclass
@@ -115,13 +117,16 @@ class Message:
     files: list[tuple[str, str | None, int | None]] = field(default_factory=list)  # (url, name, aid)
 
 
-_STRING = etree.XPath("string()")
+_STRING = etree.XPath("string()")  # text_of's definition
+_tostring = etree.tostring
 
 
 def text_of(el: etree._Element) -> str:
     """All the text under ``el`` (``text_content()`` of lxml.html, for the plain lxml elements the parsers read)."""
-    # Without child nodes (len() counts comments too) its text is all there is: no XPath call for a label or figure.
-    return _STRING(el) if len(el) else el.text or ""
+    # Without child nodes (len() counts comments too) its text is all there is. Else the string-value that
+    # ``string()`` gives (libxml2's content of the node, its text nodes in order), serialised as text without the
+    # cost of an XPath call.
+    return _tostring(el, method="text", encoding="unicode", with_tail=False) if len(el) else el.text or ""
 
 
 def drop(el: etree._Element) -> None:
@@ -245,33 +250,56 @@ def to_text(root: etree._Element) -> str:
     return _flatten_text(copy.deepcopy(root))
 
 
-def _flatten_text(root: etree._Element) -> str:
+def _flatten_text(root: etree._Element, small: bool = False) -> str:
     """:func:`to_text` of a tree the caller owns (it is changed).
 
     The breaks are written into the tree's text as markers and the tree is serialised as text once, in
     C: the work per post is a few passes over its elements (none recursive, so thousands of nested tags
-    cost nothing more) and a few over its text, whatever its size.
+    cost nothing more) and a few over its text, whatever its size. ``small`` (from :func:`clean_message`, whose walk
+    of the message costs more than this one): a tree whose children have no child nodes of their own is read
+    without writing markers (:func:`_flat_text`), and any other is walked once in Python for the elements to mark
+    instead of three walks by tag name (each costing more to set up than a post's few elements cost to test here).
     """
     root.tail = None
-    raw = _TEXT(root)
+    raw = _tostring(root, method="text", encoding="unicode", with_tail=False)  # string(): see text_of
     if _BR in raw or _SOFT_BREAK in raw:  # never in real pages; taken out so that they mean nothing
         for node in root.iter():
             for attr in ("text", "tail"):
                 value = getattr(node, attr)
                 if value and (_BR in value or _SOFT_BREAK in value):
                     setattr(node, attr, value.replace(_BR, "").replace(_SOFT_BREAK, ""))
-    for el in list(root.iterdescendants("script", "style")):
-        el.text = None
-        for child in list(el):
-            el.remove(child)
+    if small and not (_BR in raw or _SOFT_BREAK in raw):
+        flat = _flat_text(root)
+        if flat is not None:
+            return _breaks_to_text(flat)
+    if small:
+        marked, pres = [], []
+        for el in root.iterdescendants():
+            tag = el.tag
+            if tag in _MARKED_TAGS:
+                marked.append(el)
+                if tag == "pre":
+                    pres.append(el)
+            elif tag == "textarea":
+                pres.append(el)
+            elif tag == "script" or tag == "style":
+                small = False  # their content goes first, and whatever was under them with it
+                break
+    if not small:
+        for el in list(root.iterdescendants("script", "style")):
+            el.text = None
+            for child in list(el):
+                el.remove(child)
+        pres = root.iterdescendants("pre", "textarea")
+        marked = root.iterdescendants(*_MARKED_TAGS)
     # Source line breaks are only whitespace in HTML, except inside <pre>.
-    for el in root.iterdescendants("pre", "textarea"):
+    for el in pres:
         for node in el.iter():
             if node.text and "\n" in node.text and isinstance(node.tag, str):
                 node.text = node.text.replace("\n", _BR)
             if node is not el and node.tail and "\n" in node.tail:
                 node.tail = node.tail.replace("\n", _BR)
-    for el in root.iterdescendants("br", "img", *_BLOCK_TAGS):
+    for el in marked:
         tag = el.tag
         if tag == "br":
             el.tail = _BR + el.tail if el.tail else _BR
@@ -283,12 +311,65 @@ def _flatten_text(root: etree._Element) -> str:
         else:
             el.text = _SOFT_BREAK + el.text if el.text else _SOFT_BREAK
             el.tail = _SOFT_BREAK + el.tail if el.tail else _SOFT_BREAK
+    return _breaks_to_text(_tostring(root, method="text", encoding="unicode", with_tail=False))
+
+
+def _breaks_to_text(marked: str) -> str:
+    """The text with break markers in it -> the text with line breaks, tidied."""
     # Source line breaks are spaces (\r and \t are, to tidy_text, already).
-    text = _TEXT(root).replace("\n", " ")
+    text = marked.replace("\n", " ")
     if _SOFT_BREAK in text:
         # A block boundary is one line break, however many blocks meet there; <br>s count each.
         text = _BREAK_RUN.sub(_breaks, text)
     return tidy_text(text.replace(_BR, "\n"))
+
+
+def _flat_text(root: etree._Element) -> str | None:
+    """The text that :func:`_flatten_text` serialises after writing its markers, for a ``root`` whose children have
+    no child nodes of their own (text, ``br``, a link, a font...), read without changing the tree: ``root``'s text,
+    then for each child its text with its markers around it, then its tail. ``None`` for any other tree."""
+    parts = [root.text or ""]
+    for child in root:
+        if len(child):
+            return None
+        tag = child.tag
+        if tag.__class__ is str:
+            text = child.text
+            if tag in _MARKED_TAGS:
+                if tag == "br":
+                    if text:
+                        parts.append(text)
+                    parts.append(_BR)
+                elif tag == "img":
+                    if text:
+                        parts.append(text)
+                    alt = child.get("alt")
+                    if alt and is_smilie(child):
+                        parts.append(alt.replace("\n", _BR))
+                else:
+                    parts.append(_SOFT_BREAK)
+                    if text:
+                        parts.append(text.replace("\n", _BR) if tag == "pre" else text)
+                    parts.append(_SOFT_BREAK)
+            elif tag == "textarea":
+                if text:
+                    parts.append(text.replace("\n", _BR))
+            elif text and tag != "script" and tag != "style":
+                parts.append(text)
+        elif tag is not _COMMENT and tag is not _PI:
+            return None  # an entity: to the serialiser
+        tail = child.tail
+        if tail:
+            parts.append(tail)
+    return "".join(parts)
+
+
+def _text_only(el: etree._Element) -> str:
+    """:func:`_flatten_text` of an element without child nodes: its text, without markers, tidied."""
+    raw = el.text or ""
+    if _BR in raw or _SOFT_BREAK in raw:
+        raw = raw.replace(_BR, "").replace(_SOFT_BREAK, "")
+    return tidy_text(raw.replace("\n", " "))
 
 
 def _breaks(run: re.Match) -> str:
@@ -297,10 +378,18 @@ def _breaks(run: re.Match) -> str:
 
 def tidy_text(text: str) -> str:
     """Collapse runs of spaces, strip each line, allow at most one blank line in a row."""
+    # Names, labels, figures and times repeat page after page: short texts are remembered.
+    return _tidy_short(text) if len(text) <= 64 else _tidy(text)
+
+
+def _tidy(text: str) -> str:
     text = _INLINE_SPACE.sub(" ", text)
     if "\n" in text:
         text = _BLANK_LINES.sub("\n\n", "\n".join([line.strip() for line in text.split("\n")]))
     return text.strip()
+
+
+_tidy_short = lru_cache(maxsize=4096)(_tidy)
 
 
 def inner_html(el: etree._Element) -> str:
@@ -342,78 +431,170 @@ def _classed(body: etree._Element, tag: str, name: str) -> list:
     return found
 
 
+class _Steps:
+    """Which of :func:`clean_message`'s steps can find anything in a message, from one walk of it before any step
+    runs. Each test here is the step's own XPath predicate, or a looser one (a class word's letters anywhere in the
+    class value); the steps only remove elements, or attributes these tests do not read, so what a step can find
+    later is among what the walk saw. A step the walk rules out finds nothing and changes nothing, and is skipped;
+    the rest run as they are."""
+
+    __slots__ = ("code_blocks", "edit_notes", "events", "file_links", "ids", "images", "jammer", "quotes")
+
+    def __init__(self, every: bool = False):
+        self.code_blocks = self.edit_notes = self.events = self.file_links = self.ids = self.images = every
+        self.jammer = self.quotes = every
+
+    @classmethod
+    def of(cls, body: etree._Element) -> _Steps | None:
+        """The steps for ``body``; ``None`` (every step) once the walk has found both jammer and event attributes
+        (a rich message: the XPaths left to rule out cost less than the rest of the walk would). Otherwise the walk
+        (about 0.2 us an element) pays for itself: either XPath it rules out costs more per element."""
+        jammer = images = edit_notes = code_blocks = quotes = file_links = ids = events = False
+        for el in body.iterdescendants():
+            tag = el.tag
+            if tag.__class__ is not str:
+                continue  # comments, processing instructions: no XPath here matches them
+            if tag == "script" or tag == "style":  # JAMMER_XPATH: by name alone
+                jammer = True
+            elif tag == "img":  # the image loop (iterdescendants("img"))
+                images = True
+            keys = el.keys()
+            if not keys:
+                continue
+            if "class" in keys:
+                value = el.get("class")
+                if tag == "div":
+                    if "attach_nopermission" in value:  # JAMMER_XPATH
+                        jammer = True
+                    if "blockcode" in value:  # _CODE_BLOCKS
+                        code_blocks = True
+                    if "quote" in value or "reply_wrap" in value:  # QUOTE_BLOCKS
+                        quotes = True
+                elif tag == "font":
+                    if "jammer" in value:  # JAMMER_XPATH
+                        jammer = True
+                elif tag == "i":
+                    if "pstatus" in value:  # _EDIT_NOTES
+                        edit_notes = True
+            if "style" in keys:  # JAMMER_XPATH's test of @style, as it is
+                value = el.get("style").replace(" ", "")
+                if "font-size:0px" in value or "font-size:0;" in value + ";" or "display:none" in value:
+                    jammer = True
+            if tag == "a" and "href" in keys:  # FILE_LINKS's test, as it is
+                value = el.get("href")
+                if "mod=attachment" in value or "attachment.php?aid=" in value:
+                    file_links = True
+            if "id" in keys:  # _WITH_IDS
+                ids = True
+            if not events:
+                # _WITH_EVENT_ATTRS: starts-with(name(), 'on'). Looser: "on" anywhere in the names (a namespaced
+                # name, {uri}name, goes to the XPath too).
+                names = "".join(keys)
+                if "on" in names or "{" in names:
+                    events = True
+                    if jammer:
+                        return None
+            elif jammer:
+                return None
+        steps = cls()
+        steps.jammer, steps.images, steps.edit_notes, steps.code_blocks = jammer, images, edit_notes, code_blocks
+        steps.quotes, steps.file_links, steps.ids, steps.events = quotes, file_links, ids, events
+        return steps
+
+
+_EVERY_STEP = _Steps(every=True)
+
+
 def clean_message(el: etree._Element, base_url: str) -> Message:
     """Clean one post body element (left untouched: work happens on a copy)."""
+    if not len(el):  # text alone (no child nodes): nothing to clean, no copy needed
+        return Message(text=_text_only(el), html=inner_html(el))
+    return _clean_message(el, base_url, walk=True)
+
+
+def _clean_message(el: etree._Element, base_url: str, *, walk: bool) -> Message:
+    """:func:`clean_message`; ``walk=False`` runs every step (the long way, as tests compare)."""
     body = copy.deepcopy(el)
     body.tail = None
-    remove_jammer(body)
+    found = _Steps.of(body) if walk else None
+    steps = found or _EVERY_STEP
+    if steps.jammer:
+        remove_jammer(body)
     msg = Message()
 
-    for note in _classed(body, "i", "pstatus"):
-        note_text = tidy_text(text_of(note))
-        m = EDIT_NOTE.search(note_text)
-        if m and msg.edited_note is None:
-            msg.edited_note = note_text
-            msg.edited_by = m.group("editor")
-            msg.edited_at_text = m.group("time")
-        _drop_with_following_breaks(note)
+    if steps.edit_notes:
+        for note in _classed(body, "i", "pstatus"):
+            note_text = tidy_text(text_of(note))
+            m = EDIT_NOTE.search(note_text)
+            if m and msg.edited_note is None:
+                msg.edited_note = note_text
+                msg.edited_by = m.group("editor")
+                msg.edited_at_text = m.group("time")
+            _drop_with_following_breaks(note)
 
-    for code in _classed(body, "div", "blockcode"):
-        for button in list(code.iterchildren("em")):
-            drop(button)
+    if steps.code_blocks:
+        for code in _classed(body, "div", "blockcode"):
+            for button in list(code.iterchildren("em")):
+                drop(button)
 
     image_aids: set[int] = set()
-    for img in body.iterdescendants("img"):
-        if is_smilie(img):
-            continue
-        url = image_url(img, base_url)
-        if url and (any(part in url for part in _ICON_PATHS) or is_quote_arrow(img)):
-            url = None
-        if url:
-            aid_match = _AIMG_ID.match(img.get("id") or "")
-            aid = _int(img.get("aid")) or (as_int(aid_match.group(1)) if aid_match else None)
-            msg.images.append((url, img.get("alt") or img.get("title") or None, aid))
-            if aid is not None:
-                image_aids.add(aid)
-            img.set("src", url)
-        for attr in list(img.attrib):
-            if _EVENT_ATTR.match(attr):
-                del img.attrib[attr]
+    if steps.images:
+        for img in body.iterdescendants("img"):
+            if is_smilie(img):
+                continue
+            url = image_url(img, base_url)
+            if url and (any(part in url for part in _ICON_PATHS) or is_quote_arrow(img)):
+                url = None
+            if url:
+                aid_match = _AIMG_ID.match(img.get("id") or "")
+                aid = _int(img.get("aid")) or (as_int(aid_match.group(1)) if aid_match else None)
+                msg.images.append((url, img.get("alt") or img.get("title") or None, aid))
+                if aid is not None:
+                    image_aids.add(aid)
+                img.set("src", url)
+            for attr in list(img.attrib):
+                if _EVENT_ATTR.match(attr):
+                    del img.attrib[attr]
 
-    for link in _FILE_LINKS(body):
-        if _LINKED_IMAGES(link):
-            continue  # an image wrapped in its download link: recorded as the image
-        href = join_url(base_url, link.get("href"))
-        if href is None:
-            continue  # "http://[x": no URL
-        aid = link_aid(link)
-        if aid is not None and aid in image_aids:
-            continue  # an image list's name link (X dl.tattl.attm, 7.x dl.attachimg): the image is recorded
-        msg.files.append((href, tidy_text(text_of(link)) or None, aid))
+    if steps.file_links:
+        for link in _FILE_LINKS(body):
+            if _LINKED_IMAGES(link):
+                continue  # an image wrapped in its download link: recorded as the image
+            href = join_url(base_url, link.get("href"))
+            if href is None:
+                continue  # "http://[x": no URL
+            aid = link_aid(link)
+            if aid is not None and aid in image_aids:
+                continue  # an image list's name link (X dl.tattl.attm, 7.x dl.attachimg): the image is recorded
+            msg.files.append((href, tidy_text(text_of(link)) or None, aid))
 
-    for el_with_js in _WITH_EVENT_ATTRS(body):
-        for attr in list(el_with_js.attrib):
-            if _EVENT_ATTR.match(attr):
-                del el_with_js.attrib[attr]
+    if steps.events:
+        for el_with_js in _WITH_EVENT_ATTRS(body):
+            for attr in list(el_with_js.attrib):
+                if _EVENT_ATTR.match(attr):
+                    del el_with_js.attrib[attr]
     # Discuz makes up element ids per render (aimg_xj5Gt, code_Avz): they would make every fetch of
     # an unchanged post look edited.
-    for el_with_id in _WITH_IDS(body):
-        if _RANDOM_ID.match(el_with_id.get("id")):
-            del el_with_id.attrib["id"]
+    if steps.ids:
+        for el_with_id in _WITH_IDS(body):
+            if _RANDOM_ID.match(el_with_id.get("id")):
+                del el_with_id.attrib["id"]
 
     msg.html = inner_html(body)
 
     # The post's own text leaves quoted posts out; they are returned separately. (The copy is ours, and
     # its HTML taken: it is read for its text in place.)
-    for quote_div in _QUOTE_BLOCKS(body):
-        msg.quotes.append(parse_quote(quote_div))
-        drop(quote_div)
-    msg.text = _flatten_text(body)
+    if steps.quotes:
+        for quote_div in _QUOTE_BLOCKS(body):
+            msg.quotes.append(parse_quote(quote_div, small=found is not None))
+            drop(quote_div)
+    msg.text = _flatten_text(body, small=found is not None)
     return msg
 
 
-def parse_quote(quote_div: etree._Element) -> Quote:
-    """Who a ``div.quote`` quotes: author and time from its grey header, pid from the findpost link."""
+def parse_quote(quote_div: etree._Element, small: bool = False) -> Quote:
+    """Who a ``div.quote`` quotes: author and time from its grey header, pid from the findpost link. ``small``:
+    the quote has few elements (see :func:`_flatten_text`)."""
     quote = Quote()
     block = quote_div.xpath(".//blockquote")  # absent in a mobile div.reply_wrap
     block_el = copy.deepcopy(block[0] if block else quote_div)
@@ -434,7 +615,7 @@ def parse_quote(quote_div: etree._Element) -> Quote:
             _drop_with_following_breaks(header, limit=1)
         else:
             _drop_with_following_breaks(link, limit=1)
-    quote.text = _flatten_text(block_el)
+    quote.text = _flatten_text(block_el, small)
     old = _OLD_QUOTE_HEADER.match(quote.text)
     if old:
         quote.author = quote.author or old.group("author")

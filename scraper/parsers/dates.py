@@ -39,6 +39,9 @@ _DAY_WORD = label_pattern(r"(今天|昨天|前天)\s*(\d{1,2}):(\d{2})")
 _DAYS_AGO = label_pattern(r"(\d+)\s*天前")
 # 7.x dgmdate(): "N 天前 H:i" is the calendar day N days back at that time (X prints no time after 天前).
 _DAYS_AGO_AT = label_pattern(r"(\d+)\s*天前\s*(\d{1,2}):(\d{2})")
+# A character every relative pattern above needs (刚/剛 of 刚刚 and 刚才, 前 of N 秒前 … N 天前 and 前天, 今 and 昨 of 今天
+# and 昨天): a text without one (nor _TIME_ONLY's H:i) is no relative time, found by one search instead of nine.
+_RELATIVE_MARK = label_pattern(r"[刚前今昨]")
 _MERIDIEM = re.compile(r"\b[AaPp][Mm]\b|上午|下午|晚上")
 _TIME_ONLY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
@@ -81,6 +84,8 @@ def clean_time_text(text: str | None) -> str:
     if not text:
         return ""
     text = _SPACES.sub(" ", text).strip()
+    if not text.startswith(_POSTED_PREFIXES):
+        return text
     for prefix in _POSTED_PREFIXES:
         if text.startswith(prefix):
             text = text[len(prefix):].lstrip(" :：")
@@ -119,6 +124,8 @@ def parse_absolute(text: str, tz: tzinfo = DEFAULT_TZ, now: datetime | None = No
 def parse_relative(text: str, now: datetime, tz: tzinfo = DEFAULT_TZ) -> datetime | None:
     """Resolve a relative Discuz time against ``now`` (the response's Date header, else fetch time)."""
     local_now = now.astimezone(tz)
+    if not _RELATIVE_MARK.search(text) and not _TIME_ONLY.match(text):
+        return None  # no pattern below can match (the common case: an absolute time)
     if _JUST_NOW.search(text):
         return local_now
     m = _DAYS_AGO_AT.search(text)

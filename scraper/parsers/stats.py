@@ -50,6 +50,7 @@ _LABEL_VALUE_LINE = re.compile(r"^(?P<label>[^\d:：]{1,12})\s*[:：]\s*(?P<valu
 _LABEL_TRIM = re.compile(r"[\s:：\u00a0]+$|^[\s\u00a0]+")
 _GID = re.compile(r"gid=(\d+)")
 _EXACT_FIGURE = re.compile(r"\s*[\d,]+\s*")
+_COMMENT, _PI = etree.Comment, etree.ProcessingInstruction
 # Compiled once: a thread page reads one stats block per post.
 _NUMBERCARD_CELLS = etree.XPath(
     "./descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' tns ')]/descendant::th"
@@ -67,55 +68,90 @@ def _label(text: str) -> str:
     return _LABEL_TRIM.sub("", tidy_text(text))
 
 
+@lru_cache(maxsize=4096)  # the same few figures and labels, page after page: text as the element gives it
+def _figure(text: str, exact: str | None) -> Figure:
+    return parse_figure(tidy_text(text), exact)
+
+
+@lru_cache(maxsize=4096)
+def _line(text: str) -> tuple[str, Figure] | None:
+    """A plugin line's ``(label, figure)`` (``签到天数: 1289 天``), from its text as the element gives it."""
+    m = _LABEL_VALUE_LINE.match(tidy_text(text))
+    return (_label(m.group("label")), parse_figure(m.group("value"))) if m else None
+
+
 def _figure_of(el: etree._Element) -> Figure:
     """A value element: exact figure from a ``span[title]`` when present."""
+    if not len(el):  # no child nodes: no span under it, and its text is all there is
+        return _figure(el.text or "", None)
+    # Children without child nodes of their own (``<dd><a>392051</a></dd>``): the text and the spans are theirs.
+    texts = [el.text or ""]
+    exact = None
+    for child in el:
+        if len(child):
+            break
+        tag = child.tag
+        if tag.__class__ is str:
+            if exact is None and tag == "span":
+                title = child.get("title")
+                if title is not None and _EXACT_FIGURE.fullmatch(title):
+                    exact = title
+            texts.append(child.text or "")
+        elif tag is not _COMMENT and tag is not _PI:
+            break  # an entity: to string()
+        texts.append(child.tail or "")  # a comment's text is no text of the value; its tail is
+    else:
+        return _figure("".join(texts), exact)
     exact = None
     for span in el.iter("span"):  # what _SPAN_TITLES finds, without an XPath per value
         title = span.get("title") if span is not el else None
         if title is not None and _EXACT_FIGURE.fullmatch(title):
             exact = title
             break
-    return parse_figure(tidy_text(text_of(el)), exact)
+    return _figure(text_of(el), exact)
 
 
 class _Block:
     """What a stats block's XPaths find (:data:`_NUMBERCARD_CELLS`, :data:`_DLS`, :data:`_LINES`,
     :data:`_GROUP_LINK`, :data:`_GROUP_TITLE`, :data:`_CUSTOM_TITLE`, each in document order), from one walk of
-    the block instead of one walk per XPath. Where the walk alone cannot say (two numbercards), the XPath runs."""
+    the block instead of one walk per XPath. Where the walk alone cannot say (two numbercards, group links under
+    two ``em``s, which may nest), the XPath runs."""
 
-    __slots__ = ("cells", "custom_titles", "dls", "group_links", "group_titles", "lines")
+    __slots__ = ("_block", "cells", "custom_titles", "dls", "group_links", "group_titles", "line_candidates")
 
     def __init__(self, block: etree._Element):
         cards, tns_divs, dls, paragraphs = [], [], [], []
-        self.group_links, self.group_titles, self.custom_titles = [], [], []
-        for el in block.iter("div", "dl", "p", "em", "a"):
-            if el is block:
-                continue
+        group_links, group_titles, custom_titles = [], [], []
+        link_ems = 0
+        for el in block.iterdescendants("div", "dl", "p", "em"):
             tag = el.tag
             if tag == "div":
-                cls = el.get("class")
-                if cls is not None and "tns" in cls:
+                cls = el.get("class", "")
+                if "tns" in cls:
                     tns_divs.append(el)
                     if class_holds(el, "tns"):
                         cards.append(el)
             elif tag == "p":
                 paragraphs.append(el)
-                if class_holds(el, "xg1"):
-                    self.custom_titles.append(el)
+                cls = el.get("class")
+                if cls is not None and "xg1" in cls and class_holds(el, "xg1"):
+                    custom_titles.append(el)
             elif tag == "dl":
                 dls.append(el)
-            elif tag == "em":
+            else:  # em: p/em (a title) and p/em/a (a group link), the p inside the block
                 parent = el.getparent()
-                if el.get("id") is None and parent is not block and parent.tag == "p":
-                    self.group_titles.append(el)
-            else:  # a
-                href = el.get("href", "")
-                if "usergroup" in href or "gid=" in href:
-                    parent = el.getparent()
-                    if parent is not block and parent.tag == "em":
-                        grand = parent.getparent()
-                        if grand is not None and grand is not block and grand.tag == "p":
-                            self.group_links.append(el)
+                if parent is not block and parent.tag == "p":
+                    if el.get("id") is None:
+                        group_titles.append(el)
+                    if len(el):
+                        found = False
+                        for a in el:
+                            if a.tag == "a":
+                                href = a.get("href", "")
+                                if "usergroup" in href or "gid=" in href:
+                                    group_links.append(a)
+                                    found = True
+                        link_ems += found
         if not cards:
             self.cells = []
         elif len(cards) == 1:
@@ -123,16 +159,27 @@ class _Block:
         else:
             self.cells = _NUMBERCARD_CELLS(block)
         self.dls = dls
-        # p outside any div whose class contains "tns", the block's own ancestors included.
-        above = block if block.tag == "div" else None
-        if (above is not None and "tns" in above.get("class", "")) or any(
-                "tns" in div.get("class", "") for div in block.iterancestors("div")):
-            self.lines = []
-        elif tns_divs:
+        # An em's child links come in document order unless another em with links is inside it.
+        self.group_links = group_links if link_ems < 2 else _GROUP_LINK(block)
+        self.group_titles, self.custom_titles = group_titles, custom_titles
+        self._block = block
+        if tns_divs and paragraphs:
             inside = {p for div in tns_divs for p in div.iter("p")}
-            self.lines = [p for p in paragraphs if p not in inside]
+            self.line_candidates = [p for p in paragraphs if p not in inside]
         else:
-            self.lines = paragraphs
+            self.line_candidates = paragraphs
+
+    @property
+    def lines(self) -> list:
+        """The p outside any div whose class contains "tns", the block's own ancestors included (:data:`_LINES`):
+        :attr:`line_candidates` (those outside such divs inside the block) unless the block is in such a div."""
+        block = self._block
+        if not self.line_candidates or block.tag == "div" and "tns" in block.get("class", ""):
+            return []
+        for div in block.iterancestors("div"):
+            if "tns" in div.get("class", ""):
+                return []
+        return self.line_candidates
 
 
 def collect_pairs(block: etree._Element, found: _Block | None = None) -> list[tuple[str, Figure, str]]:
@@ -140,26 +187,36 @@ def collect_pairs(block: etree._Element, found: _Block | None = None) -> list[tu
     found = found or _Block(block)
     pairs: list[tuple[str, Figure, str]] = []
     for cell in found.cells:
-        value_el = next((child for child in cell if child.tag == "p"), None)  # ./p
+        value_el = None
+        texts = [cell.text or ""]
+        for child in cell:
+            if value_el is None and child.tag == "p":  # ./p
+                value_el = child
+            texts.append(child.tail or "")
         if value_el is None:
             continue
         # The label is the cell's own text around the <p> (``<th><p>112</p>主题</th>``).
-        label = _label("".join([cell.text or "", *(child.tail or "" for child in cell)]))
+        label = _label("".join(texts))
         if label:
             pairs.append((label, _figure_of(value_el), "card"))
     for dl in found.dls:
         label = None
         for child in dl:
-            if child.tag == "dt":
+            tag = child.tag
+            if tag == "dt":
                 label = _label(text_of(child))
-            elif child.tag == "dd" and label:
+            elif tag == "dd" and label:
                 pairs.append((label, _figure_of(child), "dl"))
                 label = None
-    for p in found.lines:
-        m = _LABEL_VALUE_LINE.match(tidy_text(text_of(p)))
-        if m:
-            pairs.append((_label(m.group("label")), parse_figure(m.group("value")), "line"))
+    lines = [line for line in map(_line, map(text_of, found.line_candidates)) if line is not None]
+    if lines and found.lines:  # the block's ancestors only matter when a line reads as a pair
+        pairs += [(*line, "line") for line in lines]
     return pairs
+
+
+@lru_cache(maxsize=4096)
+def _known(label: str) -> str | None:
+    return KNOWN_LABELS.find(label)
 
 
 def stats_from_pairs(pairs: list[tuple[str, Figure, str]], uid: int, *, seen_at: datetime | None = None,
@@ -173,7 +230,7 @@ def stats_from_pairs(pairs: list[tuple[str, Figure, str]], uid: int, *, seen_at:
     user_fields: dict = {}
     for label, figure, origin in pairs:
         stats.raw.setdefault(label, figure.shown)
-        field = KNOWN_LABELS.find(label)
+        field = _known(label)
         if field in _COUNT_FIELDS:
             current = getattr(stats, field)
             # A later exact figure beats an earlier rounded one (the hover card vs the numbercard).
