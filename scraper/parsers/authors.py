@@ -26,6 +26,7 @@ from lxml import etree
 from ..digits import as_int
 from ..items import KIND_PROFILE
 from ..urls import member_uid_in_href, uid_from_avatar, uid_from_href
+from .content import text_of
 
 # Inside an author area: links, avatar images (lazy-loading themes keep the URL in data-*), and 7.x's UID row.
 _STATEMENTS = ("./descendant-or-self::a/@href"
@@ -42,7 +43,6 @@ _X_STATEMENTS_OUTSIDE = etree.XPath(
     f"./descendant-or-self::a[not({_ELSEWHERE})]/@href"
     f" | ./descendant-or-self::img[not({_ELSEWHERE})]/@*[name()='src' or name()='data-original' or name()='data-src']"
     f" | ./descendant::dt[normalize-space(.)='UID'][not({_ELSEWHERE})]/following-sibling::dd[1]")
-_X_STRING = etree.XPath("string()")
 _UID_TEXT = re.compile(r"[0-9]{1,10}")
 
 
@@ -61,7 +61,7 @@ def is_member_link(a) -> bool:
     """Whether an author link (lxml element) may name a member: it shows a name and leads somewhere
     (anonymous posts and 点评 shown as posts link ``javascript:;``)."""
     href = (a.get("href") or "").strip().lower()
-    return bool(href) and not href.startswith(("javascript:", "#")) and bool(_X_STRING(a).strip())
+    return bool(href) and not href.startswith(("javascript:", "#")) and bool(text_of(a).strip())
 
 
 def stated_uid(areas) -> int | None:
@@ -78,7 +78,7 @@ def stated_uid(areas) -> int | None:
 def _read(value) -> int | None:
     if isinstance(value, str):  # an attribute: the link's href or the image's URL
         return member_uid_in_href(value) if value.attrname == "href" else uid_from_avatar(value)
-    text = _X_STRING(value).replace("\xa0", " ").strip()
+    text = text_of(value).replace("\xa0", " ").strip()
     return (as_int(text) or None) if _UID_TEXT.fullmatch(text) else None
 
 

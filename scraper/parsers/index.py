@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, tzinfo
 
+from lxml import etree
 from parsel import Selector
 
 from ..digits import as_int
 from ..items import Forum, ParsedPage
 from ..urls import FID_IN_HREF, GID_IN_HREF, fid_in_href
-from .content import tidy_text
+from .common import class_holds
+from .content import text_of, tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .numbers import parse_int
 
@@ -24,21 +26,53 @@ _LINKED = (f"./descendant::a[{_FORUM_LINK} or ((contains(@href, 'index.php') or 
 _BLOCK_GID = "ancestor::*[./descendant::a[contains(@href, 'gid=')]][1]//a[contains(@href, 'gid=')][1]/@href"
 
 
-def forum_row_counts(row: Selector, forum: Forum, *, now: datetime | None, tz: tzinfo) -> Forum:
-    """Fill a forum's threads / posts and last-post time from its row on the index or a sub-forum list.
+def forum_row_counts(row: etree._Element, forum: Forum, *, now: datetime | None, tz: tzinfo) -> Forum:
+    """Fill a forum's threads / posts and last-post time from its row (lxml element) on the index or a sub-forum list.
 
     ``td.fl_i`` holds ``<span class="xi2">22</span><span class="xg1"> / 127</span>``; ``td.fl_by``
-    the last post, its time in a ``span[title]`` when recent, else as text in the ``cite``.
+    the last post, its time in a ``span[title]`` when recent, else as text in the ``cite``. The cells are found
+    by one walk of the row's cells, as ``_ROW_COUNTS`` and ``_ROW_LAST_CITES`` find them.
     """
-    counts = row.xpath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' fl_i ')]")
-    if counts:
-        forum.threads = parse_int(counts[0].xpath("string(./descendant::span[contains(@class, 'xi2')])").get())
-        forum.posts = parse_int(counts[0].xpath("string(./descendant::span[contains(@class, 'xg1')])").get())
-    cite = row.xpath("./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' fl_by ')]//cite")
-    if cite:
-        shown = tidy_text("".join(cite[0].xpath("./text() | ./span//text()").getall()))
-        forum.last_post_at = parse_discuz_time(shown, cite[0].xpath("./span/@title").get(), now=now, tz=tz)
+    counts = cite = None
+    for td in row.iterdescendants("td"):
+        if counts is None and class_holds(td, "fl_i"):
+            counts = td
+        if cite is None and class_holds(td, "fl_by"):
+            # The first cite under the first such cell that holds one is the first of them all in document order.
+            cite = next(td.iterdescendants("cite"), None)
+    if counts is not None:
+        forum.threads = parse_int(_first_span_text(counts, "xi2"))
+        forum.posts = parse_int(_first_span_text(counts, "xg1"))
+    if cite is not None:
+        shown = tidy_text("".join(_cite_texts(cite)))
+        title = next((span.get("title") for span in cite if span.tag == "span" and span.get("title") is not None), None)
+        forum.last_post_at = parse_discuz_time(shown, title, now=now, tz=tz)
     return forum
+
+
+# What forum_row_counts reads, by XPath (the definitions its walks follow).
+_ROW_COUNTS = "./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' fl_i ')]"
+_ROW_LAST_CITES = "./descendant::td[contains(concat(' ', normalize-space(@class), ' '), ' fl_by ')]//cite"
+_CITE_TEXTS = "./text() | ./span//text()"
+
+
+def _first_span_text(cell: etree._Element, class_part: str) -> str:
+    """``string(./descendant::span[contains(@class, CLASS_PART)])``."""
+    for span in cell.iterdescendants("span"):
+        if class_part in (span.get("class") or ""):
+            return text_of(span)
+    return ""
+
+
+def _cite_texts(cite: etree._Element):
+    """``_CITE_TEXTS``: the cite's own text nodes and the text in its ``span`` children, in document order."""
+    if cite.text:
+        yield cite.text
+    for child in cite:
+        if child.tag == "span":
+            yield text_of(child)
+        if child.tail:
+            yield child.tail
 
 
 def is_index_page(sel: Selector) -> bool:
@@ -77,8 +111,8 @@ def parse_index_page(sel: Selector, url: str, *, fetched_at: datetime | None = N
                 desc = tidy_text(cell.xpath("string(./descendant::p[contains(@class, 'xg2')])").get() or "") or None
                 forum = Forum(fid=fid, name=tidy_text(links[0].xpath("string()").get()) or None,
                               parent_fid=gid, type="forum", description=desc)
-                row = cell.xpath("ancestor::tr[1]")
-                page.forums.append(forum_row_counts(row[0], forum, now=now, tz=tz) if row else forum)
+                row = next(cell.root.iterancestors("tr"), None)  # ancestor::tr[1]
+                page.forums.append(forum_row_counts(row, forum, now=now, tz=tz) if row is not None else forum)
             # "子版块:" links listed under a forum on the index.
             for sub in cell.xpath(f".//p/descendant::a[{_FORUM_LINK}]" if resolve is None else ".//p//a"):
                 sub_fid = fid_in_href(sub.attrib.get("href"), resolve)
