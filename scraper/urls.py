@@ -63,12 +63,37 @@ class Target:
 
 
 def _query(url: str) -> dict[str, str]:
-    return {k.lower(): v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    return _query_of(urlsplit(url).query)
+
+
+def _query_of(query: str) -> dict[str, str]:
+    """``{name.lower(): value}`` of ``parse_qsl(query, keep_blank_values=True)``."""
+    return dict(_pairs(query, lower=True))
+
+
+def _pairs(query: str, lower: bool = False) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)`` (names lower-cased if ``lower``). Without ``%`` or ``+``
+    nothing is unquoted: the pairs are the pieces between ``&`` split at their first ``=``, empty pieces
+    skipped, as parse_qsl splits them."""
+    if "%" in query or "+" in query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        return [(k.lower(), v) for k, v in pairs] if lower else pairs
+    pairs = []
+    for piece in query.split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            pairs.append((name.lower() if lower else name, value))
+    return pairs
 
 
 def _int(value: str | None) -> int | None:
     return as_int(value)  # a link in a post may say tid=² or a tid of 5000 digits: no id (scraper/digits.py)
 
+
+_UNREAD = object()
+# Targets without ids, made once (a Target is frozen).
+_OTHER = Target("other")
+_INDEX = Target(KIND_INDEX)
 
 # Every page repeats the site's menus, pagers and profile links: each URL is read once (a few dozen MB at most).
 URL_CACHE_SIZE = 1 << 16
@@ -80,39 +105,40 @@ def classify(url: str) -> Target:
     parts = urlsplit(url)
     path = parts.path
     name = path.rsplit("/", 1)[-1]
-    q = _query(url)
+    q = _query_of(parts.query)
     page = _int(q.get("page")) or 1
-    m = _THREAD_STATIC.search(path)
-    if m and _int(m.group("tid")) is not None:
-        return Target(KIND_VIEWTHREAD, tid=_int(m.group("tid")), page=_int(m.group("page")) or 1)
-    m = _FORUM_STATIC.search(path)
-    if m:
-        return Target(KIND_FORUMDISPLAY, fid=_int(m.group("fid")), page=_int(m.group("page")) or 1)
-    m = _SPACE_STATIC.search(path)
-    if m and _int(m.group("uid")) is not None:
-        return Target(KIND_PROFILE, uid=_int(m.group("uid")))
+    if ".html" in path:  # what each static spelling ends with
+        m = _THREAD_STATIC.search(path)
+        if m and _int(m.group("tid")) is not None:
+            return Target(KIND_VIEWTHREAD, tid=_int(m.group("tid")), page=_int(m.group("page")) or 1)
+        m = _FORUM_STATIC.search(path)
+        if m:
+            return Target(KIND_FORUMDISPLAY, fid=_int(m.group("fid")), page=_int(m.group("page")) or 1)
+        m = _SPACE_STATIC.search(path)
+        if m and _int(m.group("uid")) is not None:
+            return Target(KIND_PROFILE, uid=_int(m.group("uid")))
     mod = q.get("mod", "")
     if VIEW_FILTER_PARAMS.intersection(q) and (mod in ("viewthread", "forumdisplay") or name in (
             "viewthread.php", "forumdisplay.php")):
-        return Target("other")
+        return _OTHER
     if name == "forum.php" or name == "":
         if mod == "viewthread" and _int(q.get("tid")):
             return Target(KIND_VIEWTHREAD, tid=_int(q.get("tid")), page=page)
         if mod == "forumdisplay" and _int(q.get("fid")):
             return Target(KIND_FORUMDISPLAY, fid=_int(q.get("fid")), page=page)
         if mod in ("", "index") and "gid" not in q:
-            return Target(KIND_INDEX)
+            return _INDEX
     if name == "viewthread.php" and _int(q.get("tid")):
         return Target(KIND_VIEWTHREAD, tid=_int(q.get("tid")), page=page)
     if name == "forumdisplay.php" and _int(q.get("fid")):
         return Target(KIND_FORUMDISPLAY, fid=_int(q.get("fid")), page=page)
     if name in ("index.php",) and not q:
-        return Target(KIND_INDEX)
+        return _INDEX
     if name == "home.php" and mod == "space" and _int(q.get("uid")) and q.get("do", "profile") == "profile":
         return Target(KIND_PROFILE, uid=_int(q.get("uid")))
     if name == "space.php" and _int(q.get("uid")):
         return Target(KIND_PROFILE, uid=_int(q.get("uid")))
-    return Target("other")
+    return _OTHER
 
 
 @lru_cache(maxsize=URL_CACHE_SIZE)
@@ -126,22 +152,48 @@ def canonical(url: str) -> str:
     path = parts.path
     if m:
         path = path[: m.start("prev")] + "1" + path[m.end("prev"):]
-    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in IGNORED_PARAMS]
+    pairs = [(k, v) for k, v in _pairs(parts.query) if k.lower() not in IGNORED_PARAMS]
     if any(k == "mod" and v in ("viewthread", "forumdisplay") for k, v in pairs) or path.endswith(
         ("viewthread.php", "forumdisplay.php")
     ):
         pairs = [(k, v) for k, v in pairs if not (k == "page" and v in ("1", ""))]
     pairs.sort()
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path or "/", urlencode(pairs), ""))
+    # urlencode quotes nothing in names and values of letters, digits and "_.-~" alone.
+    query = "&".join([f"{k}={v}" for k, v in pairs]) if _PLAIN_QUERY.fullmatch(parts.query) else urlencode(pairs)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path or "/", query, ""))
 
 
 def join_url(base: str, href: str) -> str | None:
     """``urljoin(base, href)``, or ``None`` for a URL urllib cannot read (``http://[x``: "Invalid IPv6 URL"),
-    as a member's link or a damaged page may hold: that link is no link, the rest of the page is read."""
+    as a member's link or a damaged page may hold: that link is no link, the rest of the page is read.
+
+    A file name with a query (``forum.php?mod=viewthread&tid=7``: one path segment, not ``.`` nor ``..``, no
+    scheme, fragment, parameters, white space or controls) joins to what ``urljoin`` makes of ``a?b`` on the
+    same base with ``a?b`` replaced: urljoin's steps for it depend only on the base."""
+    if _FILE_AND_QUERY.fullmatch(href):
+        prefix = _join_prefix(base)
+        if prefix is not None:
+            return prefix + href
     try:
         return urljoin(base, href)
     except ValueError:
         return None
+
+
+# One path segment (no scheme: no ":"; not "." nor ".."), then a query that is not empty (urljoin drops a lone "?").
+_FILE_AND_QUERY = re.compile(r"(?!\.\.?(?:\?|$))[^\x00-\x20:/?#;\\\x7f]+(?:\?[^\x00-\x20#\x7f]+)?")
+# A query whose names and values urlencode leaves as they are, with no "%" or "+" that parse_qsl would unquote.
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.~-]*(?:=[A-Za-z0-9_.~-]*)?(?:&[A-Za-z0-9_.~-]*(?:=[A-Za-z0-9_.~-]*)?)*")
+
+
+@lru_cache(maxsize=1024)
+def _join_prefix(base: str) -> str | None:
+    """What ``urljoin(base, "a?b")`` puts before ``a?b`` (``None`` when it does not end so, or fails)."""
+    try:
+        joined = urljoin(base, "a?b")
+    except ValueError:
+        return None
+    return joined[:-3] if joined.endswith("a?b") else None
 
 
 def is_folder_url(url: str) -> bool:
@@ -224,6 +276,9 @@ class SiteUrls:
     def __init__(self):
         self._templates: dict[str, list[tuple[str, re.Pattern]]] = {}
         self._pages: dict[str, Target] = {}  # URL -> what it turned out to be, for pages fetched
+        # URL -> what the learned patterns read in it (None: none), while no pattern is added: every page repeats
+        # the site's menus and profile links, each read once. Emptied whole past URL_CACHE_SIZE entries.
+        self._matched: dict[str, Target | None] = {}
 
     def remember(self, url: str, target: Target) -> None:
         """``url`` was fetched and its page said what it is."""
@@ -266,6 +321,7 @@ class SiteUrls:
         known = self._templates.setdefault(kind, [])
         if all(t != text for t, _ in known):
             known.append((text, re.compile("^" + "".join(pattern) + "$")))
+            self._matched.clear()
 
     def identify(self, url: str) -> Target:
         """What ``url`` leads to: a default Discuz spelling, else one of the site's learned patterns.
@@ -278,6 +334,15 @@ class SiteUrls:
         known = self._pages.get(canonical(url))
         if known is not None or not self._templates:
             return known or target
+        matched = self._matched.get(url, _UNREAD)
+        if matched is _UNREAD:
+            if len(self._matched) > URL_CACHE_SIZE:
+                self._matched.clear()
+            matched = self._matched[url] = self._match(url)
+        return matched or target
+
+    def _match(self, url: str) -> Target | None:
+        """What the first learned pattern that reads ``url`` says it is, else ``None``."""
         parts = urlsplit(url.replace("&amp;", "&"))
         local = parts.path + ("?" + parts.query if parts.query else "")
         for kind, templates in self._templates.items():
@@ -290,7 +355,7 @@ class SiteUrls:
                     if kind == KIND_VIEWTHREAD:
                         return Target(kind, tid=ident, page=_int(m.group("page")) or 1)
                     return Target(kind, fid=ident, page=_int(m.group("page")) or 1)
-        return target
+        return None
 
     def urls_for(self, kind: str, ident: int, page: int, base: str) -> list[str]:
         """The URL of page ``page`` of ``kind`` ``ident`` in each spelling learned, first learned first (a

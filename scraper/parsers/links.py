@@ -23,7 +23,7 @@ Every other link is read by its URL, with the default Discuz rules (:func:`scrap
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from typing import NoReturn
 
 from lxml import etree
 from parsel import Selector
@@ -36,6 +36,7 @@ from .common import class_holds
 from .content import tidy_text
 
 _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
+_OTHER = Target("other")
 # Cheap test before the URL is parsed: words every default spelling of a followed page contains.
 _MAYBE_PAGE = re.compile(r"thread|forum|space|uid|tid|fid", re.IGNORECASE)
 _NOT_A_PAGE = re.compile(r"^(?:javascript:|mailto:|#)", re.IGNORECASE)
@@ -55,6 +56,8 @@ _PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
 _CLASSES = {"prev": -1, "nxt": 1, "next": 1}
 # Compiled once, run on lxml elements (no Selector per anchor: a page has hundreds).
 _X_HREFS = etree.XPath(_ANCHORS + "/@href", smart_strings=False)
+# The same values, cheaper (no predicate: an anchor without href has no @href to select).
+_X_ALL_HREFS = etree.XPath("/descendant::a/@href", smart_strings=False)
 _X_PAGERS = etree.XPath(_PAGERS)
 _X_THREAD_ROWS = etree.XPath(_THREAD_ROWS)
 _X_FORUM_ROW_LINKS = etree.XPath(_FORUM_ROW_LINKS)
@@ -91,13 +94,6 @@ def find_base_href(root: etree._Element, source: bytes | str | None) -> str:
     return ""
 
 
-@lru_cache(maxsize=1 << 16)
-def _resolve(base: str, href: str) -> tuple[str, object]:
-    """``(absolute URL, classify(URL))``: every page repeats the same menu, pager and profile links."""
-    url = join_url(base, href.strip())
-    return (url, default_classify(url)) if url is not None else ("", Target("other"))
-
-
 def _followed(target: Target, href: str) -> tuple[str, int | None, int, int]:
     """``(kind, id, page, rank)`` of a link to a followed page (``target.kind`` in :data:`_FOLLOWED_KINDS`)."""
     if target.kind == KIND_PROFILE:
@@ -105,18 +101,69 @@ def _followed(target: Target, href: str) -> tuple[str, int | None, int, int]:
     return target.kind, target.tid if target.kind == KIND_VIEWTHREAD else target.fid, target.page, 0
 
 
-@lru_cache(maxsize=1 << 16)
-def _default_link(base: str, href: str) -> tuple[str, str, int | None, int, int] | None:
-    """``(kind, url, id, page, rank)`` of an anchor's ``href`` on a page whose base is ``base`` when Discuz's
-    default spellings read it as a followed page, else ``None``: a page's menus and profile links repeat on
-    every page, so each is read once."""
-    if not href or not _MAYBE_PAGE.search(href) or _NOT_A_PAGE.match(href.strip()):
-        return None
-    url, target = _resolve(base, href)
-    if target.kind not in _FOLLOWED_KINDS or not url.startswith(("http://", "https://")):
-        return None
-    kind, ident, number, rank = _followed(target, href)
-    return kind, url, ident, number, rank
+# base -> href -> facts (:func:`_read_facts`). Emptied whole past _FACTS_SIZE entries (a page without <base href> is
+# its own base).
+_FACTS: dict[str, dict[str, tuple]] = {}
+_FACTS_SIZE = 1 << 16
+_facts_count = [0]
+
+
+def _facts_table(base: str) -> dict[str, tuple]:
+    table = _FACTS.get(base)
+    if table is None:
+        if _facts_count[0] > _FACTS_SIZE:
+            _FACTS.clear()
+            _facts_count[0] = 0
+        table = _FACTS[base] = {}
+    return table
+
+
+def _read_facts(table: dict[str, tuple], base: str, href: str) -> tuple:
+    """What ``href`` is on a page whose base is ``base`` by the default rules, read into ``table``: ``(url, target,
+    ok, ask, plain, followed, author)``:
+
+    - the absolute URL ("" when unreadable) and :func:`~scraper.urls.classify` of it;
+    - ``ok``: whether ``page_links`` may list it at all (an href that is not empty nor ``javascript:``/``mailto:``/
+      ``#``, to an http(s) URL);
+    - ``ask``: whether a site's ``identify`` may read it otherwise (the default rules read "other", or a folder as
+      the index);
+    - ``plain``: ``(kind, url, id, page, rank)`` of the link a page without a site's rules lists, else ``None``
+      (an href that names none of the words every default spelling of a followed page holds is not read);
+    - ``followed``: :func:`_followed` of the target where the default rules are the last word (not ``ask``) and
+      read a followed page, else ``None``;
+    - ``author``: whether an author's name or avatar link to it may be listed as their space (``ok``, and the
+      default rules read "other" or the index: see :func:`_author_links`)."""
+    url = join_url(base, href.strip())
+    try:
+        url, target = (url, default_classify(url)) if url is not None else ("", _OTHER)
+    except ValueError:
+        # A URL urllib cannot split (the page's own unreadable URL, joined with an empty href): the long way raised
+        # where it read this href, and page_links raises where the long way read it (see _unreadable).
+        readable = not _NOT_A_PAGE.match(href.strip())
+        facts = table[href] = (url, None, False, True, _UNREADABLE if readable and href and _MAYBE_PAGE.search(href)
+                               else None, None, readable)
+        _facts_count[0] += 1
+        return facts
+    ok = bool(href) and not _NOT_A_PAGE.match(href.strip()) and url.startswith(("http://", "https://"))
+    ask = target.kind == "other" or (target.kind == KIND_INDEX and is_folder_url(url))
+    followed = _followed(target, href) if not ask and target.kind in _FOLLOWED_KINDS else None
+    plain = None
+    if ok and target.kind in _FOLLOWED_KINDS and _MAYBE_PAGE.search(href):
+        kind, ident, number, rank = _followed(target, href)
+        plain = kind, url, ident, number, rank
+    author = ok and target.kind in ("other", KIND_INDEX)
+    facts = table[href] = (url, target, ok, ask, plain, followed, author)
+    _facts_count[0] += 1
+    return facts
+
+
+# The ``plain`` facts of an href whose URL cannot be read: reading it raises.
+_UNREADABLE = ("", "", None, 1, 0)
+
+
+def _unreadable(found: tuple) -> NoReturn:
+    """What reading an href whose URL urllib cannot split did the long way (parse_page keeps the page, no links)."""
+    raise ValueError(f"unreadable URL: {found[0]!r}")
 
 
 def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | None = None) -> list[Link]:
@@ -126,36 +173,63 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
     (absolute URL -> :class:`~scraper.urls.Target`; default :func:`~scraper.urls.classify`, Discuz's default
     spellings) and the page's ``<base href>`` when the caller has read it (:func:`base_href`). Out: links
     with absolute URLs as the site spells them, markup-identified ones first.
+
+    What an href is by the default rules is read once per (base, href) (:func:`_read_facts`); ``identify`` is
+    asked only about a URL the page could still list (an http(s) link not listed yet) that the default rules
+    do not read, once per URL and page.
     """
     root = sel.root
     base = join_url(page.url, base_href if base_href is not None else find_base_href(root, None)) or page.url
+    table = _facts_table(base)
+    asked: dict[str, Target] = {}
+
+    def facts(href: str) -> tuple:
+        found = table.get(href)
+        return found if found is not None else _read_facts(table, base, href)
+
+    def target_of(found: tuple) -> Target:
+        """What the link of ``found`` (its facts) leads to, the site's own rules asked when the default ones
+        cannot tell: the site's spelling (learned as the crawl goes: not cached beyond the page); a folder is
+        the index by default, or a page in a rule that ends in one (/people/5/)."""
+        if identify is None or not found[3]:
+            return found[1] if found[1] is not None else _unreadable(found)
+        if found[1] is None:
+            _unreadable(found)
+        target = asked.get(found[0])
+        if target is None:
+            target = asked[found[0]] = identify(found[0])
+        return target
 
     def resolve(href: str) -> tuple[str, object]:
-        url, target = _resolve(base, href)
-        if identify is not None and (target.kind == "other" or (target.kind == KIND_INDEX and is_folder_url(url))):
-            # The site's own spelling (learned as the crawl goes: not cached here); a folder is the index by
-            # default, or a page in a rule that ends in one (/people/5/).
-            target = identify(url)
-        return url, target
+        found = facts(href)
+        return found[0], target_of(found)
 
     links: list[Link] = []
     seen: set[str] = set()
 
     def add(kind: str, href: str | None, ident: int | None, number: int = 1, rank: int = 0) -> None:
-        if not href or _NOT_A_PAGE.match(href.strip()):
+        if not href:
             return
-        url = resolve(href)[0]
-        if url in seen or not url.startswith(("http://", "https://")):
+        found = facts(href)
+        if not found[2] or found[0] in seen:
+            if found[1] is None and found[6]:
+                _unreadable(found)  # not javascript:/mailto:/#: the long way read it
             return
-        seen.add(url)
-        links.append(Link(kind=kind, url=url, id=ident, page=number, rank=rank))
+        seen.add(found[0])
+        links.append(Link(kind=kind, url=found[0], id=ident, page=number, rank=rank))
 
     own_id = page.tid if page.kind == KIND_VIEWTHREAD else page.fid if page.kind == KIND_FORUMDISPLAY else None
     if own_id is not None:
         for href, number in _pager_links(root, page.page or 1):
-            target = resolve(href)[1]
+            found = facts(href)
+            if not found[2] or found[0] in seen:
+                if found[1] is None:
+                    _unreadable(found)
+                continue  # not listed whatever it leads to
+            target = target_of(found)
             if target.kind == "other" or (target.kind == page.kind and (target.tid or target.fid) == own_id):
-                add(page.kind, href, own_id, number)
+                seen.add(found[0])
+                links.append(Link(kind=page.kind, url=found[0], id=own_id, page=number, rank=0))
     if page.kind == KIND_VIEWTHREAD:
         for trade in page.trades:
             if trade.url and trade.pid:
@@ -183,31 +257,147 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
             href = a.get("href", "")
             if resolve(href)[1].kind == "other" and "gid=" not in href:
                 add(KIND_FORUMDISPLAY, href, None)
+    hrefs = _X_ALL_HREFS(root)
+    get = table.get
+    read = [get(href) for href in hrefs]
+    if None in read:  # hrefs not met before on this base
+        read = [found if found is not None else facts(href) for href, found in zip(hrefs, read)]
     if identify is None:
         # Default spellings only: what each href leads to is the same on every page of the site (cached).
-        for href in _X_HREFS(root):
-            found = _default_link(base, href)
-            if found is not None and found[1] not in seen:
-                seen.add(found[1])
-                links.append(Link(kind=found[0], url=found[1], id=found[2], page=found[3], rank=found[4]))
+        for found in read:
+            plain = found[4]
+            if plain is not None and plain[1] not in seen:
+                if plain is _UNREADABLE:
+                    _unreadable(found)
+                seen.add(plain[1])
+                links.append(Link(kind=plain[0], url=plain[1], id=plain[2], page=plain[3], rank=plain[4]))
     else:
-        for href in _X_HREFS(root):
-            target = resolve(href)[1]
-            if target.kind not in _FOLLOWED_KINDS:
-                continue
-            kind, ident, number, rank = _followed(target, href)
-            add(kind, href, ident, number, rank)
+        for href, found in zip(hrefs, read):
+            if not found[2] or found[0] in seen:
+                if found[1] is None:
+                    _unreadable(found)
+                continue  # not listed whatever it leads to
+            followed = found[5]
+            if followed is None:
+                if not found[3]:
+                    continue  # the default rules read it, and not as a followed page
+                target = target_of(found)
+                if target.kind not in _FOLLOWED_KINDS:
+                    continue
+                followed = _followed(target, href)
+            seen.add(found[0])
+            links.append(Link(kind=followed[0], url=found[0], id=followed[1], page=followed[2], rank=followed[3]))
     if page.kind == KIND_VIEWTHREAD:
         # The authors' name and avatar links no rule read: their spaces in the site's own rule.
-        for href, uid in _author_space_links(root, page):
-            if resolve(href)[1].kind in ("other", KIND_INDEX):
-                add(KIND_PROFILE, href, uid, 1, rank=1)
+        for uid, found in _author_links(root, page, table, base):
+            if found[0] not in seen and target_of(found).kind in ("other", KIND_INDEX):
+                seen.add(found[0])
+                links.append(Link(kind=KIND_PROFILE, url=found[0], id=uid, page=1, rank=1))
     return links
+
+
+def _author_links(root: etree._Element, page: ParsedPage, table: dict[str, tuple], base: str) -> list[tuple[int, tuple]]:
+    """What :func:`_author_space_links` finds, less the links ``page_links`` would not list whatever a site's rules
+    read (not ``ok``, or a forum, thread or profile by the default rules: see :func:`_read_facts`), as (uid, facts
+    of the href) on a page whose base is ``base``, ``table`` its facts.
+
+    The author areas of every post come from one look-up of the page's ids (:func:`_areas_by_post`); each area's
+    links from a walk of it that stops only at anchors. A link's text is read whole (the XPath's string) only
+    when one of its pieces holds the name's first character."""
+    found: list[tuple[int, tuple]] = []
+    done: set[int] = set()
+    posts = []
+    for post in page.posts:
+        if post.author_uid and post.author_uid not in done:
+            done.add(post.author_uid)
+            posts.append(post)
+    if not posts:
+        return found
+    areas_of = _areas_by_post(root, [post.pid for post in posts])
+    get = table.get
+    for post in posts:
+        uid, name = post.author_uid, post.author
+        first = name[0] if name else None
+        for area in areas_of(post.pid):
+            for a in area.iterdescendants("a"):
+                href = a.get("href")
+                if href is None:
+                    continue
+                facts = get(href)
+                if facts is None:
+                    facts = _read_facts(table, base, href)
+                if not facts[6]:
+                    continue
+                if not len(a):  # no child nodes: its text is all there is (_shows_name)
+                    text = a.text
+                    if first is not None and text and first in text and tidy_text(text) == name:
+                        found.append((uid, facts))
+                elif (first is not None and any(first in piece for piece in a.itertext()) and _shows_name(a, name)) \
+                        or any(uid_from_avatar(img.get("src")) == uid for img in a.iterdescendants("img")):
+                    # itertext's pieces hold every text node of the link (and comments' text): without the name's
+                    # first character in one, the link's string cannot be the name.
+                    found.append((uid, facts))
+    return found
+
+
+def _areas_by_post(root: etree._Element, pids: list[int]):
+    """``pid -> what _author_areas(root, pid) finds``, from one ``id()`` look-up of every post's ``favatarPID`` and
+    ``authorpostonPID`` (and ``userinfoPID`` where no favatar is), not one look-up per id.
+
+    The index holds one element per id, from an ``id`` attribute or an anchor's ``name``: the element found for
+    an id is the one whose ``id`` (or, an anchor, ``name``) is that id. Where two elements found could stand for
+    one id, or one stands for none asked (the index read otherwise), each post is looked up on its own."""
+    wanted = [f"{prefix}{pid}" for pid in pids for prefix in ("favatar", "authorposton")]
+    by_id = _ids_found(root, wanted)
+    if by_id is None:
+        return lambda pid: _author_areas(root, pid)
+    cards = [f"userinfo{pid}" for pid in pids if f"favatar{pid}" not in by_id]
+    if cards:
+        more = _ids_found(root, cards)
+        if more is None:
+            return lambda pid: _author_areas(root, pid)
+        by_id.update(more)
+
+    def areas(pid: int) -> list:
+        area = by_id.get(f"favatar{pid}")
+        if area is not None:
+            found = [area]
+        else:
+            card = by_id.get(f"userinfo{pid}")
+            found = _X_COLUMN(card)[:1] if card is not None else []
+        time = by_id.get(f"authorposton{pid}")
+        header = time.getparent() if time is not None else None
+        return found + ([header] if header is not None else [])
+
+    return areas
+
+
+def _ids_found(root: etree._Element, wanted: list[str]) -> dict | None:
+    """``id -> element`` of each id in ``wanted`` that the document's index holds (one ``id()`` call), or ``None``
+    when the answer cannot be read back to its ids (see :func:`_areas_by_post`)."""
+    asked = set(wanted)
+    by_id: dict[str, etree._Element] = {}
+    for el in _X_BY_ID(root, id=" ".join(wanted)):
+        key = el.get("id")
+        if el.tag != "a":
+            if key not in asked or key in by_id:
+                return None
+            by_id[key] = el
+            continue
+        names = {key, el.get("name")} & asked
+        if not names:
+            return None
+        for name in names:
+            if name in by_id:
+                return None
+            by_id[name] = el
+    return by_id
 
 
 def _author_space_links(root: etree._Element, page: ParsedPage) -> list[tuple[str, int]]:
     """(href, uid) of the links to each post's author's space: in the post's author areas, the link showing the
-    author's name and the one around the avatar that states the author's uid."""
+    author's name and the one around the avatar that states the author's uid. The definition :func:`_author_links`
+    is held to (``tests/test_fast_paths_links.py``)."""
     found: list[tuple[str, int]] = []
     done: set[int] = set()
     for post in page.posts:
@@ -261,17 +451,43 @@ def _pagers(root: etree._Element) -> list:
 
 
 def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
-    """(href, page number) of every link of the page's pagers."""
+    """(href, page number) of every link of the page's pagers.
+
+    What the XPaths :data:`_X_STRONG`, :data:`_X_PAGER_LINKS` and :data:`_X_STRING` find, read from the pager's
+    children and a walk of it that stops only at anchors; a link without child nodes is its text."""
     found = []
     for pager in _pagers(root):
         # 7.x+ pagers mark the current page as <strong>; X pagers also carry it in the jump box.
-        strong = _X_STRONG(pager)
-        shown = strong[0].strip() if strong else ""
+        shown = _strong_text(pager)
         here = as_int(shown) or current
-        for a in _X_PAGER_LINKS(pager):
-            classes = a.get("class", "").split()
-            step = next((_CLASSES[c] for c in classes if c in _CLASSES), None)
-            number = here + step if step is not None else _page_number(_X_STRING(a))
+        for a in pager.iterdescendants("a"):
+            href = a.get("href")
+            if href is None:
+                continue
+            step = None
+            cls = a.get("class")
+            if cls:
+                for c in cls.split():
+                    if c in _CLASSES:
+                        step = _CLASSES[c]
+                        break
+            if step is not None:
+                number = here + step
+            else:
+                number = _page_number(_X_STRING(a) if len(a) else a.text or "")
             if number is not None and number >= 1:
-                found.append((a.get("href"), number))
+                found.append((href, number))
     return found
+
+
+def _strong_text(pager: etree._Element) -> str:
+    """``_X_STRONG(pager)[0].strip()`` ("" when none): the first text node of the pager's strong children is the
+    first one's text when it starts with one; else the XPath says."""
+    for strong in pager.iterchildren("strong"):
+        if strong.text:
+            return strong.text.strip()
+        break
+    else:
+        return ""
+    texts = _X_STRONG(pager)
+    return texts[0].strip() if texts else ""
