@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
@@ -236,6 +237,21 @@ def _add_filter_once(logger_name: str, log_filter: logging.Filter) -> None:
         logger_.addFilter(log_filter)
 
 
+def _drop_unlogged_records() -> None:
+    """Let the loggers drop at once the records no handler would write (Scrapy's DEBUG lines per request and item
+    under the default INFO), instead of making each one to throw it away at the handler.
+
+    Scrapy sets the root logger to let everything through (NOTSET) and filters in its handlers: the root logger's
+    level is raised to the lowest level among the root's handlers, so that what reaches a handler is unchanged. A
+    handler that takes everything (pytest's, a DEBUG log) leaves it as it is. Called once the crawl's handlers are
+    in place (spider_opened); run_crawl puts the level back afterwards.
+    """
+    handlers = logging.root.handlers
+    lowest = min((handler.level for handler in handlers), default=logging.NOTSET)
+    if lowest > logging.root.level:
+        logging.root.setLevel(lowest)
+
+
 class NothingToRetry(CrawlInputError):
     """``--retry-errors`` on an archive whose last crawls fetched everything."""
 
@@ -368,9 +384,11 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
         NetworkErrorsOnOneLine.install()
         if not (settings or {}).get("LOG_FILE"):
             PageErrorsAtInfo.install()  # a log file keeps them at ERROR: there they are what the reader looks for
+        root_level = logging.root.level
         try:
             process = CrawlerProcess(crawl_settings(db, timezone_name, profiles, overrides))
             crawler = process.create_crawler(SiteSpider)
+            crawler.signals.connect(_drop_unlogged_records, signal=signals.spider_opened)
             process.crawl(crawler, start_url=url)
             # What the set-up made (modules, classes, Scrapy's components: ~90k objects) lives as long as the
             # crawl: out of the collector's reach, its full collections walk only what the crawl allocates. (The
@@ -379,6 +397,7 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
             gc.enable()
             process.start()
         finally:
+            logging.root.setLevel(root_level)
             if proxy:
                 if saved_proxy is None:
                     os.environ.pop("http_proxy", None)

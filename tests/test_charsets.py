@@ -17,6 +17,7 @@ from scrapy.utils.test import get_crawler
 
 from scraper import settings as project_settings
 from scraper.charset import ReadableCharsetMiddleware
+from scraper.metarefresh import QuickMetaRefreshMiddleware
 from scraper.parsers import parse_page
 from scraper.parsers.common import decode_body, usable_charset
 from scraper.spiders.site import SiteSpider
@@ -192,14 +193,15 @@ def test_the_middleware_reads_before_meta_refresh_and_after_decompression():
     crawler = get_crawler(SiteSpider)
     middlewares = {**default_settings.DOWNLOADER_MIDDLEWARES_BASE, **project_settings.DOWNLOADER_MIDDLEWARES}
     ours = middlewares["scraper.charset.ReadableCharsetMiddleware"]
-    assert middlewares["scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"] < ours < \
+    assert middlewares["scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"] is None  # ours in its place
+    assert middlewares["scraper.metarefresh.QuickMetaRefreshMiddleware"] < ours < \
         middlewares["scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware"]
     # Meta-refresh reads response.text: on the page as our middleware hands it on, it works.
     body = _page(GBK_TEXT, '<meta http-equiv="refresh" content="0; url=forum.php?mod=guide">', "gbk")
     response = ReadableCharsetMiddleware().process_response(None, _response(body, "text/html; charset=hex"))
-    refresh = MetaRefreshMiddleware.from_crawler(crawler)
-    redirected = refresh.process_response(response.request, response)
-    assert isinstance(redirected, Request) and redirected.url.endswith("forum.php?mod=guide")
+    for refresh in (MetaRefreshMiddleware.from_crawler(crawler), QuickMetaRefreshMiddleware.from_crawler(crawler)):
+        redirected = refresh.process_response(response.request, response)
+        assert isinstance(redirected, Request) and redirected.url.endswith("forum.php?mod=guide")
 
 
 @requires_fixtures
