@@ -21,7 +21,7 @@ from ..items import (
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify
 from .authors import author_uid, is_member_link
 from .common import by_id, by_id_within, class_holds, current_page, ids_indexed, page_count, script_ids, type_prefix
-from .content import clean_message, set_aside, tidy_text
+from .content import clean_message, set_aside, text_of, tidy_text
 from .dates import DEFAULT_TZ, POSTED_LABELS, clean_time_text, parse_discuz_time, posted_time_text
 from .labels import LabelTable, any_label_re, label_pattern, spellings, xpath_contains_any
 from .numbers import parse_int
@@ -80,17 +80,13 @@ def _root(node):
 
 
 def _string(el) -> str:
-    if el is None:
-        return ""
-    # Without child nodes (len() counts comments too) its text is all there is: no XPath call.
-    return _STRING(el) if len(el) else el.text or ""
+    """``string(el)`` ("" for no element), as :func:`.content.text_of` reads it (no XPath call)."""
+    return text_of(el) if el is not None else ""
 
 
 # Compiled once; per-post ids are XPath variables ($pid), so one expression serves every post.
 _POSTS_IN_LIST = etree.XPath("./div[starts-with(@id, 'post_')]")
 _POST_NODES_ANYWHERE = etree.XPath(POST_NODES_ANYWHERE)
-_STRING = etree.XPath("string()")
-_STRING_PARENT = etree.XPath("string(..)")
 _PARENT = etree.XPath("..")
 _AUTHOR_LINK = etree.XPath(
     "./descendant::div[@id=concat('favatar', $pid)]/descendant::div[contains(@class,'authi')]/descendant::a[contains(@href,'uid')]"
@@ -552,7 +548,8 @@ def _parse_post_frame(node, pid: int, tid: int | None, url: str, *, now: datetim
 
     time_el = read_post_time(node, pid, post, now=now, tz=tz, indexed=indexed)
     if time_el:
-        authi_text = tidy_text(_STRING_PARENT(time_el[0]))
+        holder = time_el[0].getparent()  # string(..): the time's parent (the document's text at the root)
+        authi_text = tidy_text(text_of(holder if holder is not None else time_el[0]))
         device = _DEVICE.search(authi_text)
         if device:
             post.device = device.group(1)
