@@ -458,3 +458,21 @@ def test_identify_reads_each_url_once_until_a_pattern_is_learned():
     assert rules.identify("http://h/bbs/people/61/") == Target(KIND_PROFILE, uid=61)
     rules.remember("http://h/bbs/x-1.html", Target(KIND_VIEWTHREAD, tid=1))
     assert rules.identify("http://h/bbs/x-1.html") == Target(KIND_VIEWTHREAD, tid=1)  # a fetched page's own word
+
+
+def test_the_table_of_hrefs_stays_bounded_when_every_page_shares_one_base(monkeypatch):
+    # A Discuz X site states one <base href> on every page, and each thread page brings hrefs of its own: the
+    # table is emptied once it holds more than its bound, whatever the base, so a long crawl's memory stays flat.
+    from scraper.parsers import links, parse_page
+    monkeypatch.setattr(links, "_FACTS_SIZE", 100)
+    monkeypatch.setattr(links, "_FACTS", {})
+    monkeypatch.setattr(links, "_facts_count", [0])
+    sizes = []
+    for n in range(40):
+        anchors = "".join(f'<a href="forum.php?mod=viewthread&amp;tid={n * 20 + i + 1}">t</a>' for i in range(20))
+        page = parse_page(f"http://h/forum.php?mod=forumdisplay&fid=2&page={n + 1}",
+                          f'<html><head><base href="http://h/"></head><body>{anchors}</body></html>'.encode(),
+                          content_type="text/html; charset=utf-8")
+        assert sorted(link.id for link in page.links if link.kind == "viewthread") == list(range(n * 20 + 1, n * 20 + 21))
+        sizes.append(sum(len(table) for table in links._FACTS.values()))
+    assert max(sizes) <= 100 + 21 and min(sizes[5:]) < max(sizes)

@@ -101,19 +101,20 @@ def _followed(target: Target, href: str) -> tuple[str, int | None, int, int]:
     return target.kind, target.tid if target.kind == KIND_VIEWTHREAD else target.fid, target.page, 0
 
 
-# base -> href -> facts (:func:`_read_facts`). Emptied whole past _FACTS_SIZE entries (a page without <base href> is
-# its own base).
+# base -> href -> facts (:func:`_read_facts`). Emptied whole, at the start of a page, past _FACTS_SIZE entries in all
+# (a page without <base href> is its own base; a site's pages with one share it, and each thread page brings hrefs
+# of its own: the bound keeps a crawl of 100k pages at a few dozen MB here).
 _FACTS: dict[str, dict[str, tuple]] = {}
 _FACTS_SIZE = 1 << 16
 _facts_count = [0]
 
 
 def _facts_table(base: str) -> dict[str, tuple]:
+    if _facts_count[0] > _FACTS_SIZE:
+        _FACTS.clear()
+        _facts_count[0] = 0
     table = _FACTS.get(base)
     if table is None:
-        if _facts_count[0] > _FACTS_SIZE:
-            _FACTS.clear()
-            _facts_count[0] = 0
         table = _FACTS[base] = {}
     return table
 
