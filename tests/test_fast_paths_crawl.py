@@ -21,7 +21,7 @@ REFRESH = '<meta http-equiv="refresh" content="0; url=forum.php?mod=guide">'
 PAGES = [
     "<html><head><title>x</title></head><body>plain</body></html>",
     f"<html><head>{REFRESH}</head><body>x</body></html>",
-    f"<html><head><META HTTP-EQUIV='Refresh' CONTENT='3;URL=/a.php'></head></html>",
+    "<html><head><META HTTP-EQUIV='Refresh' CONTENT='3;URL=/a.php'></head></html>",
     f"<html><head><!-- {REFRESH} --></head></html>",
     f"<html><head><noscript>{REFRESH}</noscript></head></html>",
     f"<html><head><script>var a = '{REFRESH}';</script></head></html>",  # script is not an ignored tag by default

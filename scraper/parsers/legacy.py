@@ -47,7 +47,7 @@ from .numbers import parse_int
 from .stats import apply_user_fields, parse_stats_block
 from .forum import list_rows
 from .profile import is_legacy_profile_page, parse_legacy_profile_page
-from .thread import LOCKED_STATES, fill_floors_backwards, post_floor, read_message, read_post_time
+from .thread import LOCKED_STATES, fill_floors_backwards, post_floor, precedes, read_message, read_post_time
 
 FAMILY_X = "x"
 FAMILY_LEGACY = "7.x"
@@ -564,13 +564,13 @@ class _PostParts:
             for div in authorinfos:
                 link = next((a for a in div.iterchildren("a") if "uid" in a.get("href", "")), None)
                 if link is not None:
-                    if first is None or _precedes(link, first, node):
+                    if first is None or precedes(link, first, node):
                         first, box = link, div
                     break
         # div#userinfoPID // div.popuserinfo / p / a[href*=uid]: inside div#userinfoPID.
         if self.userinfos and (first is None or not self._before(first, box, self.userinfos[0])):
             link = _card_link(self.userinfos[0])
-            if link is not None and (first is None or _precedes(link, first, node)):
+            if link is not None and (first is None or precedes(link, first, node)):
                 first = link
         return first
 
@@ -581,7 +581,7 @@ class _PostParts:
             return False
         for above in div.iterancestors():
             if above is box:
-                return _precedes(link, div, self.node)
+                return precedes(link, div, self.node)
             if above is self.node:
                 break
         return True
@@ -619,32 +619,6 @@ def _card_link(userinfo):
 def _parent_in(el, elements: list) -> bool:
     parent = el.getparent()
     return parent is not None and parent in elements
-
-
-def _precedes(a, b, node) -> bool:
-    """Whether element ``a`` comes before ``b`` in page order (both inside ``node``, ``a`` is not ``b``)."""
-    if a is b:
-        return False
-    chain_a, chain_b = _chain(a, node), _chain(b, node)
-    if any(x is b for x in chain_a):  # b is an ancestor of a
-        return False
-    if any(x is a for x in chain_b):
-        return True
-    while len(chain_a) > 1 and len(chain_b) > 1 and chain_a[-2] is chain_b[-2]:
-        chain_a.pop()
-        chain_b.pop()
-    parent = chain_a[-1]
-    return parent.index(chain_a[-2]) < parent.index(chain_b[-2])
-
-
-def _chain(el, node) -> list:
-    """``el`` and its ancestors up to ``node`` (included; to the page's root if ``node`` is none of them)."""
-    chain = [el]
-    for parent in el.iterancestors():
-        chain.append(parent)
-        if parent is node:
-            break
-    return chain
 
 
 def _holds(cls: str, name: str) -> bool:

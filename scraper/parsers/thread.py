@@ -205,7 +205,7 @@ def _under(el, containers: list, node) -> bool:
     return False
 
 
-def _precedes(a, b, top=None) -> bool:
+def precedes(a, b, top=None) -> bool:
     """Whether element ``a`` comes before ``b`` in document order (``a`` is not ``b``); ``top``: an element both are
     under (their chains of ancestors are then compared up to it, not up to the root)."""
     chain_a, chain_b = [a], [b]
@@ -290,7 +290,7 @@ class _Frame:
             return None
         first = firsts[0]
         for other in firsts[1:]:
-            if other is not first and _precedes(other, first, node):
+            if other is not first and precedes(other, first, node):
                 first = other
         return first
 
