@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 from lxml import etree
 
@@ -550,3 +552,23 @@ def test_body_divs_read_in_the_frame_walk_are_what_the_xpath_finds_once_the_mess
 @requires_fixtures
 def test_body_divs_read_in_the_frame_walk_are_what_the_xpath_finds_on_the_captures():
     assert _on_the_captures(_check_bodies) > 50
+
+
+@requires_fixtures
+def test_the_parse_snapshot_names_the_pages_and_fields_a_change_alters(tmp_path, monkeypatch, capsys):
+    from bench import parse_snapshot
+    few = [page for page in parse_snapshot.pages() if page[0] == "discuz-x34-utf8-a"][:12]
+    monkeypatch.setattr(parse_snapshot, "pages", lambda fixtures=None: iter(few))
+    saved = tmp_path / "before.json"
+    assert parse_snapshot.main(["save", str(saved)]) == 0
+    assert parse_snapshot.main(["check", str(saved)]) == 0
+    assert "24 parses, 0 differ" in capsys.readouterr().out
+    # A parser change that alters one thread's title on one page: that page, that field, exit 1.
+    snap = json.loads(saved.read_text(encoding="utf-8"))
+    key = next(key for key, items in snap.items() if key.startswith("plain") and json.loads(items)["threads"])
+    items = json.loads(snap[key])
+    items["threads"][0]["title"] = "changed"
+    snap[key] = json.dumps(items)
+    saved.write_text(json.dumps(snap), encoding="utf-8")
+    assert parse_snapshot.main(["check", str(saved)]) == 1
+    assert f"  {key}: threads" in capsys.readouterr().out
