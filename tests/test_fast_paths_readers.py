@@ -20,7 +20,7 @@ from scraper.items import KIND_VIEWTHREAD
 from scraper.parsers import extras, parse_page
 from scraper.parsers.common import _parse_html, read_document
 from scraper.parsers.debates import _stand_marks
-from scraper.parsers.extras import PostFacts, ThreadContext, _form_values, post_containers
+from scraper.parsers.extras import PostFacts, ThreadContext, post_containers
 from scraper.parsers.post_states import _ROW_CELLS, _cells
 
 from .conftest import FIXTURES, captured_pages, requires_fixtures
@@ -33,6 +33,8 @@ _CLASS_WORDS = ("poll", "pinf", "pcht", "rwd", "special_reward", "si_1", "debate
                 "trd", "trade", "ptg", "threadtags")
 _A_WITH = etree.XPath("descendant-or-self::a[contains(@href, $word)]")
 _AIDS = etree.XPath("descendant-or-self::a[starts-with(@id, 'aid')] | descendant-or-self::img[starts-with(@id, 'aimg_')]")
+# Every attribute value of the forms in a post (the container included), as the poll gate reads them.
+_FORM_VALUES = etree.XPath("descendant-or-self::form/@*", smart_strings=False)
 _CLASSED = etree.XPath("descendant-or-self::*[self::div or self::td][contains(@class, $word)]")
 
 
@@ -91,7 +93,7 @@ def _check_facts(root, pids, opening_all: bool = True) -> int:
             if opening:
                 for word in _CLASS_WORDS:
                     assert (word in facts.classes) == bool(_CLASSED(container, word=word)), (pid, word)
-                assert facts.forms == "\n".join(_form_values(container))
+                assert facts.forms == "\n".join(_FORM_VALUES(container))
             else:
                 assert facts.classes is None and facts.forms is None
             checked += 1

@@ -4,7 +4,7 @@
   characters and stripping would give the same bytes back; else it goes the long way.
 - :func:`scraper.parsers.links.page_links` reads the anchors of a page without a site's own rules from a cache
   keyed on (base, href); with ``identify`` it asks it per link as before.
-- The thread-extras readers skip a post whose attribute values (:meth:`ThreadContext.shows`) name none of
+- The thread-extras readers skip a post whose values (:class:`PostFacts`: classes, forms, links) name none of
   their boxes; on the captures' pages they find every box they found before (the reader tests hold the values).
 - Walks that stop at a few tags and test classes in Python (a post's frame, its stats block, the header's parts of
   div#postlist, the pagers, the activity box, the debate stand marks, ``<base href>``) find exactly what the XPaths
@@ -20,7 +20,7 @@ from lxml import etree
 from scraper.items import KIND_VIEWTHREAD
 from scraper.parsers import parse_page
 from scraper.parsers.common import _CONTROL_CHARS, _clean_utf8, _parse_html, decode_body, read_document
-from scraper.parsers.extras import _VALUES_WITHIN, ThreadContext, _form_values, post_containers
+from scraper.parsers.extras import PostFacts, ThreadContext, post_containers
 from scraper.parsers.links import page_links
 from scraper.urls import classify
 
@@ -113,7 +113,8 @@ def test_post_attribute_values_say_which_boxes_a_post_can_hold():
             sel, _, _ = read_document(page.body, page.url, "text/html; charset=utf-8")
             ctx = ThreadContext(url=page.url, tid=parsed.tid,
                                 posts=post_containers(sel.root, [post.pid for post in parsed.posts]))
-            shows_poll = ctx.shows(first, "form", "poll") or ctx.shows(first, "class", "poll", "pinf", "pcht")
+            facts = ctx.facts(parsed, first)
+            shows_poll = "poll" in facts.forms or any(w in facts.classes for w in ("poll", "pinf", "pcht"))
             # The gate is never False where the reader found a box, and is False on pages without one.
             if parsed.polls:
                 assert shows_poll, page.url
@@ -122,17 +123,14 @@ def test_post_attribute_values_say_which_boxes_a_post_can_hold():
                 seen_plain = True
             # Each box a reader found is in a post whose values name it.
             if parsed.rewards:
-                assert ctx.shows(first, "class", "rwd", "special_reward"), page.url
+                assert any(w in facts.classes for w in ("rwd", "special_reward")), page.url
             if parsed.trades:
-                assert ctx.shows(first, "class", "trd", "trade"), page.url
+                assert any(w in facts.classes for w in ("trd", "trade")), page.url
             if parsed.debates:
-                assert ctx.shows(first, "class", "si_1", "debatesquare"), page.url
+                assert any(w in facts.classes for w in ("si_1", "debatesquare")), page.url
             if parsed.thread_tags:
-                assert ctx.shows(first, "class", "ptg", "threadtags") or \
-                    ctx.shows(first, "href", "mod=tag", "tag.php?name="), page.url
-            assert not ctx.shows(first, "id", "no-such-id-anywhere")
-            for container in ctx.posts.values():
-                assert _form_values(container) == _VALUES_WITHIN["form"](container)
+                assert any(w in facts.classes for w in ("ptg", "threadtags")) or \
+                    any(w in facts.hrefs for w in ("mod=tag", "tag.php?name=")), page.url
     assert seen_poll and seen_plain
 
 
@@ -192,14 +190,6 @@ _ODD_ACTIVITY = """<html><body><div id="postlist">
 </td></tr></table></div></div></body></html>"""
 
 
-def test_form_values_walk_finds_what_its_xpath_finds_on_odd_markup():
-    root = _parse_html('<html><body><form id="f" action="misc.php?action=votepoll" x="">'
-                       '<form name="inner" method="post"></form></form><div><form/></div></body></html>', "http://x/")[0]
-    for el in root.iter():
-        assert _form_values(el) == _VALUES_WITHIN["form"](el)
-    assert "misc.php?action=votepoll" in _form_values(root)
-
-
 _ODD_MESSAGE = """<html><body><td id="postmessage_1" class="t_f"><i class="pstatus">本帖最后由 a 于 2026-1-1 12:00 编辑</i>
 <i class="\tpstatus\n">x</i><i class="pstatus\u3000">not it</i><i class="xpstatus">no</i><b class="pstatus">no</b>
 <div class="blockcode"><div class=" blockcode  x"><em>复制代码</em></div></div><div class="blockcodes">no</div>
@@ -237,7 +227,8 @@ def test_activity_gate_never_hides_a_box_the_walk_finds():
             root = read_document(page.body, page.url, "text/html; charset=utf-8")[0].root
             ctx = ThreadContext(url=page.url, tid=parsed.tid, posts=post_containers(root))
             for pid, container in ctx.posts.items():
-                shown = ctx.shows(pid, "class", "spi", "activity_info")
+                classes = PostFacts(container, opening=True).classes
+                shown = "spi" in classes or "activity_info" in classes
                 if _box(container):
                     assert shown, (page.url, pid)
                     boxes += 1

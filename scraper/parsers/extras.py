@@ -60,16 +60,6 @@ _OPENING_TAGS = ("div", "a", "td", "span", "img", "label", "form")
 FAMILY_X = "x"
 FAMILY_7X = "7.x"
 
-# The attribute values of a post's container (the container's own included) that readers find their boxes by:
-# read in one walk per post and kind, and shared by every reader (see ThreadContext.shows).
-_VALUES_WITHIN = {
-    "class": etree.XPath("descendant-or-self::*/@class", smart_strings=False),
-    "id": etree.XPath("descendant-or-self::*/@id", smart_strings=False),
-    "href": etree.XPath("descendant-or-self::*/@href", smart_strings=False),
-    "form": etree.XPath("descendant-or-self::form/@*", smart_strings=False),
-}
-
-
 class PostFacts:
     """What the readers' gates need to know of one post, from one walk of its container (:meth:`ThreadContext.facts`):
     each reader whose box cannot be in a post without such a value returns at once instead of walking the post.
@@ -142,7 +132,6 @@ class ThreadContext:
     posts: dict[int, etree._Element] = field(default_factory=dict)
     _indexed: bool | None = field(default=None, repr=False)
     _post_items: dict[int, Post] | None = field(default=None, repr=False)
-    _values: dict[tuple[int, str], str] = field(default_factory=dict, repr=False)
     _by_id: dict[str, etree._Element] | None = field(default=None, repr=False)
     _facts: dict[int, PostFacts] = field(default_factory=dict, repr=False)
     _opening: frozenset[int] | None = field(default=None, repr=False)
@@ -186,23 +175,6 @@ class ThreadContext:
             self._indexed = own in found
         self._by_id = found
         self._asked = set(wanted)
-
-    def shows(self, pid: int, attribute: str, *words: str) -> bool:
-        """Whether an element of post ``pid``'s container (the container included) has an ``attribute`` (``class``,
-        ``id``, ``href``, or ``form``: any attribute of a form) whose value contains one of ``words``.
-
-        A reader whose box is found only by such a value (``contains(@class, 'trd')``, ``@id='trade…'``,
-        ``contains(@href, 'mod=tag')``) finds nothing in a post where this is False: it returns at once instead
-        of walking the post. The values are read in one walk of the post per attribute, shared by every reader,
-        so that a page without polls, rewards, trades… pays one walk, not one per reader."""
-        key = (pid, attribute)
-        values = self._values.get(key)
-        if values is None:
-            container = self.posts.get(pid)
-            values = self._values[key] = "\n".join(_form_values(container) if attribute == "form"
-                                                    else _VALUES_WITHIN[attribute](container)) \
-                if container is not None else ""
-        return any(word in values for word in words)
 
     def element(self, root: etree._Element, container: etree._Element, element_id: str,
                 tag: str | None = None) -> etree._Element | None:
@@ -252,12 +224,6 @@ class ThreadContext:
             if thread.tid == page.tid:
                 return thread
         return page.threads[0] if page.threads else None
-
-
-def _form_values(container: etree._Element) -> list[str]:
-    """What ``_VALUES_WITHIN["form"]`` finds (every attribute value of the forms in ``container``, itself included),
-    by a walk that stops only at forms (the tag tested in C: a post seldom holds one)."""
-    return [value for form in container.iter("form") for value in form.values()]
 
 
 def _first(found: list) -> etree._Element | None:
