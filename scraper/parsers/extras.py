@@ -37,7 +37,7 @@ from lxml import etree
 
 from ..digits import as_int
 from ..items import KIND_VIEWTHREAD, ParsedPage, Post, Thread
-from .common import class_holds
+from .common import class_holds, ids_indexed
 
 # Post containers of every family: X and 7.x div#post_PID > table#pidPID, 5.5/6.x and themes table#pidPID.
 _POST_TABLES = etree.XPath("/descendant::table[starts-with(@id, 'pid')]")
@@ -168,9 +168,7 @@ class ThreadContext:
         own = first.get("id") if first is not None else None
         if own is not None and own.split() == [own]:
             wanted.append(own)
-        found: dict[str, etree._Element] = {}
-        for el in _BY_ID(root, id=" ".join(wanted)):
-            found.setdefault(el.get("id"), el)
+        found = ids_indexed(root, wanted)
         if own is not None and own.split() == [own]:
             self._indexed = own in found
         self._by_id = found
@@ -238,9 +236,7 @@ def post_containers(root: etree._Element, pids: list[int] | None = None) -> dict
     out: dict[int, etree._Element] = {}
     if pids:
         # Every pid in one id() call (the index answers each id as one call does; the call costs more).
-        tables = {}
-        for el in _BY_ID(root, id=" ".join(f"pid{pid}" for pid in pids)):
-            tables.setdefault(el.get("id"), el)
+        tables = ids_indexed(root, [f"pid{pid}" for pid in pids])
         for pid in pids:
             table = tables.get(f"pid{pid}")
             if table is not None and table.tag == "table":
