@@ -30,6 +30,9 @@ from scraper.urls import SiteUrls, Target, classify, is_folder_url, join_url
 
 from .conftest import FIXTURES, captured_pages, requires_fixtures
 
+# The reference page_links below reads a link's text as the old code did: an XPath string() call.
+_STRING = etree.XPath("string()")
+
 CAPTURES = ("discuz-x34-utf8-a", "discuz-x35-utf8-g", "discuz-70-utf8-k", "discuz-x34-utf8-a-member")
 
 
@@ -49,7 +52,7 @@ def _reference_pager_links(root, current: int) -> list[tuple[str, int]]:
         for a in links._X_PAGER_LINKS(pager):
             classes = a.get("class", "").split()
             step = next((links._CLASSES[c] for c in classes if c in links._CLASSES), None)
-            number = here + step if step is not None else links._page_number(links._X_STRING(a))
+            number = here + step if step is not None else links._page_number(_STRING(a))
             if number is not None and number >= 1:
                 found.append((a.get("href"), number))
     return found
@@ -98,7 +101,7 @@ def _reference_page_links(sel, page: ParsedPage, identify=None, base_href: str |
             if tid is None:
                 continue
             for a in links._X_ROW_LINKS(row):
-                text = links._X_STRING(a).strip()
+                text = _STRING(a).strip()
                 target = resolve(a.get("href"))[1]
                 number = links._page_number(text)
                 if target.kind == KIND_VIEWTHREAD and target.tid == tid:

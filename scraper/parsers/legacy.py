@@ -40,7 +40,7 @@ from ..items import (
 from ..urls import FID_IN_HREF, GID_IN_HREF, TID_IN_HREF, classify, join_url, uid_from_href
 from .authors import author_uid, is_member_link
 from .common import by_id_within, classify_message, detect_version, has_class, type_prefix
-from .content import image_url, is_smilie, tidy_text
+from .content import image_url, is_smilie, text_of, tidy_text
 from .dates import DEFAULT_TZ, parse_discuz_time
 from .labels import LabelTable, label_pattern
 from .numbers import parse_int
@@ -138,7 +138,6 @@ _X_ATTACH_LINKS = etree.XPath("./descendant::a[starts-with(@id, 'aid')]"
 _X_ATTACH_IMAGES = etree.XPath("./descendant::img[not(ancestor::dt)]")
 _X_COLUMN_TITLES = etree.XPath("./div[@id=$card]/p/em | ./p/em")
 _X_CUSTOM_STATUS = etree.XPath(f"./descendant::p[{has_class('customstatus')}]")
-_X_STRING = etree.XPath("string()", smart_strings=False)
 _X_LAST_TEXT = etree.XPath("./text()[last()]", smart_strings=False)
 _X_EM_TEXTS = etree.XPath("./em/text()", smart_strings=False)
 _X_A_TEXTS = etree.XPath("./a/text()", smart_strings=False)
@@ -203,11 +202,6 @@ def parse_legacy_page(sel: Selector, url: str, *, now: datetime | None = None, t
 def _root(sel) -> etree._Element:
     """The lxml element of a parsel Selector (the forum, index and showmessage readers still take Selectors)."""
     return sel.root if isinstance(sel, Selector) else sel
-
-
-def _string(el) -> str:
-    """``string(el)``; an element without child nodes (``len()`` counts comments too) is its ``.text``."""
-    return _X_STRING(el) if len(el) else el.text or ""
 
 
 # --- pager ----------------------------------------------------------------------------------
@@ -374,7 +368,7 @@ def _thread_header(found: _PageParts, url: str, tid_from_url: int | None) -> Thr
         href = a.get("href", "")
         fm = FID_IN_HREF.search(href)
         if fm and ("forumdisplay" in href or "forum-" in href) and as_int(fm.group(1)) is not None:
-            fid, forum_name = as_int(fm.group(1)), tidy_text(_string(a)) or forum_name
+            fid, forum_name = as_int(fm.group(1)), tidy_text(text_of(a)) or forum_name
     # The reply/new-post buttons carry both ids: post.php?action=reply&fid=F&tid=T.
     for href in _thread_buttons(found.root):
         href = href.replace("&amp;", "&")
@@ -393,7 +387,7 @@ def _thread_header(found: _PageParts, url: str, tid_from_url: int | None) -> Thr
             prefix = type_prefix(prefix_link)
             title = tidy_text("".join(_X_TITLE_TEXTS(heading[0])))
         else:
-            title = tidy_text(_string(heading[0]))
+            title = tidy_text(text_of(heading[0]))
     if not title:
         # Later pages have no div#threadtitle: the breadcrumb ends with "» subject" as plain text.
         title = tidy_text(found.nav_tail()).lstrip("»› ").strip()
@@ -639,7 +633,7 @@ def _parse_post(parts: _PostParts, pid: int, tid: int | None, url: str, *, now: 
         # An admin's own space rule (u-5.html): the same places, the links that show a name.
         a for a in _X_AUTHOR_NAME_LINKS(node, pid=str(pid)) if is_member_link(a)][:1]
     if author_link:
-        post.author = tidy_text(_string(author_link[0])) or None
+        post.author = tidy_text(text_of(author_link[0])) or None
         post.author_uid = author_uid(author_link[0].get("href"), parts.author_areas(), resolve)
     else:
         # Guests ("游客 <em>ip</em>"), anonymous posts ("匿名"), deleted users ("name <em>该用户已被删除</em>").
@@ -664,7 +658,7 @@ def _attachment_list(listing, pid: int, base_url: str, out: list[Attachment]) ->
     seen = {a.url for a in out}
     for dl in _X_ATTACH_DLS(listing):
         link = _X_ATTACH_LINKS(dl)
-        name = tidy_text(_string(link[0])) if link else None
+        name = tidy_text(text_of(link[0])) if link else None
         aid = None
         if link:
             m = _AID.search(link[0].get("id", "")) or _AID.search(link[0].get("href", "").replace("&amp;", "&"))
@@ -694,7 +688,7 @@ def _absolute(href: str, base_url: str) -> str | None:
 def _post_status(notes: list, *, has_message: bool) -> str:
     """The post state from its ``div.locked`` notes (attachment notes excepted)."""
     for locked in notes:
-        text = tidy_text(_string(locked))
+        text = tidy_text(text_of(locked))
         if _ATTACHMENT_NOTE.match(text):
             continue
         for pattern, state in LOCKED_STATES:
@@ -724,11 +718,11 @@ def _read_author_column(parts: _PostParts, pid: int, user: User, page: ParsedPag
             fields.pop(key, None)
     title = _column_title(column, f"userinfo{pid}_a")
     if title is not None:
-        fields["group_title"] = tidy_text(_string(title)) or None
+        fields["group_title"] = tidy_text(text_of(title)) or None
     custom = next((p for p in column.iter("p") if "customstatus" in p.get("class", "")
                    and _holds(p.get("class"), "customstatus")), None)  # _X_CUSTOM_STATUS(column)[0], walked
     if custom is not None:
-        fields["custom_title"] = tidy_text(_string(custom)) or None
+        fields["custom_title"] = tidy_text(text_of(custom)) or None
     apply_user_fields(user, fields)
     if stats is not None and stats.raw and not any(s.uid == stats.uid for s in page.user_stats):
         page.user_stats.append(stats)

@@ -33,7 +33,7 @@ from ..items import KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_TRADEINFO,
 from ..urls import classify as default_classify
 from ..urls import Target, is_folder_url, join_url, uid_from_avatar
 from .common import class_holds
-from .content import tidy_text
+from .content import text_of, tidy_text
 
 _FOLLOWED_KINDS = (KIND_FORUMDISPLAY, KIND_VIEWTHREAD, KIND_PROFILE)
 _OTHER = Target("other")
@@ -69,7 +69,6 @@ _X_ROW_LINKS = etree.XPath(".//th/descendant::a[@href]")
 _X_IN_TPS = etree.XPath("ancestor::span[@class='tps']")
 _X_STRONG = etree.XPath("./strong/text()")
 _X_PAGER_LINKS = etree.XPath("./descendant::a[@href]")
-_X_STRING = etree.XPath("string()")
 # A post's author areas (see .authors), found through the document's id index, not by walking the page: X's column
 # div#favatarPID, else (7.x) the td.postauthor around the hover card div#userinfoPID, and the header line around the
 # time em#authorpostonPID (X div.authi, 7.x div.authorinfo).
@@ -242,7 +241,7 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
             if tid is None:
                 continue
             for a in _X_ROW_LINKS(row):
-                text = _X_STRING(a).strip()
+                text = text_of(a).strip()
                 target = resolve(a.get("href"))[1]
                 number = _page_number(text)
                 if target.kind == KIND_VIEWTHREAD and target.tid == tid:
@@ -421,7 +420,7 @@ def _shows_name(a: etree._Element, name: str | None) -> bool:
     name's first character (never white space) is not tidied to be compared."""
     if not name:
         return False
-    text = _X_STRING(a) if len(a) else a.text or ""  # no child nodes: its text is all there is
+    text = text_of(a)
     return name[0] in text and tidy_text(text) == name
 
 
@@ -454,7 +453,7 @@ def _pagers(root: etree._Element) -> list:
 def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
     """(href, page number) of every link of the page's pagers.
 
-    What the XPaths :data:`_X_STRONG`, :data:`_X_PAGER_LINKS` and :data:`_X_STRING` find, read from the pager's
+    What the XPaths :data:`_X_STRONG`, :data:`_X_PAGER_LINKS` and ``string()`` find, read from the pager's
     children and a walk of it that stops only at anchors; a link without child nodes is its text."""
     found = []
     for pager in _pagers(root):
@@ -475,7 +474,7 @@ def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
             if step is not None:
                 number = here + step
             else:
-                number = _page_number(_X_STRING(a) if len(a) else a.text or "")
+                number = _page_number(text_of(a))
             if number is not None and number >= 1:
                 found.append((href, number))
     return found

@@ -29,7 +29,7 @@ from ..items import (
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify, uid_from_avatar, uid_from_href
 from .authors import is_member_link, stated_uid
 from .common import by_id_within, class_holds, page_count, script_ids
-from .content import tidy_text
+from .content import text_of, tidy_text
 from .dates import DEFAULT_TZ
 from .thread import add_author, fill_floors_backwards, post_floor, post_status, read_message, read_post_time
 
@@ -81,7 +81,6 @@ _X_CURRENT_PAGE = etree.XPath(
     " | /descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' pages ')]/strong/text()",
     smart_strings=False)
 _X_IMAGE_URLS = etree.XPath("./descendant::img/@src")
-_X_STRING = etree.XPath("string()")
 _X_STRONG_TEXTS = etree.XPath("./strong/text()", smart_strings=False)
 _X_6X_POST_TABLES = etree.XPath(
     "boolean(/descendant::div[contains(concat(' ', normalize-space(@class), ' '), ' viewthread ')]"
@@ -264,7 +263,7 @@ def _post(node: etree._Element, pid: int, tid: int | None, url: str, *, now: dat
     attachments: list[Attachment] = []
     link = _author_link(node)
     if link is not None:
-        post.author = tidy_text(_X_STRING(link)) or None
+        post.author = tidy_text(text_of(link)) or None
         post.author_uid = uid_from_href(link.get("href"))
     else:
         post.author, post.author_uid = _stated_author(node, resolve)
@@ -307,7 +306,7 @@ def _author_link(node: etree._Element) -> etree._Element | None:
             if tag == "cite":
                 in_area = True
         else:
-            if uid_from_href(href) and tidy_text(_X_STRING(a)):
+            if uid_from_href(href) and tidy_text(text_of(a)):
                 if in_area:
                     return a
                 if first_named is None:
@@ -327,12 +326,12 @@ def _stated_author(node: etree._Element, resolve=None) -> tuple[str | None, int 
         avatar_hrefs = {a.get("href") for a in links if any(uid_from_avatar(src) == uid for src in _X_IMAGE_URLS(a))}
         for a in named:
             if a.get("href") in avatar_hrefs:
-                return tidy_text(_X_STRING(a)) or None, uid
+                return tidy_text(text_of(a)) or None, uid
     if resolve is not None:
         for a in named:
             target = resolve(a.get("href"))
             if target.kind == KIND_PROFILE and target.uid and uid in (None, target.uid):
-                return tidy_text(_X_STRING(a)) or None, target.uid
+                return tidy_text(text_of(a)) or None, target.uid
     return None, None
 
 
@@ -361,13 +360,13 @@ def _thread(sel: Selector, walk: _PageWalk, url: str, tid_from_url: int | None) 
     forum_name = None
     crumbs = walk.crumbs()
     if crumbs:
-        forum_name = tidy_text(_X_STRING(crumbs[-1])) or None
+        forum_name = tidy_text(text_of(crumbs[-1])) or None
         m = FID_IN_HREF.search(crumbs[-1].get("href", ""))
         if fid is None and m:
             fid = as_int(m.group(1))
     title = None
     for heading in _titles(root):
-        title = tidy_text(_X_STRING(heading))
+        title = tidy_text(text_of(heading))
         if title:
             break
     return Thread(tid=tid, fid=fid, title=title or None, forum_name=forum_name, url=url, status=STATUS_OK)
