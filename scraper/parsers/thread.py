@@ -163,19 +163,16 @@ def _frame_parts(node, favatar: str, userinfo: str, stand_ins: dict | None = Non
     for el in node.iter("div", "td"):
         if el is node:
             continue
-        if body is not None and el in stand_ins:  # lxml elements hash by identity
-            body.append(stand_ins[el])
-            if el.tag == "div" and ("authi" in el.get("class", "") or el.get("id") in (favatar, userinfo)):
-                parts.append(el)
-            elif el.tag == "td" and ("pls" in el.get("class", "") or "plc" in el.get("class", "")):
-                parts.append(el)
-            continue
+        # A message's stand-in stands for the message in the body list (lxml elements hash by identity).
+        message = stand_ins.get(el) if body is not None else None
+        if message is not None:
+            body.append(message)
         if el.tag == "div":
             cls = el.get("class", "")
             ident = el.get("id")
             if ident == favatar or ident == userinfo or "authi" in cls:
                 parts.append(el)
-            if body is not None and ("pattl" in cls or "pct" in cls or "locked" in cls):
+            if message is None and body is not None and ("pattl" in cls or "pct" in cls or "locked" in cls):
                 body.append(el)
         else:
             cls = el.get("class", "")
