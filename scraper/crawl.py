@@ -27,6 +27,12 @@ from .exit_codes import (  # noqa: F401 - re-exported: callers import them from 
     EXIT_WRITE_FAILED,
 )
 SUMMARY_EXAMPLES = 5  # changes of each kind a verbose summary lists
+# The collector's thresholds while a crawl runs. A page's parse keeps a few thousand tracked objects alive at once
+# (the tree's element proxies, the items) and frees them all by reference counting when it is done: at Python's
+# 700 the young generation was collected ~0.46 times a page and the full heap every ~270 pages (10k-thread
+# synthetic crawl: 4,810 + 437 + 39 collections, 2.5 s of 65 s). At 20,000 the same crawl collects 26 times
+# (0.17 s), its peak RSS unchanged (180 MB; issue 22's bench holds the 100k crawl's to 500 MB).
+CRAWL_GC_THRESHOLDS = (20_000, 10, 10)
 logger = logging.getLogger(__name__)
 
 
@@ -394,8 +400,13 @@ def run_crawl(url: str, *, db: str = "data/archive.db", timezone_name: str | Non
             # crawl: out of the collector's reach, its full collections walk only what the crawl allocates. (The
             # command line turns the collector off for its start-up: the crawl runs with it on.)
             gc.freeze()
+            thresholds = gc.get_threshold()
+            gc.set_threshold(*CRAWL_GC_THRESHOLDS)
             gc.enable()
-            process.start()
+            try:
+                process.start()
+            finally:
+                gc.set_threshold(*thresholds)
         finally:
             logging.root.setLevel(root_level)
             if proxy:

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+import scraper.crawl
+
 from testbed.multisite import MultiSiteProxy
 from testbed.replay import ReplayServer
 
@@ -118,11 +120,13 @@ def test_the_command_line_leaves_its_last_objects_to_the_exit_not_to_the_collect
 
 # A crawl run through the command line, reporting how many objects the collector no longer walks when it begins.
 FROZEN_AT_START = """
-import gc, runpy, sys
+import atexit, gc, runpy, sys
 import scrapy.crawler, scraper.crawl
 start, check = scrapy.crawler.CrawlerProcess.start, scraper.crawl.check_crawl_input
 def reporting(self, *args, **kwargs):
     sys.stderr.write(f"frozen at start: {gc.get_freeze_count()}, collecting: {gc.isenabled()}\\n")
+    sys.stderr.write(f"thresholds in the crawl: {gc.get_threshold()}\\n")
+    atexit.register(lambda: sys.stderr.write(f"thresholds after it: {gc.get_threshold()}\\n"))
     return start(self, *args, **kwargs)
 def checking(*args, **kwargs):
     sys.stderr.write(f"collecting during start-up: {gc.isenabled()}\\n")
@@ -144,6 +148,10 @@ def test_a_crawl_begins_with_its_set_up_out_of_the_collectors_reach(tmp_path):
     assert frozen > 50_000  # modules, classes and Scrapy's components (about 90,000 objects)
     assert "collecting during start-up: False" in result.stderr
     assert f"frozen at start: {frozen}, collecting: True" in result.stderr  # the crawl itself is collected
+    # ... less often than Python's default (700): a page's parse holds thousands of short-lived objects at once.
+    assert f"thresholds in the crawl: {scraper.crawl.CRAWL_GC_THRESHOLDS}" in result.stderr
+    assert scraper.crawl.CRAWL_GC_THRESHOLDS[0] > 700
+    assert "thresholds after it: (700, 10, 10)" in result.stderr  # a caller that goes on gets its own back
 
 
 # Any other command: the collector is back on when its work begins.
