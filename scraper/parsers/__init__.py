@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timezone, tzinfo
 
+from lxml import etree
+
 from ..items import (KIND_FORUMDISPLAY, KIND_INDEX, KIND_PROFILE, KIND_SPECIAL, KIND_VIEWTHREAD, STATUS_PARTIAL,
                      STATUS_UNKNOWN, ParsedPage, User)
 from ..urls import Target, classify, join_url
 from .barriers import recognise as recognise_barrier
 from .common import MAX_DEPTH, decode_body, detect_version, read_document, special_status
 from .dates import DEFAULT_TZ, parse_absolute, parse_http_date, parse_tz
-from .extras import FAMILY_7X, FAMILY_X, read_extras
+from .extras import ALL_HREFS, FAMILY_7X, FAMILY_X, read_extras
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
 from .index import add_linked_forums, is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
@@ -135,10 +137,17 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
     except Exception as exc:  # a parser bug must not lose the page: report it as unreadable
         page = ParsedPage(url=url, kind=KIND_SPECIAL, status=STATUS_UNKNOWN, fetched_at=fetched_at,
                           message=f"parser error: {type(exc).__name__}: {exc}")
+    hrefs = None
     if page.kind == KIND_VIEWTHREAD:
+        # Every link's href, read once: the readers' gates ask them (a word no href of the page holds is in no
+        # post), the page's links are read from them.
+        try:
+            hrefs = ALL_HREFS(sel.root)
+        except etree.LxmlError:
+            hrefs = None
         # Polls, special threads, ratings, comments, attachment facts, tags, 支持/反对, post states: each box
         # that cannot be read costs the page that box only (read_extras says which in page.missing).
-        read_extras(page, sel.root, url=url, now=now, tz=zone,
+        read_extras(page, sel.root, url=url, now=now, tz=zone, hrefs=hrefs,
                     family=FAMILY_7X if family in (FAMILY_LEGACY, FAMILY_6X) else FAMILY_X)
     if flattened and page.kind != KIND_SPECIAL:
         # Tags nested past what libxml2 reads were dropped: the text is all there, not that markup.
@@ -147,7 +156,7 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
         page.message = (page.message + "; " if page.message else "") + \
             f"markup nested deeper than {MAX_DEPTH} tags was flattened"
     try:
-        page.links = page_links(sel, page, identify, base_href)
+        page.links = page_links(sel, page, identify, base_href, hrefs)
     except Exception:  # noqa: BLE001 - the page's items are kept; only where it leads is lost
         page.links = []
     _link_items(page)

@@ -95,7 +95,7 @@ def read_activities(page: ParsedPage, root: etree._Element, ctx: ThreadContext) 
     ``page.activities`` and mark the thread ``special = "activity"``. Pages without the box are left alone."""
     for pid, container in ctx.opening_posts(page):
         # The box is div.act holding div.spi, or div.activity_info: a post whose classes name neither has none.
-        classes = ctx.facts(page, pid).classes  # of the post's divs and tds
+        classes = ctx.boxes(page, pid).classes  # of the post's divs and tds
         box = _box(container) if "spi" in classes or "activity_info" in classes else []
         if not box:
             continue

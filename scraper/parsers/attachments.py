@@ -148,6 +148,11 @@ def read_attachment_facts(page: ParsedPage, root: etree._Element, ctx: ThreadCon
     two items of one post with the same aid are merged into the first (an image over a link).
     """
     _merge_same_aid(page)
+    # The walk below reads only elements whose id is an attachment's (_ATTACHMENT_ID): where the page's index of
+    # ids holds no such id, no post has one to read.
+    ids = ctx.ids_starting(root, "aimg_", "aid", "attach_")
+    if ids is not None and not any(_ATTACHMENT_ID.match(ident) for ident in ids):
+        return
     max_width = _MaxWidth(root)
     with_aid = {a.pid for a in page.attachments if a.aid is not None}
     for pid, container in ctx.posts.items():
@@ -156,8 +161,8 @@ def read_attachment_facts(page: ParsedPage, root: etree._Element, ctx: ThreadCon
         # an attachment's URL is found: an img#aimg_AID, or a download / buy link (an ``a`` whose href holds
         # "attach", in the post or in the list entry around an a#aidAID). A post with none of these is not walked.
         if pid not in with_aid:
-            facts = ctx.facts(page, pid)
-            if not facts.attachment_ids and "attach" not in facts.hrefs:
+            if not (ctx.ids_hold(root, "aid", "aimg_") and ctx.facts(page, pid).attachment_ids) \
+                    and not ctx.hrefs_hold(page, root, pid, "attach"):
                 continue
         for part in _content_cells(container):
             for el in _MARKED(part):

@@ -110,7 +110,7 @@ def read_debates(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> 
     container = ctx.posts.get(first_pid) if first_pid is not None else None
     # The box's classes (X td.si_1, 7.x div.debatesquare): a first post without them has no box to walk for.
     debate = _read_box(container, page, ctx, tid) if container is not None and any(
-        word in ctx.facts(page, first_pid).classes for word in ("si_1", "debatesquare")) else None
+        word in ctx.boxes(page, first_pid).classes for word in ("si_1", "debatesquare")) else None
     thread = ctx.thread(page)
 
     def known() -> bool:
@@ -119,7 +119,7 @@ def read_debates(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> 
         return debate is not None or (thread is not None and thread.special == SPECIAL_DEBATE) or any(
             ctx.by_id(root, f"voterdebate_{pid}") is not None for pid in ctx.posts)
 
-    stands = _read_stands(page, ctx, tid, first_pid, known)
+    stands = _read_stands(page, root, ctx, tid, first_pid, known)
     if debate is not None:
         page.debates.append(debate)
     page.debate_posts.extend(stands)
@@ -328,26 +328,37 @@ def _uid_of_name(page: ParsedPage, debate: Debate, name: str) -> int | None:
 
 # ---- every reply's stand -------------------------------------------------------------------------------
 
-def _read_stands(page: ParsedPage, ctx: ThreadContext, tid: int, first_pid: int | None,
+def _read_stands(page: ParsedPage, root: etree._Element, ctx: ThreadContext, tid: int, first_pid: int | None,
                  known: Callable[[], bool]) -> list[DebatePost]:
     """A :class:`DebatePost` for every reply on the page that shows a stand (the opening post has none).
 
     ``known()`` says whether the page is a debate's, for themes that drop the stand marks' classes."""
     out: list[DebatePost] = []
     is_debate: list[bool] = []  # known(), asked once
+    # A stand link (_STAND_PARAM, _STAND_LINKS) is an a whose href holds stand=. Where no href of the page holds
+    # it, no label mark has one, so only a span marked by its own class can be a reply's mark (_stand_of): the
+    # replies' spans are all that is walked for.
+    links = ctx.page_hrefs_hold(root, "stand=")
     for pid, container in ctx.posts.items():
         if pid == first_pid:
             continue
-        facts = ctx.facts(page, pid)
-        stand = _stand_of(pid, container, tid, marks=facts.marks) if facts.marks else None
-        if stand is None:
+        facts = ctx.facts(page, pid) if links else None
+        marks = facts.marks if facts is not None else _span_marks(container)
+        stand = _stand_of(pid, container, tid, marks=marks) if marks else None
+        if stand is None and facts is not None and "stand=" in facts.hrefs:  # _STAND_LINKS: an href with stand=
             if not is_debate:
                 is_debate.append(known())
-            if is_debate[0] and "stand=" in facts.hrefs:  # _STAND_LINKS: an a whose href holds stand=
-                stand = _stand_of(pid, container, tid, by_link=True, marks=facts.marks)
+            if is_debate[0]:
+                stand = _stand_of(pid, container, tid, by_link=True, marks=marks)
         if stand is not None:
             out.append(stand)
     return out
+
+
+def _span_marks(container: etree._Element) -> list:
+    """The spans among :func:`_stand_marks` of ``container`` (the container itself excepted), in order."""
+    return [el for el in container.iter("span") if el is not container and "debatevote" in el.get("class", "")
+            and class_holds(el, "debatevote")]
 
 
 def _stand_marks(container: etree._Element) -> list:

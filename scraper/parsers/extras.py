@@ -56,6 +56,11 @@ _PAGE_IDS = ("poll", "recommendv_add", "recommend_add", "recommendv_subtract", "
 # forms too (the boxes of special threads, tags). The tags lxml stops at in C; the rest of the post is skipped.
 _REPLY_TAGS = ("a", "span", "img", "label")
 _OPENING_TAGS = ("div", "a", "td", "span", "img", "label", "form")
+# What an opening post is walked for when the page-wide gates answer for its links and ids (PostBoxes).
+_BOX_TAGS = ("div", "td", "form")
+
+# Every a's href on the page: what links.page_links reads (parse_page hands the one list to both).
+ALL_HREFS = etree.XPath("/descendant::a/@href", smart_strings=False)
 
 FAMILY_X = "x"
 FAMILY_7X = "7.x"
@@ -115,6 +120,28 @@ class PostFacts:
         self.forms = "\n".join(forms) if opening else None
 
 
+class PostBoxes:
+    """An opening post's ``classes`` and ``forms`` as :class:`PostFacts` reads them (the same strings), from a walk
+    that stops only at divs, cells and forms: what the special threads' and the tag box's gates ask of the opening
+    post when the page-wide gates (:meth:`ThreadContext.hrefs_hold`, :meth:`ThreadContext.ids_hold`) already
+    answer for its links and ids."""
+
+    __slots__ = ("classes", "forms")
+
+    def __init__(self, container: etree._Element):
+        classes: list[str] = []
+        forms: list[str] = []
+        for el in container.iter(*_BOX_TAGS):
+            if el.tag == "form":
+                forms += el.values()
+            else:
+                cls = el.get("class")
+                if cls is not None:
+                    classes.append(cls)
+        self.classes = "\n".join(classes)
+        self.forms = "\n".join(forms)
+
+
 @dataclass
 class ThreadContext:
     """What every reader of a thread page gets besides the tree.
@@ -122,6 +149,12 @@ class ThreadContext:
     ``family`` is ``"x"`` (X2.5–X3.5 templates) or ``"7.x"`` (7.x, 5.5/6.x); readers may try both markups
     anyway (themes mix them). ``posts`` maps each pid on the page to its container element (``div#post_PID``
     where there is one, else ``table#pidPID``). ``now`` anchors relative times (the response's Date).
+    ``hrefs``: every ``a``'s href on the page (:data:`ALL_HREFS`, which the page's links are read from too), when
+    the caller has it; else read on the first ask.
+
+    Page-wide gates: a word no href of the page holds is in no post's hrefs (:meth:`hrefs_hold`), an id prefix no
+    id of the page's index starts with is on no element of a post (:meth:`ids_hold`); a reader asks these before
+    walking any post, and walks the posts (:meth:`facts`) only where they cannot say no.
     """
 
     url: str
@@ -136,6 +169,12 @@ class ThreadContext:
     _facts: dict[int, PostFacts] = field(default_factory=dict, repr=False)
     _opening: frozenset[int] | None = field(default=None, repr=False)
     _asked: set[str] = field(default_factory=set, repr=False)
+    hrefs: list[str] | None = field(default=None, repr=False)
+    _hrefs_text: str | None = field(default=None, repr=False)
+    _boxes: dict[int, PostBoxes] = field(default_factory=dict, repr=False)
+    _index: object = field(default=None, repr=False)
+    _id_text: str | None = field(default=None, repr=False)
+    _attached: bool | None = field(default=None, repr=False)
 
     def facts(self, page: ParsedPage, pid: int) -> PostFacts | None:
         """The :class:`PostFacts` of post ``pid`` (``None`` when the page shows no container for it), read in one walk
@@ -151,14 +190,147 @@ class ThreadContext:
             facts = self._facts[pid] = PostFacts(container, pid in self._opening)
         return facts
 
+    def boxes(self, page: ParsedPage, pid: int) -> PostBoxes | PostFacts | None:
+        """What the gates of the boxes an opening post may hold ask of post ``pid``: its ``classes`` and ``forms``
+        (as :class:`PostFacts` reads them; its facts where they were read already, else a walk of its divs,
+        cells and forms only). ``None`` when the page shows no container for it."""
+        facts = self._facts.get(pid)
+        if facts is not None and facts.classes is not None:
+            return facts
+        boxes = self._boxes.get(pid)
+        if boxes is None:
+            container = self.posts.get(pid)
+            if container is None:
+                return None
+            boxes = self._boxes[pid] = PostBoxes(container)
+        return boxes
+
+    def hrefs_hold(self, page: ParsedPage, root: etree._Element, pid: int, word: str) -> bool:
+        """Whether an ``a`` of post ``pid`` has an href holding ``word`` (``word in ctx.facts(page, pid).hrefs``):
+        no when no href of the whole page holds it (every post container is in the page's tree), else from the
+        post's own walk."""
+        if self._page_hrefs(root) is not None and word not in self._hrefs_text:
+            return False
+        facts = self.facts(page, pid)
+        return facts is not None and word in facts.hrefs
+
+    def page_hrefs_hold(self, root: etree._Element, word: str) -> bool:
+        """Whether any post may have an href holding ``word``: False only when no href of the page holds it and
+        every post container is in the page's tree."""
+        return self._page_hrefs(root) is None or word in self._hrefs_text
+
+    def _page_hrefs(self, root: etree._Element) -> str | None:
+        """The page's hrefs, ``\n``-joined, when they answer for every post's (every container under the page's
+        root element); else ``None``. A word without a line break is in the joined text only if one href holds it."""
+        if self._hrefs_text is None:
+            if not self._in_page(root):
+                return None
+            if self.hrefs is None:
+                self.hrefs = ALL_HREFS(root)
+            self._hrefs_text = "\n".join(self.hrefs)
+        return self._hrefs_text
+
+    def _in_page(self, root: etree._Element) -> bool:
+        """Whether every post container hangs under the document element of ``root``'s tree (what the page-wide
+        reads cover), checked once."""
+        if self._attached is None:
+            top = root.getroottree().getroot()
+            attached = top is not None
+            for container in self.posts.values():
+                if not attached:
+                    break
+                last = container
+                for last in container.iterancestors():
+                    pass
+                attached = last is top
+            self._attached = attached
+        return self._attached
+
+    def ids_hold(self, root: etree._Element, *prefixes: str) -> bool:
+        """Whether any element of any post may have an id starting with one of ``prefixes``: False only when the
+        tree's index of ids (which libxml2's HTML parser fills with every element's id as it reads the page) has
+        no such id and is known to hold the posts' (every container is attached, and the index holds its id)."""
+        text = self._index_text(root)
+        return text is None or any(f"\n{prefix}" in text for prefix in prefixes)
+
+    def ids_starting(self, root: etree._Element, *prefixes: str) -> list[str] | None:
+        """Every id of the page's index that starts with one of ``prefixes`` (an id holding a line break: up to
+        it), when the index answers for the posts (see :meth:`ids_hold`); else ``None``."""
+        text = self._index_text(root)
+        if text is None:
+            return None
+        found = []
+        for prefix in prefixes:
+            at = text.find(f"\n{prefix}")
+            while at >= 0:
+                end = text.find("\n", at + 1)
+                found.append(text[at + 1:end] if end >= 0 else text[at + 1:])
+                at = text.find(f"\n{prefix}", at + 1)
+        return found
+
+    def _index_text(self, root: etree._Element) -> str | None:
+        """Every id of the tree's index, each after a line break, when the index answers for the posts; else
+        ``None``."""
+        if self._id_text is None:
+            index = self._read_index(root) if self._in_page(root) else None
+            trusted = index is not None and all(c.get("id") in index for c in self.posts.values())
+            self._id_text = "\n" + "\n".join(index.keys()) if trusted else ""
+        return self._id_text or None
+
+    def _read_index(self, root: etree._Element):
+        """lxml's view of the tree's index of ids (libxml2's table, the one ``id()`` looks ids up in), or ``None``
+        where there is none (a tree no HTML parse built: no id at all, or no such class)."""
+        if self._index is None:
+            try:
+                self._index = etree._IDDict(root)
+            except (AttributeError, ValueError, TypeError):
+                self._index = False
+        return None if self._index is False else self._index  # (its truth would list every id)
+
     def by_id(self, root: etree._Element, element_id: str) -> etree._Element | None:
         """The element the tree's id index holds for ``element_id``, one of the ids every page is asked for
-        (:data:`_POST_IDS` of its posts, :data:`_PAGE_IDS`): all of them are looked up in one ``id()`` call, on the
-        first ask (an XPath call costs more than the index's look-ups it makes). Where two elements share an id,
-        the first (the one the index holds)."""
+        (:data:`_POST_IDS` of its posts, :data:`_PAGE_IDS`): what one ``id()`` call for all of them finds, asked
+        of the index one id at a time (:meth:`_lookup`). Where two elements share an id, the first (the one the
+        index holds)."""
+        return self._lookup(root, element_id, True)
+
+    def _lookup(self, root: etree._Element, element_id: str, asked_only: bool) -> etree._Element | None:
+        """What the page's one ``id()`` call (:meth:`_look_up_ids`) holds for ``element_id`` (``asked_only``), or
+        else what ``id(element_id)`` finds: the index's element for it, where that element carries the id; a miss
+        in the index finds nothing. Where the index's element does not carry the id (in HTML an ``a``'s name is
+        an id too), the one call answers, as it did for every id before."""
         if self._by_id is None:
+            index = self._read_index(root)
+            if index is not None and (not asked_only or self._wanted(element_id)):
+                if element_id not in index:
+                    return None
+                try:
+                    found = index[element_id]
+                except KeyError:
+                    found = None
+                if found is not None and found.get("id") == element_id:
+                    return found
             self._look_up_ids(root)
-        return self._by_id.get(element_id)
+        if asked_only or element_id in self._asked:
+            return self._by_id.get(element_id)
+        return _first(_BY_ID(root, id=element_id))
+
+    def _wanted(self, element_id: str) -> bool:
+        """Whether ``element_id`` is one :meth:`_look_up_ids` asks for (without listing them all)."""
+        if element_id in _PAGE_IDS or element_id == self._own_id():
+            return True
+        for prefix in _POST_IDS:
+            if element_id.startswith(prefix):
+                rest = element_id[len(prefix):]
+                if rest.isdigit() and rest.isascii() and int(rest) in self.posts and str(int(rest)) == rest:
+                    return True
+        return False
+
+    def _own_id(self) -> str | None:
+        """The first container's own id, when it is one word: whether the tree has an index is told by it."""
+        first = next(iter(self.posts.values()), None)
+        own = first.get("id") if first is not None else None
+        return own if own is not None and own.split() == [own] else None
 
     def _look_up_ids(self, root: etree._Element) -> None:
         wanted = [f"{prefix}{pid}" for pid in self.posts for prefix in _POST_IDS]
@@ -168,11 +340,30 @@ class ThreadContext:
         own = first.get("id") if first is not None else None
         if own is not None and own.split() == [own]:
             wanted.append(own)
-        found = ids_indexed(root, wanted)
+        asked = wanted
+        found = None
+        keys = self._read_index(root)
+        if keys is not None:
+            # What id() finds is the index's element for each id it holds (the ids it does not hold find nothing),
+            # keyed by the element's own id: each looked up alone, where that id is the one looked up (else the
+            # one call, as ever).
+            wanted = [name for name in wanted if name in keys]
+            found = {}
+            try:
+                for name in wanted:
+                    el = keys[name]
+                    if el.get("id") != name:
+                        found = None
+                        break
+                    found[name] = el
+            except KeyError:
+                found = None
+        if found is None:
+            found = ids_indexed(root, wanted) if wanted else {}
         if own is not None and own.split() == [own]:
             self._indexed = own in found
         self._by_id = found
-        self._asked = set(wanted)
+        self._asked = set(asked)
 
     def element(self, root: etree._Element, container: etree._Element, element_id: str,
                 tag: str | None = None) -> etree._Element | None:
@@ -182,11 +373,14 @@ class ThreadContext:
 
         The ids every reader asks for in every post (:data:`_POST_IDS`) are looked up in one ``id()`` call for
         the whole page, on the first call (an XPath call costs more than the index's look-ups it makes)."""
-        if self._by_id is None:
-            self._look_up_ids(root)
-        found = self._by_id.get(element_id) if element_id in self._asked else _first(_BY_ID(root, id=element_id))
+        found = self._lookup(root, element_id, False)
         if found is not None and found.get("id") == element_id and (tag is None or found.tag == tag):
             return found
+        if self._indexed is None and self._by_id is None and self._own_id() is not None:
+            # What the one id() call would have said of the first container's own id.
+            own = self._lookup(root, self._own_id(), True)
+            if self._indexed is None:
+                self._indexed = own is not None
         if self._indexed is None:
             self._indexed = any(bool(_BY_ID(root, id=c.get("id"))) for c in list(self.posts.values())[:1]
                                 if c.get("id"))
@@ -275,12 +469,13 @@ def _readers() -> tuple[tuple[str, Callable[[ParsedPage, etree._Element, ThreadC
 
 
 def read_extras(page: ParsedPage, root: etree._Element, *, url: str, family: str, now: datetime | None,
-                tz: tzinfo | None) -> None:
-    """Run every reader on a thread page (``page.kind == "viewthread"``); other pages are left alone."""
+                tz: tzinfo | None, hrefs: list[str] | None = None) -> None:
+    """Run every reader on a thread page (``page.kind == "viewthread"``); other pages are left alone. ``hrefs``:
+    :data:`ALL_HREFS` of ``root``, where the caller reads them for the page's links anyway."""
     if page.kind != KIND_VIEWTHREAD:
         return
     ctx = ThreadContext(url=url, tid=page.tid, family=family, now=now, tz=tz,
-                        posts=post_containers(root, [post.pid for post in page.posts]))
+                        posts=post_containers(root, [post.pid for post in page.posts]), hrefs=hrefs)
     for name, reader in _readers():
         try:
             reader(page, root, ctx)
@@ -293,4 +488,4 @@ def read_extras(page: ParsedPage, root: etree._Element, *, url: str, family: str
             page.message = f"{page.message}; {note}" if page.message else note
 
 
-__all__ = ["ThreadContext", "read_extras", "post_containers", "FAMILY_X", "FAMILY_7X"]
+__all__ = ["ThreadContext", "read_extras", "post_containers", "ALL_HREFS", "FAMILY_X", "FAMILY_7X"]

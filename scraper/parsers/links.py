@@ -166,7 +166,8 @@ def _unreadable(found: tuple) -> NoReturn:
     raise ValueError(f"unreadable URL: {found[0]!r}")
 
 
-def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | None = None) -> list[Link]:
+def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | None = None,
+               hrefs: list[str] | None = None) -> list[Link]:
     """Every link ``page`` shows to a forum list page, a thread page or a profile, each URL once.
 
     In: the page's selector, what its parser read from it (kind, ids, page number) and ``identify``
@@ -176,7 +177,8 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
 
     What an href is by the default rules is read once per (base, href) (:func:`_read_facts`); ``identify`` is
     asked only about a URL the page could still list (an http(s) link not listed yet) that the default rules
-    do not read, once per URL and page.
+    do not read, once per URL and page. ``hrefs``: every ``a``'s href on the page in order, where the caller has
+    read them already (what ``/descendant::a/@href`` gives).
     """
     root = sel.root
     base = join_url(page.url, base_href if base_href is not None else find_base_href(root, None)) or page.url
@@ -257,7 +259,7 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
             href = a.get("href", "")
             if resolve(href)[1].kind == "other" and "gid=" not in href:
                 add(KIND_FORUMDISPLAY, href, None)
-    hrefs = _X_ALL_HREFS(root)
+    hrefs = _X_ALL_HREFS(root) if hrefs is None else hrefs
     get = table.get
     read = [get(href) for href in hrefs]
     if None in read:  # hrefs not met before on this base

@@ -122,7 +122,7 @@ def _find_box(root: etree._Element, page: ParsedPage, ctx: ThreadContext) -> etr
         return None
     # The form's name (poll) or action (votepoll), the blocks' div classes (pollinfo, pinf…): a post without such
     # a value has no box to walk for.
-    facts = ctx.facts(page, first)
+    facts = ctx.boxes(page, first)
     if not ("poll" in facts.forms or any(word in facts.classes for word in ("poll", "pinf", "pcht"))):
         return None
     for el in _POLL_BOX_IN_POST(container):

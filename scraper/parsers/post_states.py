@@ -51,6 +51,8 @@ _ROW_CELLS = tuple(etree.XPath(path) for path in ("./table/tr/td", "./tr/td", ".
 # The same paths, stepped down in Python (_cells).
 _ROW_PATHS = (("table", "tr", "td"), ("tr", "td"), ("table", "tbody", "tr", "td"), ("tbody", "tr", "td"))
 _CONTENT_CLASSES = frozenset(("plc", "postcontent"))
+# The class of each cell the first of _ROW_CELLS finds (cells without one left out), as strings.
+_FIRST_PATH_CLASSES = etree.XPath("./table/tr/td/@class", smart_strings=False)
 _WARN_IN_CELL = etree.XPath("div/a[contains(@href, 'viewwarning')] | div/div/span/a[contains(@href, 'viewwarning')]")
 _WARN_ANYWHERE = etree.XPath(
     "descendant::a[contains(@href, 'action=viewwarning')][not(ancestor::*[starts-with(@id, 'postmessage_')])]")
@@ -69,10 +71,20 @@ def read_post_states(page: ParsedPage, root: etree._Element, ctx: ThreadContext)
         container = ctx.posts.get(post.pid)
         if container is None:
             continue
-        cells = _cells(container)
-        content = [cell for cell in cells if _CONTENT_CLASSES.intersection((cell.get("class") or "").split())]
         # Both warn-icon paths end at an a whose href holds viewwarning: a post without one is not warned.
-        warned = ("viewwarning" in ctx.facts(page, post.pid).hrefs) and (
+        holds_warning = ctx.hrefs_hold(page, root, post.pid, "viewwarning")
+        if not holds_warning and post.author_uid is not None:
+            # Not warned, a named member (never anonymous): all that is left to know is whether the frame shows its
+            # content cell, from the classes of the first row path's cells (where it finds any with a class).
+            classes = _FIRST_PATH_CLASSES(container)
+            if classes:
+                if any(_is_content(cls) for cls in classes):
+                    post.is_warned = False
+                post.is_anonymous = False
+                continue
+        cells = _cells(container)
+        content = [cell for cell in cells if _is_content(cell.get("class"))]
+        warned = holds_warning and (
             any(_WARN_IN_CELL(cell) for cell in content) if content else bool(_WARN_ANYWHERE(container)))
         if warned:
             post.is_warned = None if ctx.family == FAMILY_7X and post.status == POST_BANNED_SINGLE else True
@@ -95,6 +107,12 @@ def _cells(container: etree._Element) -> list:
         else:
             return level
     return []
+
+
+def _is_content(cls: str | None) -> bool:
+    """Whether a cell's class holds the word plc or postcontent (the substring test first: most cells have neither)."""
+    return cls is not None and ("plc" in cls or "postcontent" in cls) and \
+        not _CONTENT_CLASSES.isdisjoint(cls.split())
 
 
 def _classes(el: etree._Element) -> set[str]:

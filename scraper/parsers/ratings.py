@@ -90,7 +90,7 @@ def read_ratings(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> 
         if box is None or box is _NO_IDS:
             # 5.5/6.x print no ids around their rate log (X and 7.x mark a post without one: post_rate_div_PID).
             legacy = _LEGACY_FIELDSET(container) \
-                if box is _NO_IDS and "viewratings" in ctx.facts(page, pid).hrefs else []
+                if box is _NO_IDS and ctx.hrefs_hold(page, root, pid, "viewratings") else []
             if legacy:
                 _read_legacy(page, legacy[0], pid, tid, ctx)
             continue

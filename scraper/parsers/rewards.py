@@ -79,7 +79,7 @@ def read_rewards(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> 
     container = ctx.posts.get(first_pid) if first_pid is not None else None
     if container is None:
         return
-    classes = ctx.facts(page, first_pid).classes  # the box is a div.rwd / div.special_reward
+    classes = ctx.boxes(page, first_pid).classes  # the box is a div.rwd / div.special_reward
     if "rwd" not in classes and "special_reward" not in classes:
         return
     boxes = _REWARD_BOXES(container)

@@ -49,10 +49,11 @@ def read_tags(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> Non
     if container is None or page.tid is None:
         return
     # The box's classes, the links' hrefs: a first post without them has no tags to walk for.
-    facts = ctx.facts(page, first_pid)  # the divs' classes, the links' hrefs
-    boxes = _TAG_BOXES(container) if "ptg" in facts.classes or "threadtags" in facts.classes else []
+    classes = ctx.boxes(page, first_pid).classes  # the divs' classes
+    boxes = _TAG_BOXES(container) if "ptg" in classes or "threadtags" in classes else []
     links = [a for box in boxes for a in _BOX_LINKS(box) if _TAG_HREF.search(a.get("href"))]
-    if not links and ("mod=tag" in facts.hrefs or "tag.php?name=" in facts.hrefs):
+    if not links and (ctx.hrefs_hold(page, root, first_pid, "mod=tag")
+                      or ctx.hrefs_hold(page, root, first_pid, "tag.php?name=")):
         links = _TAG_LINKS(container)
     seen = {tag.tagname for tag in page.thread_tags if tag.tid == page.tid}
     for link in links:

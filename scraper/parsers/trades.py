@@ -114,7 +114,7 @@ def read_trades(page: ParsedPage, root: etree._Element, ctx: ThreadContext) -> N
     """Append one :class:`Trade` per goods box of the opening post to ``page.trades`` and mark the thread
     ``special = "trade"``. Pages without goods boxes are left alone."""
     for pid, container in ctx.opening_posts(page):
-        classes = ctx.facts(page, pid).classes  # of the post's divs and tds: _TRADE_BLOCKS finds divs
+        classes = ctx.boxes(page, pid).classes  # of the post's divs and tds: _TRADE_BLOCKS finds divs
         found = _BOXES(container) if ("trd" in classes or "trade" in classes) and _TRADE_BLOCKS(container) else []
         if not found:
             continue
