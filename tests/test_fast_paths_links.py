@@ -425,6 +425,55 @@ def _reference_classify(url: str) -> Target:
     return Target("other")
 
 
+_URL_STARTS = ["http://h", "https://h.x:80", "HTTP://h", "http://H.X", "http://", "http:/", "http:", "//h", "ftp://h",
+               "http://[::1]", "http://[x", "http://u@h", "http://h\u3000", "http://é.cn", "http://h:", " http://h",
+               "\thttp://h", "http://h\n", "javascript:", "", "http://h.x-y.z", "https://", "Http://h", "http1://h"]
+
+
+def test_split_url_is_urlsplit():
+    rng = random.Random(22)
+    found = set()
+    for _ in range(30000):
+        url = rng.choice(_URL_STARTS) + "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 8)))
+        try:
+            expected = urlsplit(url)
+        except ValueError:
+            with pytest.raises(ValueError):
+                urls.split_url(url)
+            continue
+        assert urls.split_url(url) == expected, url
+        found.add(bool(urls._SIMPLE_URL.fullmatch(url)))
+    assert found == {True, False}  # both ways taken
+
+
+def test_canonical_writes_what_urlunsplit_writes():
+    rng = random.Random(23)
+    ends = ["", "/", "/forum.php", "/bbs/x/", "?mod=viewthread&tid=7&page=1", "/a?b=1#f", "/thread-7-2-3.html",
+            "/a%20b?k=%E5%90%88", "?", "#", "/é?x=é"]
+    for _ in range(20000):
+        url = rng.choice(_URL_STARTS) + rng.choice(ends) + "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 3)))
+        try:
+            expected = _reference_canonical(url)
+        except ValueError:
+            continue
+        assert urls.canonical.__wrapped__(url) == expected, url
+
+
+@requires_fixtures
+def test_split_url_is_urlsplit_on_every_link_of_the_captures():
+    taken = 0
+    for capture in CAPTURES:
+        for page in captured_pages(FIXTURES / capture):
+            url = page.url
+            root = read_document(page.body, url, page.content_type or None)[0].root
+            for href in links._X_ALL_HREFS(root):
+                joined = join_url(url, href.strip())
+                if joined:
+                    assert urls.split_url(joined) == urlsplit(joined), joined
+                    taken += bool(urls._SIMPLE_URL.fullmatch(joined))
+    assert taken > 1000
+
+
 def test_the_plain_query_pattern_means_urlencode_changes_nothing():
     for query in ("a=1&b=2", "a", "a=&b", "a=b=c", "a=1&&b", "", "a-b_c.d~=x", "a=%41", "a=b+c", "é=1", "a=b c"):
         pairs = parse_qsl(query, keep_blank_values=True)
