@@ -563,3 +563,21 @@ def test_the_parse_snapshot_names_the_pages_and_fields_a_change_alters(tmp_path,
     saved.write_text(json.dumps(snap), encoding="utf-8")
     assert parse_snapshot.main(["check", str(saved)]) == 1
     assert f"  {key}: threads" in capsys.readouterr().out
+
+
+@requires_fixtures
+def test_the_fresh_pages_bench_parses_pages_whose_urls_the_crawl_has_not_read(capsys):
+    from bench import parse_fresh
+    from scraper import urls as url_rules
+
+    batch = parse_fresh.pages(30)
+    assert len({url for url, _ in batch}) == 30 and len({body for _, body in batch}) == 30
+    rules = url_rules.SiteUrls()
+    parse_fresh.parse_all(batch[:20], rules)
+    before = url_rules.classify.cache_info().misses
+    parse_fresh.parse_all(batch[20:], rules)
+    # Each new page brings URLs of its own (its posts' links, its posters' spaces), as a crawl's pages do.
+    assert url_rules.classify.cache_info().misses - before >= 10 * 10
+    assert url_rules.canonical(batch[-1][0]) in rules._pages  # each page's own URL remembered, as the spider does
+    assert parse_fresh.main(["5", "5", "--time"]) == 0
+    assert "CPU ms per new page (5 pages)" in capsys.readouterr().out
