@@ -48,7 +48,8 @@ _POST_DIV = re.compile(r"^post_(\d+)$")
 
 # The ids of a post's boxes the readers look up by id (ratings: X dl#ratelog_PID, div#post_rate_div_PID, 7.x
 # div#post_rate_PID; comments: div#comment_PID; a debate reply's a#voterdebate_PID) and the page's (the poll's
-# form#poll, 支持/反对's four): looked up for the whole page in one id() call (ThreadContext.by_id).
+# form#poll, 支持/反对's four): what one id() call for the whole page finds (ThreadContext.by_id: each asked of the
+# tree's id index alone where lxml shows it, else that one call).
 _POST_IDS = ("ratelog_", "post_rate_div_", "post_rate_", "comment_", "voterdebate_")
 _PAGE_IDS = ("poll", "recommendv_add", "recommend_add", "recommendv_subtract", "recommend_subtract")
 
@@ -371,8 +372,8 @@ class ThreadContext:
         HTML parse builds (a miss there is then final: no post is walked for a box it does not have); in a tree
         without one, by walking the post ``container``.
 
-        The ids every reader asks for in every post (:data:`_POST_IDS`) are looked up in one ``id()`` call for
-        the whole page, on the first call (an XPath call costs more than the index's look-ups it makes)."""
+        The ids every reader asks for in every post (:data:`_POST_IDS`) are what one ``id()`` call for the whole
+        page finds (:meth:`_lookup`: the index asked for each alone where lxml shows it, else that one call)."""
         found = self._lookup(root, element_id, False)
         if found is not None and found.get("id") == element_id and (tag is None or found.tag == tag):
             return found
