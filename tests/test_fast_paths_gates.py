@@ -22,7 +22,7 @@ from scraper.parsers import extras, parse_page
 from scraper.parsers.common import _parse_html, ids_indexed, read_document
 from scraper.parsers.debates import _span_marks, _stand_marks
 from scraper.parsers.extras import ALL_HREFS, PostBoxes, PostFacts, ThreadContext, post_containers
-from scraper.parsers.links import _X_ALL_HREFS
+from scraper.parsers.links import ALL_HREFS as LINKS_ALL_HREFS
 
 from .conftest import FIXTURES, captured_pages, requires_fixtures
 
@@ -118,7 +118,7 @@ def test_the_gates_premises_hold_on_the_trees_the_readers_get(monkeypatch):
 
     def checked(page, root, **kwargs):
         seen["ids"] += _index_holds_every_id(root)
-        assert kwargs["hrefs"] == _X_ALL_HREFS(root)
+        assert kwargs["hrefs"] == LINKS_ALL_HREFS(root)
         ctx = ThreadContext(url=page.url, tid=page.tid, posts=post_containers(root, [p.pid for p in page.posts]),
                             hrefs=kwargs["hrefs"])
         assert ctx._in_page(root) and (ctx._index_text(root) is not None or not ctx.posts)

@@ -466,7 +466,7 @@ def test_split_url_is_urlsplit_on_every_link_of_the_captures():
         for page in captured_pages(FIXTURES / capture):
             url = page.url
             root = read_document(page.body, url, page.content_type or None)[0].root
-            for href in links._X_ALL_HREFS(root):
+            for href in links.ALL_HREFS(root):
                 joined = join_url(url, href.strip())
                 if joined:
                     assert urls.split_url(joined) == urlsplit(joined), joined

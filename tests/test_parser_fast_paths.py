@@ -21,7 +21,7 @@ from scraper.items import KIND_VIEWTHREAD
 from scraper.parsers import parse_page
 from scraper.parsers.common import _CONTROL_CHARS, _clean_utf8, _parse_html, decode_body, read_document
 from scraper.parsers.extras import PostFacts, ThreadContext, post_containers
-from scraper.parsers.links import _X_ALL_HREFS, page_links
+from scraper.parsers.links import ALL_HREFS, page_links
 from scraper.urls import classify
 
 from .conftest import FIXTURES, captured_pages, requires_fixtures
@@ -573,7 +573,7 @@ def test_the_fresh_pages_bench_parses_pages_whose_urls_the_crawl_has_not_read(ca
     batch = parse_fresh.pages(30)
     assert len({url for url, _ in batch}) == 30 and len({body for _, body in batch}) == 30
     # Each new page brings URLs of its own (its posts' links, its posters' spaces), as a crawl's pages do.
-    hrefs = [set(_X_ALL_HREFS(read_document(body, url, "text/html; charset=utf-8")[0].root))
+    hrefs = [set(ALL_HREFS(read_document(body, url, "text/html; charset=utf-8")[0].root))
              for url, body in batch]
     met = set().union(*hrefs[:20])
     assert all(len(page - met) >= 10 for page in hrefs[20:])

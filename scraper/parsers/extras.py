@@ -38,6 +38,7 @@ from lxml import etree
 from ..digits import as_int
 from ..items import KIND_VIEWTHREAD, ParsedPage, Post, Thread
 from .common import class_holds, ids_indexed
+from .links import ALL_HREFS
 
 # Post containers of every family: X and 7.x div#post_PID > table#pidPID, 5.5/6.x and themes table#pidPID.
 _POST_TABLES = etree.XPath("/descendant::table[starts-with(@id, 'pid')]")
@@ -59,9 +60,6 @@ _REPLY_TAGS = ("a", "span", "img", "label")
 _OPENING_TAGS = ("div", "a", "td", "span", "img", "label", "form")
 # What an opening post is walked for when the page-wide gates answer for its links and ids (PostBoxes).
 _BOX_TAGS = ("div", "td", "form")
-
-# Every a's href on the page: what links.page_links reads (parse_page hands the one list to both).
-ALL_HREFS = etree.XPath("/descendant::a/@href", smart_strings=False)
 
 FAMILY_X = "x"
 FAMILY_7X = "7.x"

@@ -56,8 +56,9 @@ _PAGE_NUMBER = re.compile(r"^\D{0,4}?(\d+)\D{0,4}$")
 _CLASSES = {"prev": -1, "nxt": 1, "next": 1}
 # Compiled once, run on lxml elements (no Selector per anchor: a page has hundreds).
 _X_HREFS = etree.XPath(_ANCHORS + "/@href", smart_strings=False)
-# The same values, cheaper (no predicate: an anchor without href has no @href to select).
-_X_ALL_HREFS = etree.XPath("/descendant::a/@href", smart_strings=False)
+# The same values, cheaper (no predicate: an anchor without href has no @href to select): every a's href on the
+# page (parse_page reads them once for a thread page and hands them to page_links and to the readers' gates).
+ALL_HREFS = etree.XPath("/descendant::a/@href", smart_strings=False)
 _X_PAGERS = etree.XPath(_PAGERS)
 _X_THREAD_ROWS = etree.XPath(_THREAD_ROWS)
 _X_FORUM_ROW_LINKS = etree.XPath(_FORUM_ROW_LINKS)
@@ -259,7 +260,7 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
             href = a.get("href", "")
             if resolve(href)[1].kind == "other" and "gid=" not in href:
                 add(KIND_FORUMDISPLAY, href, None)
-    hrefs = _X_ALL_HREFS(root) if hrefs is None else hrefs
+    hrefs = ALL_HREFS(root) if hrefs is None else hrefs
     get = table.get
     read = [get(href) for href in hrefs]
     if None in read:  # hrefs not met before on this base
