@@ -335,9 +335,8 @@ class ThreadContext:
         wanted = [f"{prefix}{pid}" for pid in self.posts for prefix in _POST_IDS]
         wanted += _PAGE_IDS
         # Whether the tree has an index of ids (see element): the first container's own id, when it is one word.
-        first = next(iter(self.posts.values()), None)
-        own = first.get("id") if first is not None else None
-        if own is not None and own.split() == [own]:
+        own = self._own_id()
+        if own is not None:
             wanted.append(own)
         asked = wanted
         found = None
@@ -359,7 +358,7 @@ class ThreadContext:
                 found = None
         if found is None:
             found = ids_indexed(root, wanted) if wanted else {}
-        if own is not None and own.split() == [own]:
+        if own is not None:
             self._indexed = own in found
         self._by_id = found
         self._asked = set(asked)
