@@ -155,13 +155,14 @@ def read_attachment_facts(page: ParsedPage, root: etree._Element, ctx: ThreadCon
         return
     max_width = _MaxWidth(root)
     with_aid = {a.pid for a in page.attachments if a.aid is not None}
+    ids_held = ctx.ids_hold(root, "aid", "aimg_")  # the page's answer, the same for every post
     for pid, container in ctx.posts.items():
         shown: dict[int, _Shown] = {}
         # What the walk below finds changes a post's items only where an item of it has an aid already, or where
         # an attachment's URL is found: an img#aimg_AID, or a download / buy link (an ``a`` whose href holds
         # "attach", in the post or in the list entry around an a#aidAID). A post with none of these is not walked.
         if pid not in with_aid:
-            if not (ctx.ids_hold(root, "aid", "aimg_") and ctx.facts(page, pid).attachment_ids) \
+            if not (ids_held and ctx.facts(page, pid).attachment_ids) \
                     and not ctx.hrefs_hold(page, root, pid, "attach"):
                 continue
         for part in _content_cells(container):
