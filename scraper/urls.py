@@ -191,6 +191,8 @@ def join_url(base: str, href: str) -> str | None:
     A file name with a query (``forum.php?mod=viewthread&tid=7``: one path segment, not ``.`` nor ``..``, no
     scheme, fragment, parameters, white space or controls) joins to what ``urljoin`` makes of ``a?b`` on the
     same base with ``a?b`` replaced: urljoin's steps for it depend only on the base."""
+    if not href:
+        return base  # what urljoin gives for an empty href, before it reads either
     if _FILE_AND_QUERY.fullmatch(href):
         prefix = _join_prefix(base)
         if prefix is not None:
@@ -314,7 +316,7 @@ class SiteUrls:
             page = None
         elif kind not in (KIND_VIEWTHREAD, KIND_FORUMDISPLAY) or not ident or not page or page < 2 or ident == page:
             return
-        parts = urlsplit(url.replace("&amp;", "&"))
+        parts = split_url(url.replace("&amp;", "&"))
         local = parts.path + ("?" + parts.query if parts.query else "")
         runs = _DIGIT_RUN.findall(local)
         if runs.count(str(ident)) != 1 or (page is not None and runs.count(str(page)) != 1):
@@ -364,7 +366,7 @@ class SiteUrls:
 
     def _match(self, url: str) -> Target | None:
         """What the first learned pattern that reads ``url`` says it is, else ``None``."""
-        parts = urlsplit(url.replace("&amp;", "&"))
+        parts = split_url(url.replace("&amp;", "&"))
         local = parts.path + ("?" + parts.query if parts.query else "")
         for kind, templates in self._templates.items():
             for _, pattern in templates:

@@ -178,6 +178,9 @@ def test_page_links_lists_what_the_long_way_lists_on_the_captures():
 
             new = links.page_links(sel, parsed, counting if identify is not None else None)
             assert _rows(new) == _rows(_reference_page_links(sel, parsed, identify)), (page.url, identify)
+            # The base parse_page joined once for its resolver and hands on: the same links.
+            base = join_url(page.url, links.find_base_href(sel.root, None)) or page.url
+            assert _rows(links.page_links(sel, parsed, identify, base=base)) == _rows(new), (page.url, identify)
             assert len(asked) == len(set(asked))  # once per URL and page
         if parsed.kind in (KIND_VIEWTHREAD, KIND_FORUMDISPLAY) and (parsed.tid or parsed.fid):
             learned.learn(parsed.kind, parsed.tid or parsed.fid, parsed.page, page.url)
@@ -351,7 +354,7 @@ _PIECES = list("ab./?#:;&=%+ \t\n\\@!~-_[]") + ["..", "forum.php", "%3D", "\u300
 
 def test_join_url_is_urljoin():
     rng = random.Random(22)
-    hrefs = ["forum.php?mod=viewthread&tid=7", ".", "..", "..?x", ".?x", "a?", "?", "a", "a?b#c", "a;b?c", "a?b:c",
+    hrefs = ["", "forum.php?mod=viewthread&tid=7", ".", "..", "..?x", ".?x", "a?", "?", "a", "a?b#c", "a;b?c", "a?b:c",
              "x:y?z", "...", "..a", "a..?b", "a?b?c", "a?b/c", "é?x", "a\\b?c", "1:2?3"]
     hrefs += ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 7))) for _ in range(6000)]
     fast = 0

@@ -98,7 +98,8 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
     small = len(body) < 20000
     raw_text = (sel.get() if small else "") if family == FAMILY_LEGACY or is_tradeinfo_url(url) else \
         (lambda: sel.get() if small else "")
-    resolve = _resolver(base_href, url, identify)
+    base = join_url(url, base_href) or url  # what the page's hrefs are relative to
+    resolve = _resolver(base, identify)
     try:
         # A trade's goods page (do=tradeinfo) is no thread page: its own kind, one goods item and no floor.
         page = parse_tradeinfo_page(sel.root, url, now=now, tz=zone, fetched_at=fetched_at) \
@@ -156,7 +157,7 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
         page.message = (page.message + "; " if page.message else "") + \
             f"markup nested deeper than {MAX_DEPTH} tags was flattened"
     try:
-        page.links = page_links(sel, page, identify, base_href, hrefs)
+        page.links = page_links(sel, page, identify, base_href, hrefs, base=base if page.url == url else None)
     except Exception:  # noqa: BLE001 - the page's items are kept; only where it leads is lost
         page.links = []
     _link_items(page)
@@ -180,11 +181,11 @@ def _finish(page: ParsedPage, http_status, content_type, date_header, charset, v
     return page
 
 
-def _resolver(base_href: str, url: str, identify: Callable[[str], Target] | None) -> Callable[[str], Target] | None:
-    """``identify`` for the hrefs of this page (relative to its ``<base href>``), or ``None``."""
+def _resolver(base: str, identify: Callable[[str], Target] | None) -> Callable[[str], Target] | None:
+    """``identify`` for the hrefs of this page (relative to ``base``: its URL joined with its ``<base href>``),
+    or ``None``."""
     if identify is None:
         return None
-    base = join_url(url, base_href) or url
 
     def resolve(href: str) -> Target:
         absolute = join_url(base, href.strip())

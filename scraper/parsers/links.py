@@ -168,7 +168,7 @@ def _unreadable(found: tuple) -> NoReturn:
 
 
 def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | None = None,
-               hrefs: list[str] | None = None) -> list[Link]:
+               hrefs: list[str] | None = None, base: str | None = None) -> list[Link]:
     """Every link ``page`` shows to a forum list page, a thread page or a profile, each URL once.
 
     In: the page's selector, what its parser read from it (kind, ids, page number) and ``identify``
@@ -179,10 +179,12 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
     What an href is by the default rules is read once per (base, href) (:func:`_read_facts`); ``identify`` is
     asked only about a URL the page could still list (an http(s) link not listed yet) that the default rules
     do not read, once per URL and page. ``hrefs``: every ``a``'s href on the page in order, where the caller has
-    read them already (what ``/descendant::a/@href`` gives).
+    read them already (what ``/descendant::a/@href`` gives); ``base``: what the hrefs are relative to (the page's
+    URL joined with its ``<base href>``), where the caller has joined them.
     """
     root = sel.root
-    base = join_url(page.url, base_href if base_href is not None else find_base_href(root, None)) or page.url
+    if base is None:
+        base = join_url(page.url, base_href if base_href is not None else find_base_href(root, None)) or page.url
     table = _facts_table(base)
     asked: dict[str, Target] = {}
 

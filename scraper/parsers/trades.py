@@ -31,13 +31,13 @@ from __future__ import annotations
 import copy
 import re
 from datetime import datetime, timedelta, tzinfo
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from lxml import etree
 
 from ..digits import as_int
 from ..items import BOX_PARTIAL, KIND_TRADEINFO, SPECIAL_TRADE, STATUS_PARTIAL, ParsedPage, Trade
-from ..urls import TID_IN_HREF, join_url, uid_from_href
+from ..urls import TID_IN_HREF, join_url, split_url, uid_from_href
 from .common import has_class
 from .content import clean_message, drop, image_url, text_of, tidy_text
 from .extras import ThreadContext
@@ -174,7 +174,7 @@ def _read_box(box: etree._Element, pid: int, base: str, ctx: ThreadContext) -> T
 
 def is_tradeinfo_url(url: str) -> bool:
     """Whether ``url`` asks for a goods page (``do=tradeinfo``, in X's or 7.x's spelling)."""
-    query = urlsplit(url).query
+    query = split_url(url).query
     return "tradeinfo" in query and any(k.lower() == "do" and v == "tradeinfo" for k, v in parse_qsl(query))
 
 
@@ -183,7 +183,7 @@ def parse_tradeinfo_page(root: etree._Element, url: str, *, now: datetime | None
     """A goods page (``do=tradeinfo``) -> a ``tradeinfo`` :class:`ParsedPage` with its one :class:`Trade`
     (``content_text``/``content_html`` the goods post's message); ``None`` when the page shows no goods
     (an error page, say: the caller reads it as any other page)."""
-    query = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
+    query = {k.lower(): v for k, v in parse_qsl(split_url(url).query)}
     tid = as_int(query.get("tid"))
     pid = as_int(query.get("pid"))
     base = join_url(url, (_BASE(root) or [""])[0]) or url
