@@ -302,10 +302,26 @@ class SiteUrls:
         # URL -> what the learned patterns read in it (None: none), while no pattern is added: every page repeats
         # the site's menus and profile links, each read once. Emptied whole past URL_CACHE_SIZE entries.
         self._matched: dict[str, Target | None] = {}
+        self._odd_pages = False  # see remember()
+
+    # A SiteUrls from a job state written before _odd_pages was kept: every URL is looked up in _pages.
+    _odd_pages = True
 
     def remember(self, url: str, target: Target) -> None:
-        """``url`` was fetched and its page said what it is."""
+        """``url`` was fetched and its page said what it is.
+
+        :meth:`identify` looks a URL up here only when the default rules cannot tell what it is (``other``, or a
+        folder). Two URLs of one :func:`canonical` spelling are read alike by :func:`classify` when their query
+        names no parameter twice (canonical keeps every pair classify reads for a kind, in another order, and
+        drops only what classify reads for no kind: the ignored parameters, ``page=1``, the static third number,
+        the fragment, the case of the scheme and host). So while every page remembered is one the default rules
+        read as a thread or list page, by a query that names no parameter twice, no URL the default rules cannot
+        tell is one of them, and identify does not spell it canonically to look for it (most of a thread page's
+        new URLs: replies, reports, redirects)."""
         self._pages[canonical(url)] = target
+        if not self._odd_pages:
+            names = [name for name, _ in _pairs(split_url(url).query, lower=True)]
+            self._odd_pages = classify(url).kind in ("other", KIND_INDEX) or len(set(names)) < len(names)
 
     def learn(self, kind: str, ident: int | None, page: int | None, url: str) -> None:
         """Learn the pattern behind ``url``, the address of page ``page`` of ``kind`` ``ident`` (a member's
@@ -354,7 +370,7 @@ class SiteUrls:
         target = classify(url)
         if target.kind != "other" and not (target.kind == KIND_INDEX and is_folder_url(url)):
             return target
-        known = self._pages.get(canonical(url))
+        known = self._pages.get(canonical(url)) if self._odd_pages else None  # (see remember())
         if known is not None or not self._templates:
             return known or target
         matched = self._matched.get(url, _UNREAD)

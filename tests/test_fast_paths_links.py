@@ -531,3 +531,58 @@ def test_the_table_of_hrefs_stays_bounded_when_every_page_shares_one_base(monkey
         assert sorted(link.id for link in page.links if link.kind == "viewthread") == list(range(n * 20 + 1, n * 20 + 21))
         sizes.append(sum(len(table) for table in links._FACTS.values()))
     assert max(sizes) <= 100 + 21 and min(sizes[5:]) < max(sizes)
+
+
+@requires_fixtures
+def test_identify_reads_every_link_of_the_captures_as_when_it_always_looks_up_the_fetched_pages():
+    """SiteUrls.identify does not spell a URL the default rules cannot tell canonically to look it up among the
+    pages fetched while each of those is a thread or list page by the default rules, its query naming no
+    parameter twice (see SiteUrls.remember): every link of the captures is read as by one that always looks."""
+    for rules_of in (SiteUrls, _site_rules):
+        gated, always = rules_of(), rules_of()
+        always._odd_pages = True
+        read = 0
+        for page in _html_pages():
+            parsed = parse_page(page.url, page.body, content_type=page.content_type, date_header=page.date,
+                                identify=gated.identify)
+            root = read_document(page.body, page.url, page.content_type or None)[0].root
+            for href in links.ALL_HREFS(root):
+                url = join_url(page.url, href.strip())
+                if url:
+                    try:
+                        assert gated.identify(url) == always.identify(url), url
+                    except ValueError:  # a URL urllib cannot split: both raise
+                        with pytest.raises(ValueError):
+                            always.identify(url)
+                    read += 1
+            if parsed.kind in (KIND_VIEWTHREAD, KIND_FORUMDISPLAY) and (parsed.tid or parsed.fid):
+                target = Target(parsed.kind, tid=parsed.tid, page=parsed.page or 1) \
+                    if parsed.kind == KIND_VIEWTHREAD else Target(parsed.kind, fid=parsed.fid, page=parsed.page or 1)
+                for rules in (gated, always):
+                    rules.remember(page.url, target)
+        assert read > 10_000
+        assert not gated._odd_pages  # the captures' pages are all read by the default rules: the look-ups skipped
+
+
+def test_identify_finds_a_fetched_page_the_default_rules_read_otherwise():
+    url = "http://h/forum.php?mod=viewthread&tid=5&tid=x"
+    assert classify(url).kind == "other"  # the last tid is no number
+    # Fetched as tid=x&tid=5 (a thread page by the default rules): one canonical spelling with the URL above.
+    rules = SiteUrls()
+    rules.remember("http://h/forum.php?mod=viewthread&tid=x&tid=5", Target(KIND_VIEWTHREAD, tid=5))
+    assert rules.identify(url) == Target(KIND_VIEWTHREAD, tid=5)
+    # A rewritten page the default rules cannot tell: found by any spelling of it.
+    rules = SiteUrls()
+    rules.remember("http://h/bbs/t-5.html", Target(KIND_VIEWTHREAD, tid=5))
+    assert rules.identify("HTTP://H/bbs/t-5.html#top") == Target(KIND_VIEWTHREAD, tid=5)
+    # Only default spellings fetched: no page fetched is another URL, nothing is looked up.
+    rules = SiteUrls()
+    rules.remember("http://h/forum.php?mod=viewthread&tid=5&extra=page%3D1", Target(KIND_VIEWTHREAD, tid=5))
+    assert not rules._odd_pages
+    assert rules.identify("http://h/forum.php?mod=redirect&tid=5&goto=lastpost") == Target("other")
+    # A SiteUrls from a job state written before the flag was kept looks every URL up.
+    old = SiteUrls()
+    old.remember("http://h/forum.php?mod=viewthread&tid=x&tid=5", Target(KIND_VIEWTHREAD, tid=5))
+    del old.__dict__["_odd_pages"]
+    assert old._odd_pages
+    assert old.identify("http://h/forum.php?mod=viewthread&tid=5&tid=x") == Target(KIND_VIEWTHREAD, tid=5)
