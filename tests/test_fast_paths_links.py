@@ -586,3 +586,39 @@ def test_identify_finds_a_fetched_page_the_default_rules_read_otherwise():
     del old.__dict__["_odd_pages"]
     assert old._odd_pages
     assert old.identify("http://h/forum.php?mod=viewthread&tid=5&tid=x") == Target(KIND_VIEWTHREAD, tid=5)
+
+
+def _pager_readings(sel, url: str, pagers) -> tuple:
+    from scraper.parsers.thread import parse_thread_page
+    page = parse_thread_page(sel, url, pagers=pagers)
+    return page.pages, page.page, _rows(links.page_links(sel, page, None, pagers=pagers))
+
+
+@requires_fixtures
+def test_the_pager_divs_walked_once_read_as_the_two_walks_did():
+    """parse_page walks a thread page's pager divs once (links.PagerDivs), before the messages are set aside: the
+    thread parser's 7.x pagers (those outside the messages) and page_links' pagers come from it, as from their own
+    walks, on the captures' thread pages and on one with 7.x pagers in and outside a message."""
+    from scraper.parsers.thread import is_thread_page
+
+    def both(body: bytes, url: str) -> tuple:
+        sel, fresh = (read_document(body, url, "text/html; charset=utf-8")[0] for _ in range(2))
+        once = _pager_readings(sel, url, links.PagerDivs(sel.root))
+        assert once == _pager_readings(fresh, url, None), url
+        return once
+
+    checked = 0
+    for page in _html_pages():
+        if classify(page.url).kind == KIND_VIEWTHREAD and is_thread_page(read_document(page.body, page.url)[0]):
+            both(page.body, page.url)
+            checked += 1
+    assert checked > 40
+    page = next(p for p in captured_pages(FIXTURES / "discuz-x34-utf8-a") if p.url.endswith("tid=3&page=1"))
+    assert b'class="pg"' not in page.body  # one page: no X pager, so the 7.x pagers are read
+    start = page.body.index(b">", page.body.index(b'id="postmessage_')) + 1
+    body = (page.body[:start] + b'<div class="pages"><a href="forum.php?mod=viewthread&amp;tid=3&amp;page=30">30</a>'
+            b'</div>' + page.body[start:]).replace(b"</body>", b'<div class="x pages"><strong>2</strong><a href="'
+                                                 b'forum.php?mod=viewthread&amp;tid=3&amp;page=9">9</a></div></body>', 1)
+    pages, _, found = both(body, page.url)
+    assert pages == 9  # the pager outside the posts is read, not the one a post shows
+    assert (KIND_VIEWTHREAD, 3, 30) in {(kind, ident, number) for kind, _, ident, number, _ in found}  # still a link

@@ -26,7 +26,7 @@ from .extras import ALL_HREFS, FAMILY_7X, FAMILY_X, read_extras
 from .forum import is_forum_page, parse_forum_page, parse_thread_links
 from .index import add_linked_forums, is_index_page, parse_forum_links, parse_index_page
 from .legacy import FAMILY_LEGACY, detect_family, parse_legacy_page
-from .links import find_base_href, page_links
+from .links import PagerDivs, find_base_href, page_links
 from .mobile_api import looks_like_api, parse_mobile_api
 from .profile import is_profile_page, parse_profile_page
 from .signals import FAMILY_6X, is_6x_thread, note_missing, parse_signal_thread_page
@@ -100,6 +100,7 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
         (lambda: sel.get() if small else "")
     base = join_url(url, base_href) or url  # what the page's hrefs are relative to
     resolve = _resolver(base, identify)
+    pagers = PagerDivs(sel.root)  # the page's pager divs, walked for once: the thread parser's and page_links
     try:
         # A trade's goods page (do=tradeinfo) is no thread page: its own kind, one goods item and no floor.
         page = parse_tradeinfo_page(sel.root, url, now=now, tz=zone, fetched_at=fetched_at) \
@@ -107,7 +108,8 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
         if page is None and family == FAMILY_LEGACY:
             page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at, resolve=resolve)
         if page is None:
-            page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at, resolve=resolve)
+            page = _parse_x_family(sel, url, raw_text, now=now, tz=zone, fetched_at=fetched_at, resolve=resolve,
+                                   pagers=pagers)
         if page is None and family != FAMILY_LEGACY:
             # A version-less or mislabelled page: the 7.x readers may still know it.
             page = parse_legacy_page(sel, url, now=now, tz=zone, fetched_at=fetched_at, resolve=resolve)
@@ -157,7 +159,8 @@ def _parse_page(url: str, body: bytes | str, *, content_type: str | None, http_s
         page.message = (page.message + "; " if page.message else "") + \
             f"markup nested deeper than {MAX_DEPTH} tags was flattened"
     try:
-        page.links = page_links(sel, page, identify, base_href, hrefs, base=base if page.url == url else None)
+        page.links = page_links(sel, page, identify, base_href, hrefs, base=base if page.url == url else None,
+                                pagers=pagers)
     except Exception:  # noqa: BLE001 - the page's items are kept; only where it leads is lost
         page.links = []
     _link_items(page)
@@ -194,10 +197,11 @@ def _resolver(base: str, identify: Callable[[str], Target] | None) -> Callable[[
 
 
 def _parse_x_family(sel, url: str, raw_text: str | Callable[[], str], *, now: datetime, tz: tzinfo,
-                    fetched_at: datetime, resolve: Callable[[str], Target] | None = None) -> ParsedPage | None:
+                    fetched_at: datetime, resolve: Callable[[str], Target] | None = None,
+                    pagers: PagerDivs | None = None) -> ParsedPage | None:
     """A Discuz! X page of any kind, or ``None`` when no X markup is recognised."""
     if is_thread_page(sel):
-        return parse_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at, resolve=resolve)
+        return parse_thread_page(sel, url, now=now, tz=tz, fetched_at=fetched_at, resolve=resolve, pagers=pagers)
     special = special_status(sel, raw_text() if callable(raw_text) else raw_text)
     if special is not None:
         target = classify(url)

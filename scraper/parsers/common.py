@@ -397,18 +397,20 @@ _PAGER_LAST_TEXTS = etree.XPath("./descendant::a[contains(@class,'last')]/text()
 _PAGER_NUMBER_TEXTS = etree.XPath(".//a/text() | .//strong/text()", smart_strings=False)
 
 
-def page_count(sel: Selector, scope: str | list = "/descendant::div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]") -> int:
+def page_count(sel: Selector, scope: str | list = "/descendant::div[@class='pg' or contains(concat(' ', @class, ' '), ' pg ')]",
+               legacy: list | None = None) -> int:
     """Number of pages from a Discuz pager; 1 when there is no pager (Discuz omits it on one page).
 
-    ``scope``: an XPath to the pagers, or the pager elements (lxml) themselves.
+    ``scope``: an XPath to the pagers, or the pager elements (lxml) themselves. Where it finds none, the page's
+    7.x pagers (``div.pages``) are read: ``legacy``, where the caller has them (what the walk below finds).
     """
     # The pagers' lxml elements, read with compiled XPaths (no Selector per pager).
     root = sel.root if isinstance(sel, Selector) else sel
     pagers = _PAGERS_AT(scope)(root) if isinstance(scope, str) else list(scope)
     if not pagers:
         # What _LEGACY_PAGERS finds, by a walk that stops only at divs (cheaper than its test of every div).
-        pagers = [div for div in root.getroottree().getroot().iter("div")
-                  if "pages" in div.get("class", "") and " pages " in f" {div.get('class')} "]
+        pagers = [div for div in root.getroottree().getroot().iter("div") if is_legacy_pager(div)] \
+            if legacy is None else legacy
         if not pagers:
             return 1
     best = 1
@@ -427,6 +429,12 @@ def page_count(sel: Selector, scope: str | list = "/descendant::div[@class='pg' 
             if as_int(text):
                 best = max(best, as_int(text))
     return best
+
+
+def is_legacy_pager(div: etree._Element) -> bool:
+    """Whether ``div`` is what :data:`_LEGACY_PAGERS` finds (a 7.x pager): its class holds ``pages`` between spaces."""
+    cls = div.get("class", "")
+    return "pages" in cls and " pages " in f" {cls} "
 
 
 def current_page(sel: Selector, default: int = 1, scope: str | list = "/") -> int:

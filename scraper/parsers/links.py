@@ -168,7 +168,8 @@ def _unreadable(found: tuple) -> NoReturn:
 
 
 def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | None = None,
-               hrefs: list[str] | None = None, base: str | None = None) -> list[Link]:
+               hrefs: list[str] | None = None, base: str | None = None,
+               pagers: PagerDivs | None = None) -> list[Link]:
     """Every link ``page`` shows to a forum list page, a thread page or a profile, each URL once.
 
     In: the page's selector, what its parser read from it (kind, ids, page number) and ``identify``
@@ -180,7 +181,8 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
     asked only about a URL the page could still list (an http(s) link not listed yet) that the default rules
     do not read, once per URL and page. ``hrefs``: every ``a``'s href on the page in order, where the caller has
     read them already (what ``/descendant::a/@href`` gives); ``base``: what the hrefs are relative to (the page's
-    URL joined with its ``<base href>``), where the caller has joined them.
+    URL joined with its ``<base href>``), where the caller has joined them; ``pagers``: the page's
+    :class:`PagerDivs`, where the caller has one.
     """
     root = sel.root
     if base is None:
@@ -225,7 +227,7 @@ def page_links(sel: Selector, page: ParsedPage, identify=None, base_href: str | 
 
     own_id = page.tid if page.kind == KIND_VIEWTHREAD else page.fid if page.kind == KIND_FORUMDISPLAY else None
     if own_id is not None:
-        for href, number in _pager_links(root, page.page or 1):
+        for href, number in _pager_links(root, page.page or 1, pagers):
             found = facts(href)
             if not found[2] or found[0] in seen:
                 if found[1] is None:
@@ -455,13 +457,30 @@ def _pagers(root: etree._Element) -> list:
     return pagers
 
 
-def _pager_links(root: etree._Element, current: int) -> list[tuple[str, int]]:
-    """(href, page number) of every link of the page's pagers.
+class PagerDivs:
+    """What :func:`_pagers` finds on a page (every div whose class holds ``pg`` or ``pages``), walked for once, when
+    first asked: a thread page's parser asks before it sets the messages aside (its 7.x pagers are among them),
+    ``page_links`` after."""
+
+    __slots__ = ("_root", "_found")
+
+    def __init__(self, root: etree._Element):
+        self._root = root
+        self._found: list | None = None
+
+    def __call__(self) -> list:
+        if self._found is None:
+            self._found = _pagers(self._root)
+        return self._found
+
+
+def _pager_links(root: etree._Element, current: int, pagers: PagerDivs | None = None) -> list[tuple[str, int]]:
+    """(href, page number) of every link of the page's pagers (``pagers``: the page's :class:`PagerDivs`, if any).
 
     What the XPaths :data:`_X_STRONG`, :data:`_X_PAGER_LINKS` and ``string()`` find, read from the pager's
     children and a walk of it that stops only at anchors; a link without child nodes is its text."""
     found = []
-    for pager in _pagers(root):
+    for pager in pagers() if pagers is not None else _pagers(root):
         # 7.x+ pagers mark the current page as <strong>; X pagers also carry it in the jump box.
         shown = _strong_text(pager)
         here = as_int(shown) or current

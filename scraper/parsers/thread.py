@@ -20,7 +20,8 @@ from ..items import (
 )
 from ..urls import FID_IN_HREF, TID_IN_HREF, classify
 from .authors import author_uid, is_member_link
-from .common import by_id, by_id_within, class_holds, current_page, ids_indexed, page_count, script_ids, type_prefix
+from .common import (by_id, by_id_within, class_holds, current_page, ids_indexed, is_legacy_pager, page_count,
+                     script_ids, type_prefix)
 from .content import clean_message, set_aside, text_of, tidy_text
 from .dates import DEFAULT_TZ, POSTED_LABELS, clean_time_text, parse_discuz_time, posted_time_text
 from .labels import LabelTable, any_label_re, label_pattern, spellings, xpath_contains_any
@@ -306,12 +307,13 @@ class _Frame:
 
 
 def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, tz: tzinfo = DEFAULT_TZ,
-                      fetched_at: datetime | None = None, resolve=None) -> ParsedPage:
+                      fetched_at: datetime | None = None, resolve=None, pagers=None) -> ParsedPage:
     """Parse a Discuz! X ``viewthread`` page.
 
     ``now`` anchors relative times (the response's Date header, else the fetch time). ``resolve`` (href ->
     :class:`~scraper.urls.Target`, the site's learned rules) reads an author link that neither Discuz's
-    default spellings nor the post's author areas say the uid of.
+    default spellings nor the post's author areas say the uid of. ``pagers``: the page's
+    :class:`~.links.PagerDivs`, where the caller has one (``page_links`` reads the same divs).
     """
     target = classify(url)
     page = ParsedPage(url=url, kind="viewthread", fetched_at=fetched_at)
@@ -333,6 +335,13 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     # Where each message is: its stand-in is found there while the messages are set aside.
     places = [(parent, parent.index(message)) for message in messages for parent in (message.getparent(),)
               if parent is not None]
+    # The page's 7.x pagers outside the messages, what page_count's walk finds while they are set aside (but a
+    # message's stand-in, which holds nothing a pager is read for), from the pager divs of the whole page.
+    legacy = None
+    if pagers is not None:
+        aside = set(messages)
+        legacy = [div for div in pagers() if is_legacy_pager(div) and div not in aside
+                  and not any(parent in aside for parent in div.iterancestors())]
     with set_aside(messages):
         stand_ins = {parent[index]: message for (parent, index), message in zip(places, messages)} \
             if len(places) == len(messages) else None
@@ -343,7 +352,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
         # On a later page the posts' frames are not searched for the header's counts and title (see _ListParts).
         thread = _parse_thread_header(sel, url, target.tid, {node for node, _, _ in nodes},
                                       posts_may_tell=page.page in (None, 1))
-        page.pages = thread.pages = page_count(sel, top + bottom)
+        page.pages = thread.pages = page_count(sel, top + bottom, legacy)
         for node, pid, message in nodes:
             try:
                 frame = _Frame(node, str(pid), stand_ins)
