@@ -219,6 +219,13 @@ def _join_prefix(base: str) -> str | None:
     return joined[:-3] if joined.endswith("a?b") else None
 
 
+def _local_part(url: str) -> str:
+    """``url``'s path and query (``/bbs/t-7-2.html``, ``/forum.php?mod=viewthread&tid=7``), ``&amp;`` read as ``&``:
+    what a site's learned patterns are made of and matched against (:class:`SiteUrls`)."""
+    parts = split_url(url.replace("&amp;", "&"))
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
 def is_folder_url(url: str) -> bool:
     """Whether ``url`` names a folder without a query (``http://host/bbs/``): the index by default rules,
     or a page in a site's own rule that ends in a folder (``/people/5/``)."""
@@ -332,8 +339,7 @@ class SiteUrls:
             page = None
         elif kind not in (KIND_VIEWTHREAD, KIND_FORUMDISPLAY) or not ident or not page or page < 2 or ident == page:
             return
-        parts = split_url(url.replace("&amp;", "&"))
-        local = parts.path + ("?" + parts.query if parts.query else "")
+        local = _local_part(url)
         runs = _DIGIT_RUN.findall(local)
         if runs.count(str(ident)) != 1 or (page is not None and runs.count(str(page)) != 1):
             return
@@ -382,8 +388,7 @@ class SiteUrls:
 
     def _match(self, url: str) -> Target | None:
         """What the first learned pattern that reads ``url`` says it is, else ``None``."""
-        parts = split_url(url.replace("&amp;", "&"))
-        local = parts.path + ("?" + parts.query if parts.query else "")
+        local = _local_part(url)
         for kind, templates in self._templates.items():
             for _, pattern in templates:
                 m = pattern.match(local)

@@ -335,11 +335,11 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
     # Where each message is: its stand-in is found there while the messages are set aside.
     places = [(parent, parent.index(message)) for message in messages for parent in (message.getparent(),)
               if parent is not None]
+    aside = set(messages)  # the messages, set aside while the frame is read (their own divs read once back)
     # The page's 7.x pagers outside the messages, what page_count's walk finds while they are set aside (but a
     # message's stand-in, which holds nothing a pager is read for), from the pager divs of the whole page.
     legacy = None
     if pagers is not None:
-        aside = set(messages)
         legacy = [div for div in pagers() if is_legacy_pager(div) and div not in aside
                   and not any(parent in aside for parent in div.iterancestors())]
     with set_aside(messages):
@@ -362,7 +362,6 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
                 frame, post = None, None
             pls = frame.columns if frame is not None else _AUTHOR_COLUMN(node)
             posts.append((post, node, message, pls[0] if pls else None, frame.body if frame is not None else None))
-    put_back = set(messages)
     page.tid = thread.tid
     page.fid = thread.fid
     previous_floor: int | None = None
@@ -371,7 +370,7 @@ def parse_thread_page(sel: Selector, url: str, *, now: datetime | None = None, t
         if post is not None:
             try:
                 attachments = _read_post_body(node, post, message, url, now=now, tz=tz,
-                                              body=body if body is not None else None, messages=put_back)
+                                              body=body if body is not None else None, messages=aside)
             except (RecursionError, ValueError):
                 post = None
         if post is None:
