@@ -59,7 +59,7 @@ def read_comments(page: ParsedPage, root: etree._Element, ctx: ThreadContext) ->
         post = ctx.post(page, pid)
         tid = post.tid if post is not None else ctx.tid
         shown = 0
-        for pstl in _COMMENTS(block):
+        for pstl in _COMMENTS(block) if len(block) else ():  # (X prints an empty block under every post)
             comment = _read_one(pstl, pid, tid, ctx, tz)
             if comment.author is None and comment.author_uid is None and "comment.author" not in page.missing:
                 page.missing.append("comment.author")

@@ -170,6 +170,7 @@ class ThreadContext:
     _asked: set[str] = field(default_factory=set, repr=False)
     hrefs: list[str] | None = field(default=None, repr=False)
     _hrefs_text: str | None = field(default=None, repr=False)
+    _page_words: dict[str, bool] = field(default_factory=dict, repr=False)
     _boxes: dict[int, PostBoxes] = field(default_factory=dict, repr=False)
     _index: object = field(default=None, repr=False)
     _id_text: str | None = field(default=None, repr=False)
@@ -208,15 +209,19 @@ class ThreadContext:
         """Whether an ``a`` of post ``pid`` has an href holding ``word`` (``word in ctx.facts(page, pid).hrefs``):
         no when no href of the whole page holds it (every post container is in the page's tree), else from the
         post's own walk."""
-        if self._page_hrefs(root) is not None and word not in self._hrefs_text:
+        if not self.page_hrefs_hold(root, word):
             return False
         facts = self.facts(page, pid)
         return facts is not None and word in facts.hrefs
 
     def page_hrefs_hold(self, root: etree._Element, word: str) -> bool:
         """Whether any post may have an href holding ``word``: False only when no href of the page holds it and
-        every post container is in the page's tree."""
-        return self._page_hrefs(root) is None or word in self._hrefs_text
+        every post container is in the page's tree. Each word's answer is kept for the page (a reader asks it of
+        every post; the page's hrefs run to tens of kB)."""
+        held = self._page_words.get(word)
+        if held is None:
+            held = self._page_words[word] = self._page_hrefs(root) is None or word in self._hrefs_text
+        return held
 
     def _page_hrefs(self, root: etree._Element) -> str | None:
         """The page's hrefs, ``\n``-joined, when they answer for every post's (every container under the page's
