@@ -274,6 +274,51 @@ cellpadding="0"><tr><td class="t_f" id="postmessage_70">正文</td></tr></table>
     return page
 
 
+def _later_page(floors: tuple[int | None, int | None]) -> tuple[ParsedPage, etree._Element, ThreadContext]:
+    """Two posts (pid 70 holding an activity box, 71) with the floors given and neither read as the first."""
+    rows = "<dt>活动类型:</dt><dd><strong>聚会</strong></dd><dt>活动地点:</dt><dd>彩灯公园</dd>"
+    html = f"""<html><head><meta charset="utf-8"></head><body><div id="postlist"><div id="post_70"><table
+id="pid70"><tr><td class="plc"><div class="pct"><div class="pcb"><div class="pcbs">{x3_activity(rows)}<table><tr><td class="t_f" id="postmessage_70">正文
+</td></tr></table></div></div></div></td></tr></table></div><div id="post_71"><table id="pid71"><tr><td class="t_f"
+id="postmessage_71">楼下</td></tr></table></div></div></body></html>"""
+    root = etree.HTML(html.encode("utf-8"))
+    page = ParsedPage(url=BASE + "&page=2", kind=KIND_VIEWTHREAD, tid=7, page=2, threads=[Thread(tid=7)],
+                      posts=[Post(pid=70, tid=7, floor=floors[0]), Post(pid=71, tid=7, floor=floors[1])])
+    return page, root, ThreadContext(url=page.url, tid=7, posts=post_containers(root))
+
+
+def test_a_later_page_whose_posts_show_their_floors_has_no_opening_post_to_walk_for_boxes():
+    # The templates print a special thread's box in the opening post only (viewthread_node: $post['first']): a
+    # page whose every post shows a floor, none the first, holds none, and no post is walked for one.
+    page, root, ctx = _later_page((9, 10))
+    assert ctx.opening_posts(page) == []
+    read_activities(page, root, ctx)
+    assert page.activities == [] and ctx.facts(page, 70).classes is None
+    # A theme that hides the floors: any post may be the opening one, each is walked (and the box found).
+    for floors in ((None, None), (None, 10)):
+        page, root, ctx = _later_page(floors)
+        assert [pid for pid, _ in ctx.opening_posts(page)] == [70, 71]
+        read_activities(page, root, ctx)
+        assert [a.class_name for a in page.activities] == ["聚会"]
+
+
+@needs_sites
+@pytest.mark.parametrize("folder", SITES)
+def test_the_captures_later_thread_pages_have_no_opening_post(folder):
+    later = [p for p in captured_pages(folder) if p.status == 200 and classify(p.url).kind == KIND_VIEWTHREAD
+             and (classify(p.url).page or 1) > 1]
+    assert later
+    for captured_page in later:
+        page = parse_page(captured_page.url, captured_page.body, content_type=captured_page.content_type,
+                          date_header=captured_page.date)
+        if not page.posts:
+            continue
+        assert all(post.floor is not None and post.floor > 1 for post in page.posts), captured_page.url
+        root = etree.HTML(captured_page.body)
+        ctx = ThreadContext(url=page.url, tid=page.tid, posts=post_containers(root, [p.pid for p in page.posts]))
+        assert ctx.opening_posts(page) == []
+
+
 def x3_activity(rows: str, nums: str = "") -> str:
     return f"""<div class="act pbm cl"><div class="spvimg">
 <a href="javascript:;"><img src="data/attachment/forum/202611/01/act.jpg.thumb.jpg"

@@ -393,11 +393,14 @@ class ThreadContext:
         return found[0] if found else None
 
     def opening_posts(self, page: ParsedPage) -> list[tuple[int, etree._Element]]:
-        """(pid, container) of the opening post when the page says which it is (none on a later page), else of
-        every post on the page (a theme that hides the floors): where a special thread's box can be."""
+        """(pid, container) of the opening post when the page says which it is; none on a later page (every post
+        shows its floor, none the first: the templates print a special thread's box in the opening post only);
+        else of every post on the page (a theme that hides the floors): where a special thread's box can be."""
         first = self.first_pid(page)
         if first is not None:
             return [(first, self.posts[first])] if first in self.posts else []
+        if page.posts and all(post.floor is not None for post in page.posts):
+            return []
         return list(self.posts.items())
 
     def post(self, page: ParsedPage, pid: int) -> Post | None:
