@@ -95,6 +95,9 @@ def test_site_time_zone_is_configurable():
 def test_http_date_header():
     assert parse_http_date(DATE_HEADER) == NOW
     assert parse_http_date(None) is None and parse_http_date("garbage") is None
+    # Read again (kept for the last few texts), as bytes, or with a broken clock's year.
+    assert parse_http_date(DATE_HEADER) == NOW and parse_http_date(DATE_HEADER.encode("latin-1")) == NOW
+    assert parse_http_date("garbage") is None and parse_http_date(DATE_HEADER.replace("20", "99", 1)) is None
 
 
 # --- numbers -------------------------------------------------------------------------------
