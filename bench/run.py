@@ -112,8 +112,35 @@ def bare_crawl(server, urls: list[str], tmp: Path, at_once: tuple[int, int] = PO
     listing = tmp / "urls.txt"
     listing.write_text("\n".join(f"http://bbs.example.test{u}" if u.startswith("/") else u for u in urls))
     # As a module: run as a script, bench/ would come first on sys.path and its incremental.py shadow Twisted's.
-    return _timed_run([sys.executable, "-m", "bench.bare_spider", str(listing), *map(str, at_once)], _env(server),
-                      server, ok=(0,))
+    return _timed_run([sys.executable, "-m", "bench.bare_spider", str(listing), *map(str, at_once)],
+                      _on_crawl_allocator(_env(server)), server, ok=(0,))
+
+
+def crawl_allocator() -> str:
+    """The allocator ``dzarchive crawl`` runs on here (dzarchive/allocator.py): a library's file name, or
+    ``system``."""
+    from dzarchive import allocator
+
+    path = allocator.library()
+    return os.path.basename(path) if path else "system"
+
+
+def _in_use() -> str:
+    """The allocator this process runs on: a library's file name, or ``system``."""
+    from dzarchive import allocator
+
+    return allocator.in_use() or "system"
+
+
+def _on_crawl_allocator(env: dict) -> dict:
+    """``env`` for a process to run on the allocator dzarchive's crawls run on (the bare spider: the two sides of a
+    crawl comparison then differ by their code only)."""
+    from dzarchive import allocator
+
+    path = allocator.library(env)
+    if path and path not in env.get("LD_PRELOAD", "").split():
+        env["LD_PRELOAD"] = f"{path} {env.get('LD_PRELOAD', '')}".strip()
+    return env
 
 
 # -- the measures -------------------------------------------------------------------------------
@@ -287,7 +314,8 @@ MEASURES = ("parse", "crawl", "ingest", "export", "incremental", "startup", "sca
 
 def run(only: tuple[str, ...] = MEASURES, sizes: tuple[int, ...] = (1000, 10_000)) -> dict:
     results: dict = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "command": " ".join(["python -m bench", *sys.argv[1:]])}
+                     "command": " ".join(["python -m bench", *sys.argv[1:]]), "crawl_allocator": crawl_allocator(),
+                     "parse_allocator": _in_use()}
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for name in only:
@@ -305,7 +333,9 @@ def run(only: tuple[str, ...] = MEASURES, sizes: tuple[int, ...] = (1000, 10_000
 
 
 def table(results: dict) -> str:
-    lines = [f"dzarchive benchmark, {results['date']} ({results['command']})", ""]
+    lines = [f"dzarchive benchmark, {results['date']} ({results['command']})",
+             f"malloc: crawls (both sides) on {results.get('crawl_allocator', 'system')}, the parse (this process) on "
+             f"{results.get('parse_allocator', 'system')}", ""]
     row = "{:<44} {:>14} {:>14} {:>10}".format
     lines.append(row("what", "measured", "baseline", "ratio"))
     if "parse" in results and results["parse"]:

@@ -8,6 +8,8 @@
 - :mod:`dzarchive.queue_commands`: the queue's commands (``enqueue``, ``worker``, ``queue-status``) over
   :mod:`dzarchive.queue`.
 - :mod:`dzarchive.config`: ``dzarchive.toml``, the sites a scheduled ``dzarchive run`` archives.
+- :mod:`dzarchive.launch`: the program's entry point; :mod:`dzarchive.allocator`: the C allocator a crawling
+  command runs on (mimalloc where the machine has it).
 
 ``python -m dzarchive`` is the same as the ``dzarchive`` command.
 """

@@ -1,4 +1,4 @@
 """``python -m dzarchive``: the ``dzarchive`` command."""
-from .cli import main
+from .launch import main
 
 main()

@@ -386,7 +386,7 @@ def demo(db, serve):
 
 
 def main(argv=None):
-    """Console entry point."""
+    """The ``dzarchive`` command (the program starts it through :mod:`dzarchive.launch`)."""
     # Start-up (imports, and for a crawl Scrapy's set-up) makes objects that live as long as the process: the
     # collector would only walk them again and again (~50 ms of a crawl's start-up). It is off until the command
     # starts its work: at once for most (cli()), when the reactor starts for a crawl (run_crawl).
