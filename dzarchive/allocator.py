@@ -75,8 +75,8 @@ def preload(argv: list[str], environ=os.environ) -> None:
         else:
             environ.pop("LD_PRELOAD", None)
         return
-    if command_of(argv) not in COMMANDS:
-        return
+    if command_of(argv) not in COMMANDS or not sys.executable or not getattr(sys, "orig_argv", None):
+        return  # (an embedded interpreter has no program to run again)
     preloaded = environ.get("LD_PRELOAD", "").replace(":", " ").split()
     if any(os.path.basename(name).startswith(_ALLOCATORS) for name in preloaded):
         return  # started on one already
