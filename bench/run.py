@@ -121,7 +121,7 @@ def crawl_allocator() -> str:
     ``system``."""
     from dzarchive import allocator
 
-    path = allocator.library()
+    path = allocator.for_crawls()
     return os.path.basename(path) if path else "system"
 
 
@@ -137,8 +137,8 @@ def _on_crawl_allocator(env: dict) -> dict:
     crawl comparison then differ by their code only)."""
     from dzarchive import allocator
 
-    path = allocator.library(env)
-    if path and path not in env.get("LD_PRELOAD", "").split():
+    path = allocator.for_crawls(env)
+    if path and path not in env.get("LD_PRELOAD", "").replace(":", " ").split():
         env["LD_PRELOAD"] = f"{path} {env.get('LD_PRELOAD', '')}".strip()
     return env
 

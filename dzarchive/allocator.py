@@ -53,6 +53,19 @@ def library(environ=os.environ) -> str | None:
     return None
 
 
+def preloaded(environ=os.environ) -> str | None:
+    """The allocator library ``LD_PRELOAD`` names already (mimalloc, jemalloc, tcmalloc), if it names one."""
+    for name in environ.get("LD_PRELOAD", "").replace(":", " ").split():
+        if os.path.basename(name).startswith(_ALLOCATORS):
+            return name
+    return None
+
+
+def for_crawls(environ=os.environ) -> str | None:
+    """The allocator library a crawling command started with ``environ`` runs on (``None``: the system's)."""
+    return preloaded(environ) or library(environ)
+
+
 def command_of(argv: list[str]) -> str | None:
     """The subcommand ``argv`` (the arguments after the program) runs: its first word that is no option."""
     for arg in argv:
@@ -77,8 +90,7 @@ def preload(argv: list[str], environ=os.environ) -> None:
         return
     if command_of(argv) not in COMMANDS or not sys.executable or not getattr(sys, "orig_argv", None):
         return  # (an embedded interpreter has no program to run again)
-    preloaded = environ.get("LD_PRELOAD", "").replace(":", " ").split()
-    if any(os.path.basename(name).startswith(_ALLOCATORS) for name in preloaded):
+    if preloaded(environ) is not None:
         return  # started on one already
     path = library(environ)
     if path is None:

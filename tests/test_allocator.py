@@ -104,5 +104,8 @@ def test_the_bench_runs_the_bare_spider_on_the_crawls_allocator():
     assert run._on_crawl_allocator({})["LD_PRELOAD"] == path
     assert run._on_crawl_allocator({"LD_PRELOAD": "/x/liba.so"})["LD_PRELOAD"] == f"{path} /x/liba.so"
     assert "LD_PRELOAD" not in run._on_crawl_allocator({allocator.ENV: "system"})
+    # Started on another allocator, the crawls keep it (preload), and so does the bare spider.
+    assert run._on_crawl_allocator({"LD_PRELOAD": "/x/libjemalloc.so.2"})["LD_PRELOAD"] == "/x/libjemalloc.so.2"
+    assert allocator.for_crawls({"LD_PRELOAD": "/x/libz.so:/x/libtcmalloc.so.4"}) == "/x/libtcmalloc.so.4"
     assert "crawls (both sides) on " + os.path.basename(path) in run.table(
         {"date": "d", "command": "c", "crawl_allocator": run.crawl_allocator(), "parse_allocator": "system"})
