@@ -17,8 +17,9 @@ import glob
 import os
 import sys
 
-# The commands that parse pages by the thousand.
-COMMANDS = frozenset(("crawl", "run", "demo", "reparse", "worker"))
+# The commands that parse pages by the thousand (run and worker start a `dzarchive crawl` process for each site,
+# which moves to the allocator itself).
+COMMANDS = frozenset(("crawl", "demo", "reparse"))
 ENV = "DZARCHIVE_MALLOC"
 # Set for the process run again: the library put in LD_PRELOAD, and LD_PRELOAD as it was before.
 _LOADED = "_DZARCHIVE_MALLOC_LOADED"
