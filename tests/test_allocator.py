@@ -90,6 +90,11 @@ def test_a_library_named_in_the_environment_is_used_and_a_missing_one_is_a_one_l
     assert done.stderr.splitlines() == [
         f"dzarchive: DZARCHIVE_MALLOC={tmp_path / 'libnone.so'}: no such library file (a path to one, or 'system')"]
     assert not (tmp_path / "a.db").exists()
+    spaced = tmp_path / "my libs" / "libmimalloc.so.2"
+    spaced.parent.mkdir()
+    spaced.write_bytes(Path(path).read_bytes())
+    with pytest.raises(allocator.AllocatorError, match="space or a colon"):
+        allocator.library({allocator.ENV: str(spaced)})
 
 
 def test_the_command_is_the_first_word_that_is_no_option():
