@@ -64,23 +64,39 @@ def _env(server) -> dict:
     return env
 
 
+# A process this one starts (vfork, exec) begins with this process's peak RSS as its own: Linux keeps the old
+# address space's high-water mark at exec, and after the ingest and export measures this process is past 200 MB,
+# more than a 1k-thread crawl ever holds. So each measured process is started by a small Python of its own
+# (``python -S``, a few MB), which waits for it and writes the process's own use: peak RSS (kB), user and system
+# CPU seconds, exit code.
+_SPAWN = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{usage.ru_maxrss} {usage.ru_utime} {usage.ru_stime} {os.waitstatus_to_exitcode(status)}")
+"""
+
+
 def _timed_run(cmd: list[str], env: dict, server, ok=(0, 1)) -> dict:
     """Run ``cmd``; wall seconds, seconds from its first request to its end, requests, peak RSS (MB), and its
     CPU seconds (user + system: what the process itself cost, whatever else the machine was running)."""
     before = len(server.requests)
     server.first_request_at = None
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
-    ended = time.perf_counter()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in ok:  # dzarchive's 1: the crawl finished with errors
-        raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")
+    with tempfile.NamedTemporaryFile("r", suffix=".use") as use:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-S", "-c", _SPAWN, use.name, *cmd], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+        proc.wait()
+        ended = time.perf_counter()
+        maxrss_kb, utime, stime, returncode = use.read().split()
+    if int(returncode) not in ok:  # dzarchive's 1: the crawl finished with errors
+        raise RuntimeError(f"{' '.join(cmd[:4])}... exited {returncode}: {proc.stderr.read().decode()[-2000:]}")
     first = server.first_request_at or started
     requests = server.requests[before:]
     return {"wall_s": ended - started, "active_s": ended - first, "requests": len(requests),
-            "pages_per_s": len(requests) / max(ended - first, 1e-9), "peak_rss_mb": usage.ru_maxrss / 1024,
-            "cpu_s": usage.ru_utime + usage.ru_stime, "urls": requests}
+            "pages_per_s": len(requests) / max(ended - first, 1e-9), "peak_rss_mb": int(maxrss_kb) / 1024,
+            "cpu_s": float(utime) + float(stime), "urls": requests}
 
 
 def _server(capture):

@@ -115,3 +115,4 @@ def test_the_bench_runs_the_bare_spider_on_the_crawls_allocator():
     assert allocator.for_crawls({"LD_PRELOAD": "/x/libz.so:/x/libtcmalloc.so.4"}) == "/x/libtcmalloc.so.4"
     assert "crawls (both sides) on " + os.path.basename(path) in run.table(
         {"date": "d", "command": "c", "crawl_allocator": run.crawl_allocator(), "parse_allocator": "system"})
+
