@@ -278,9 +278,9 @@ def _later_page(floors: tuple[int | None, int | None]) -> tuple[ParsedPage, etre
     """Two posts (pid 70 holding an activity box, 71) with the floors given and neither read as the first."""
     rows = "<dt>活动类型:</dt><dd><strong>聚会</strong></dd><dt>活动地点:</dt><dd>彩灯公园</dd>"
     html = f"""<html><head><meta charset="utf-8"></head><body><div id="postlist"><div id="post_70"><table
-id="pid70"><tr><td class="plc"><div class="pct"><div class="pcb"><div class="pcbs">{x3_activity(rows)}<table><tr><td class="t_f" id="postmessage_70">正文
-</td></tr></table></div></div></div></td></tr></table></div><div id="post_71"><table id="pid71"><tr><td class="t_f"
-id="postmessage_71">楼下</td></tr></table></div></div></body></html>"""
+id="pid70"><tr><td class="plc"><div class="pct"><div class="pcb"><div class="pcbs">{x3_activity(rows)}<table><tr>
+<td class="t_f" id="postmessage_70">正文</td></tr></table></div></div></div></td></tr></table></div><div
+id="post_71"><table id="pid71"><tr><td class="t_f" id="postmessage_71">楼下</td></tr></table></div></div></body></html>"""
     root = etree.HTML(html.encode("utf-8"))
     page = ParsedPage(url=BASE + "&page=2", kind=KIND_VIEWTHREAD, tid=7, page=2, threads=[Thread(tid=7)],
                       posts=[Post(pid=70, tid=7, floor=floors[0]), Post(pid=71, tid=7, floor=floors[1])])
