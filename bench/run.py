@@ -153,10 +153,10 @@ def _on_crawl_allocator(env: dict) -> dict:
     crawl comparison then differ by their code only)."""
     from dzarchive import allocator
 
-    path = allocator.for_crawls(env)
-    if path and path not in env.get("LD_PRELOAD", "").replace(":", " ").split():
-        env["LD_PRELOAD"] = f"{path} {env.get('LD_PRELOAD', '')}".strip()
-    return env
+    if allocator.preloaded(env) is not None:  # (the crawls keep an allocator they are started on)
+        return env
+    path = allocator.library(env)
+    return allocator.with_library(path, env) if path else env
 
 
 # -- the measures -------------------------------------------------------------------------------

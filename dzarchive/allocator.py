@@ -69,6 +69,13 @@ def for_crawls(environ=os.environ) -> str | None:
     return preloaded(environ) or library(environ)
 
 
+def with_library(path: str, environ=os.environ) -> dict:
+    """A copy of ``environ`` with ``path`` first in ``LD_PRELOAD``: what a process started with it runs on."""
+    env = dict(environ)
+    env["LD_PRELOAD"] = f"{path} {env.get('LD_PRELOAD', '')}".strip()
+    return env
+
+
 def command_of(argv: list[str]) -> str | None:
     """The subcommand ``argv`` (the arguments after the program) runs: its first word that is no option."""
     for arg in argv:
@@ -98,12 +105,10 @@ def preload(argv: list[str], environ=os.environ) -> None:
     path = library(environ)
     if path is None:
         return
-    env = dict(environ)
-    was = env.get("LD_PRELOAD", "")
-    env["LD_PRELOAD"] = f"{path} {was}".strip()
+    env = with_library(path, environ)
     env[_LOADED] = path
-    if was:
-        env[_PRELOAD_WAS] = was
+    if environ.get("LD_PRELOAD"):
+        env[_PRELOAD_WAS] = environ["LD_PRELOAD"]
     try:
         sys.stdout.flush()
         sys.stderr.flush()
