@@ -7,7 +7,9 @@
 
 Each figure is measured beside its baseline in the same process or the same replay:
 
-- parse: ``parse_page`` against ``lxml.html.fromstring`` alone on every thread page of the captures;
+- parse: ``parse_page`` against ``lxml.html.fromstring`` alone on every thread page of the captures, with and
+  without the thread-extras readers, the readers' own share on the pages that show none of their boxes, and
+  where a page's parse goes (``bench/parse_parts.py``);
 - crawl: ``dzarchive crawl`` against a bare Scrapy spider fetching the same URLs (the ones the crawl
   requested), through the same loopback replay, same concurrency, no delays, at dzarchive's default
   politeness (8 at once, 4 per host) and at 16 at once; pages/s from the first request to the process's
@@ -161,9 +163,13 @@ def _on_crawl_allocator(env: dict) -> dict:
 
 # -- the measures -------------------------------------------------------------------------------
 def measure_parse(rounds: int = 5) -> dict:
+    from bench.parse_parts import measure as measure_parts
     from bench.parse_ratio import measure
 
-    return measure(rounds)
+    result = measure(rounds)
+    if result:
+        result["parts"] = measure_parts()
+    return result
 
 
 def measure_crawl(tmp: Path, rounds: int = CRAWL_ROUNDS) -> dict:
@@ -359,6 +365,16 @@ def table(results: dict) -> str:
         lines.append(row(f"parse {p['pages']} thread pages (s per pass)", f"{p['parse_page_s']:.3f}",
                          f"{p['lxml_s']:.3f} lxml", f"{p['parse_ratio']:.2f}x"))
         lines.append(row("  minimal parsel extraction", f"{p['minimal_s']:.3f}", "", f"{p['minimal_ratio']:.2f}x"))
+        lines.append(row("  without the thread-extras readers", f"{p['no_extras_s']:.3f}", "",
+                         f"{p['parse_ratio_without_extras']:.2f}x"))
+        plain = p.get("readers_on_plain_pages") or {}
+        if plain:
+            lines.append(row(f"  readers on {plain['pages']} pages without boxes", "", "share of lxml",
+                             f"{plain['all']:.3f}x"))
+        if p.get("parts"):
+            from bench.parse_parts import summary
+
+            lines.append(f"  {summary(p['parts'])}")
     for c in results.get("crawl", {}).values():
         how = f"{c['per_host']} per host" if c["per_host"] < c["at_once"] else f"{c['at_once']} at once"
         lines.append(row(f"crawl capture A, {how}, {c['requests']} req (pages/s)", f"{c['dzarchive_pages_per_s']:.1f}",
