@@ -51,6 +51,8 @@ def test_the_parse_profile_times_every_part_it_names_on_the_captures_thread_page
     assert sum(parts[label] for label, _, _, parent in parse_parts.PARTS if parent == "thread parser") \
         < parts["thread parser"]
     assert result["rest_us"] > 0 and result["parse_us"] > parts["document"] + parts["thread parser"]
+    # The page's tree is freed after the parse, outside every part (and outside the document's time).
+    assert 0 < result["freed_us"] < parts["document"]
     # Every HTML thread page is read as a document once (the mobile API's answers are JSON: none).
     assert 0.8 < result["calls_per_page"]["document"] <= 1.0
     assert result["ratio"] == pytest.approx(result["parse_us"] / result["lxml_us"])
