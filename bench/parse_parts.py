@@ -3,13 +3,13 @@
     python bench/parse_parts.py [--rounds 3] [--json]
 
 Each part is timed by wrapping the function that does it (its module's global, which its callers look up when
-they call), so a part's time includes the parts it calls: the table shows which part holds which. ``tree freed`` is the
-page's lxml tree freed once the page is parsed (which lxml's own time below includes too), and ``rest`` what the
-page's parse spends outside the parts named. Times are the best of ``--rounds`` passes over every
-thread page of the captures (the pages of :mod:`bench.parse_ratio`), in µs a page, by ``perf_counter`` in this
-process with the cyclic collector off (a collection inside a small part would be charged to it); lxml's own
-parse of the same bytes (``lxml.html.fromstring``) is timed beside them, and ``budget_us`` is what a page may
-cost for the parse to be within 2.5× of it (the performance issue's goal).
+they call), so a part's time includes the parts it calls: the table shows which part holds which. ``tree freed``
+is the page's lxml tree freed once the page is parsed (which lxml's own time below includes too), and ``rest``
+what the page's parse spends outside the parts named. Times are the best of ``--rounds`` passes over every thread
+page of the captures (the pages of :mod:`bench.parse_ratio`), in µs a page, by ``perf_counter`` in this process
+with the cyclic collector off (a collection inside a small part would be charged to it); lxml's own parse of the
+same bytes (``lxml.html.fromstring``) is timed beside them, and ``budget_us`` is what a page may cost for the
+parse to be within 2.5× of it (the performance issue's goal).
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def _parse_all(pages, spent: Counter | None = None) -> None:
             parsers.parse_page(url, body, content_type=CONTENT_TYPE, date_header=date)
             t0 = time.perf_counter()
             kept.clear()
-            spent["tree freed"] += time.perf_counter() - t0
+            spent[FREED] += time.perf_counter() - t0
     finally:
         parsers.read_document = read_document
 
@@ -152,8 +152,8 @@ def table(result: dict) -> str:
 def summary(result: dict, least_us: float = 40.0) -> str:
     """One line: a page's parse in µs, the top-level parts of at least ``least_us`` and the rest, lxml's parse, and
     the goal's budget."""
-    shown = [(label, us) for label, us in [(label, result["parts_us"][label]) for label, _, _, parent in PARTS
-                                           if parent is None] + [(FREED, result["freed_us"])] if us >= least_us]
+    top = [(label, result["parts_us"][label]) for label, _, _, parent in PARTS if parent is None]
+    shown = [(label, us) for label, us in top + [(FREED, result["freed_us"])] if us >= least_us]
     rest = result["parse_us"] - sum(us for _, us in shown)
     return (f"a page's parse, µs: {result['parse_us']:.0f} = " + ", ".join(f"{label} {us:.0f}" for label, us in shown)
             + f", the rest {rest:.0f} (lxml {result['lxml_us']:.0f}; within {GOAL}x: {result['budget_us']:.0f})")
