@@ -30,7 +30,7 @@ from lxml import html as lxml_html  # noqa: E402
 import scraper.parsers as parsers  # noqa: E402
 from scraper.parsers import thread  # noqa: E402
 
-from bench.parse_ratio import CONTENT_TYPE, thread_pages  # noqa: E402
+from bench.parse_ratio import CONTENT_TYPE, _parse_all, thread_pages  # noqa: E402
 
 GOAL = 2.5  # the parse within this many times lxml's own
 # (label, module, function, parent label): the parts of a page's parse, each under the part that calls it.
@@ -51,17 +51,13 @@ PARTS = (
     ("base href", parsers, "find_base_href", None),
     ("API test", parsers, "looks_like_api", None),
 )
-# Not a function: the page's tree freed once the page is parsed (timed by _parse_all).
+# Not a function: the page's tree freed once the page is parsed (timed by _parse_all_freeing).
 FREED = "tree freed"
 
 
-def _parse_all(pages, spent: Counter | None = None) -> None:
-    """``parse_page`` of every page; with ``spent``, the page's tree is kept past the parse (the document part
-    hands it to ``kept``) and freed after it, timed as ``tree freed`` (lxml's time in the baseline holds it too)."""
-    if spent is None:
-        for url, body, date in pages:
-            parsers.parse_page(url, body, content_type=CONTENT_TYPE, date_header=date)
-        return
+def _parse_all_freeing(pages, spent: Counter) -> None:
+    """``parse_page`` of every page, the page's tree kept past the parse (the document part hands it to ``kept``)
+    and freed after it, timed as ``tree freed`` (lxml's time in the baseline holds it too)."""
     read_document, kept = parsers.read_document, []
 
     def keeping(*args, **kwargs):
@@ -111,7 +107,7 @@ def measure(rounds: int = 3, pages=None) -> dict:
                 setattr(module, name, _timed(spent, calls, label, getattr(module, name)))
             try:
                 t0 = time.perf_counter()
-                _parse_all(pages, spent)
+                _parse_all_freeing(pages, spent)
                 spent["parse"] = time.perf_counter() - t0
             finally:
                 for module, name, function in saved:
